@@ -1,0 +1,237 @@
+"""Lowering a (compiled) circuit and its observables to the op program (hqsim/program.py).
+
+Fusion happens here: every run of single-qubit gates on one qubit becomes one U1 op (its
+factors multiply per sample inside the kernel; adjacent constant factors are multiplied now);
+pending single-qubit runs are absorbed into a following parametric two-qubit gate (U2); runs
+of CNOT / SWAP become one basis permutation (PERM) instead of one pass per gate.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import CONST, Circuit, Gate, Param
+from ..ir.observables import as_observable
+from ..program import (F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, F_RZ, F_RZZ,
+                       OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram)
+
+_ONE_Q_CODES = {"RX": F_RX, "RY": F_RY, "RZ": F_RZ, "PhaseShift": F_PHASE}
+_TWO_Q_CODES = {"CRX": F_CRX, "CRY": F_CRY, "CRZ": F_CRZ, "RXX": F_RXX, "RYY": F_RYY, "RZZ": F_RZZ}
+MAX_PERM_QUBITS = 22  # a permutation table holds 2^Q int32 entries
+
+
+class _Factor:
+    """code, param (None for constants), wire, matrix (constants)."""
+    __slots__ = ("code", "param", "wire", "matrix")
+
+    def __init__(self, code, param=None, wire=0, matrix=None):
+        self.code, self.param, self.wire, self.matrix = code, param, wire, matrix
+
+
+def one_qubit_factors(g: Gate) -> list[_Factor]:
+    """A single-qubit gate as factors in application order (constants folded to a matrix)."""
+    if g.is_constant:
+        return [_Factor(F_CONST, matrix=g.unitary())]
+    if g.name in _ONE_Q_CODES:
+        return [_Factor(_ONE_Q_CODES[g.name], g.params[0])]
+    if g.name == "Rot":  # RZ(omega) RY(theta) RZ(phi): phi first
+        phi, theta, omega = g.params
+        return [_Factor(F_RZ, phi), _Factor(F_RY, theta), _Factor(F_RZ, omega)]
+    if g.name == "U3":  # PhaseShift(phi) RY(theta) PhaseShift(lam): lam first
+        theta, phi, lam = g.params
+        return [_Factor(F_PHASE, lam), _Factor(F_RY, theta), _Factor(F_PHASE, phi)]
+    raise ValueError(f"cannot lower single-qubit gate {g!r}")
+
+
+def _const_factor(f: _Factor) -> _Factor:
+    if f.param is not None and f.param.is_constant and f.code != F_CONST:
+        return _Factor(F_CONST, wire=f.wire, matrix=_factor_matrix(f.code, f.param.offset))
+    return f
+
+
+def _factor_matrix(code: int, angle: float) -> np.ndarray:
+    from ..ir.gates import GATES
+    name = {F_RX: "RX", F_RY: "RY", F_RZ: "RZ", F_PHASE: "PhaseShift"}[code]
+    return GATES[name].matrix(angle)
+
+
+def _push_factor(run: list[_Factor], f: _Factor) -> None:
+    f = _const_factor(f)
+    if f.code == F_CONST and run and run[-1].code == F_CONST:
+        run[-1] = _Factor(F_CONST, matrix=f.matrix @ run[-1].matrix)
+    else:
+        run.append(f)
+
+
+class _Builder:
+    def __init__(self, num_qubits: int):
+        self.q = num_qubits
+        self.ops: list[list[int]] = []
+        self.factors: list[list[int]] = []
+        self.fcoef: list[tuple[float, float]] = []
+        self.mats: list[np.ndarray] = []
+        self.mat_len = 0
+        self.perms: list[np.ndarray] = []
+        self.wires: list[int] = []
+        self.pending: dict[int, list[_Factor]] = {}
+        self.open_perm: np.ndarray | None = None
+        self.open_perm_qubits: set[int] = set()
+
+    # -- constants ----------------------------------------------------------------------
+    def add_matrix(self, m: np.ndarray) -> int:
+        off = self.mat_len
+        flat = np.ascontiguousarray(m, dtype=np.complex128).reshape(-1)
+        self.mats.append(flat)
+        self.mat_len += flat.size
+        return off
+
+    def add_factors(self, fs: list[_Factor], embed_one_qubit: bool) -> int:
+        start = len(self.factors)
+        for f in fs:
+            mat = -1
+            if f.code == F_CONST:
+                m = f.matrix
+                if embed_one_qubit and m.shape == (2, 2):
+                    m = np.kron(m, np.eye(2)) if f.wire == 0 else np.kron(np.eye(2), m)
+                mat = self.add_matrix(m)
+            p: Param | None = f.param
+            source = CONST if p is None or p.is_constant else p.source
+            index = 0 if source == CONST else p.index
+            scale = 0.0 if source == CONST else p.scale
+            offset = 0.0 if p is None else p.offset
+            wire = 2 if (f.code == F_CONST and embed_one_qubit) else f.wire
+            self.factors.append([f.code, source, index, wire, mat])
+            self.fcoef.append((scale, offset))
+        return start
+
+    # -- emission -----------------------------------------------------------------------
+    def _emit(self, row):
+        self.ops.append(row)
+
+    def close_perm(self):
+        if self.open_perm is not None:
+            self._emit([OP_PERM, -1, -1, len(self.perms), 0, -1])
+            self.perms.append(self.open_perm)
+            self.open_perm = None
+            self.open_perm_qubits = set()
+
+    def flush(self, qubit: int):
+        run = self.pending.pop(qubit, None)
+        if not run:
+            return
+        if len(run) == 1 and run[0].code == F_CONST and np.allclose(run[0].matrix, np.eye(2), atol=1e-15):
+            return
+        start = self.add_factors(run, embed_one_qubit=False)
+        # The open permutation run is emitted only when closed, so this U1 lands before it.
+        # That is valid: a single-qubit gate on a qubit the open run touches closes the run
+        # first (one_qubit), so a pending run commutes with the whole open run.
+        self._emit([OP_U1, qubit, -1, start, len(run), -1])
+
+    def one_qubit(self, g: Gate):
+        if g.qubits[0] in self.open_perm_qubits:
+            self.close_perm()
+        run = self.pending.setdefault(g.qubits[0], [])
+        for f in one_qubit_factors(g):
+            _push_factor(run, f)
+
+    def permutation(self, g: Gate):
+        for q in g.qubits:
+            self.flush(q)
+        if 2 ** self.q > 2 ** MAX_PERM_QUBITS:
+            self.close_perm()
+            self.u2_const(g)
+            return
+        idx = np.arange(2 ** self.q, dtype=np.int64)
+        a, b = (1 << (self.q - 1 - g.qubits[0])), (1 << (self.q - 1 - g.qubits[1]))
+        if g.name == "CNOT":
+            p = np.where(idx & a, idx ^ b, idx)
+        else:  # SWAP: exchange the two bits
+            bit_a, bit_b = (idx & a) != 0, (idx & b) != 0
+            p = np.where(bit_a != bit_b, idx ^ a ^ b, idx)
+        cur = self.open_perm
+        self.open_perm_qubits.update(g.qubits)
+        self.open_perm = p.astype(np.int32) if cur is None else cur[p].astype(np.int32)
+
+    def u2_const(self, g: Gate):
+        start = self.add_factors([_Factor(F_CONST, matrix=g.unitary(), wire=2)], embed_one_qubit=True)
+        self._emit([OP_U2, g.qubits[0], g.qubits[1], start, 1, -1])
+
+    def two_qubit(self, g: Gate):
+        q0, q1 = g.qubits
+        lead = []
+        for wire, q in ((0, q0), (1, q1)):
+            for f in self.pending.pop(q, []):
+                f.wire = wire
+                lead.append(f)
+        self.close_perm()
+        if g.is_constant:
+            main = [_Factor(F_CONST, matrix=g.unitary(), wire=2)]
+        else:
+            main = [_Factor(_TWO_Q_CODES[g.name], g.params[0], wire=2)]
+        fs = lead + main
+        start = self.add_factors(fs, embed_one_qubit=True)
+        self._emit([OP_U2, q0, q1, start, len(fs), -1])
+
+    def k_qubit(self, g: Gate):
+        for q in g.qubits:
+            self.flush(q)
+        self.close_perm()
+        start = len(self.wires)
+        self.wires.extend(g.qubits)
+        self._emit([OP_UK, -1, -1, start, len(g.qubits), self.add_matrix(g.matrix)])
+
+
+def lower(circuit: Circuit, observables) -> OpProgram:
+    """Lower ``circuit`` (already passed through hqsim.compile passes) and its observables."""
+    b = _Builder(circuit.num_qubits)
+    for g in circuit.gates:
+        k = len(g.qubits)
+        if k == 1:
+            b.one_qubit(g)
+        elif g.name in ("CNOT", "SWAP"):
+            b.permutation(g)
+        elif g.name == "CZ":
+            for q in g.qubits:
+                b.flush(q)
+            b.close_perm()
+            b._emit([OP_CZ, g.qubits[0], g.qubits[1], 0, 0, -1])
+        elif k == 2:
+            b.two_qubit(g)
+        else:
+            b.k_qubit(g)
+    for q in sorted(b.pending):
+        b.flush(q)
+    b.close_perm()
+    terms, coeffs = lower_observables(observables, circuit.num_qubits)
+    dim = 2 ** circuit.num_qubits
+    perms = np.stack(b.perms) if b.perms else np.zeros((0, dim), dtype=np.int32)
+    inv = np.empty_like(perms)
+    for i, p in enumerate(perms):
+        inv[i, p] = np.arange(dim, dtype=np.int32)
+    enc = circuit.amplitude_encoding
+    return OpProgram(
+        num_qubits=circuit.num_qubits, num_weights=circuit.num_weights, num_inputs=circuit.num_inputs,
+        ops=np.asarray(b.ops, dtype=np.int32).reshape(-1, 6),
+        factors=np.asarray(b.factors, dtype=np.int32).reshape(-1, 5),
+        fcoef=np.asarray(b.fcoef, dtype=np.float64).reshape(-1, 2),
+        const_mats=np.concatenate(b.mats) if b.mats else np.zeros(1, dtype=np.complex128),
+        perms=perms, inv_perms=inv,
+        wires=np.asarray(b.wires if b.wires else [0], dtype=np.int32),
+        amp_start=enc.start if enc else 0, amp_size=enc.size if enc else 0,
+        terms=terms, term_coeff=coeffs, num_observables=len(observables))
+
+
+def lower_observables(observables, num_qubits: int):
+    rows, coeffs = [], []
+    for k, o in enumerate(observables):
+        for t in as_observable(o).terms:
+            flip = sign = ny = 0
+            for q, p in t.paulis:
+                bit = 1 << (num_qubits - 1 - q)
+                if p in "XY":
+                    flip |= bit
+                if p in "YZ":
+                    sign |= bit
+                ny += p == "Y"
+            rows.append((k, flip, sign, ny % 4))
+            coeffs.append(t.coeff)
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 4), np.asarray(coeffs, dtype=np.float64)

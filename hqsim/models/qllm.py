@@ -1,0 +1,192 @@
+"""The hybrid sentiment classifier of Kim et al., "Quantum Large Language Model Fine-Tuning"
+(arXiv 2504.08732), on hqsim's ``QuantumLayer``.
+
+    embedding (B, D) ─▶ E simulated quantum encoders, each: amplitude-encode the L2-normalised,
+                        zero-padded embedding into Q qubits ─▶ M ring layers (connectivity C)
+                        ─▶ <Z_q> on every qubit                               → (B, E·Q)
+                    ─▶ QPU module: N re-uploading blocks [RY(scale·z) on every qubit ─▶ PQC1
+                        (weights shared by the blocks)] ─▶ PQC2 ─▶ <Z_q>, q < Q_m → (B, Q_m)
+                    ─▶ final linear layer (F) on [encoder outputs, QPU outputs] → (B, K) logits
+
+Choices the paper leaves open, made here and kept as options:
+
+- With E > 1 encoders, re-uploading block n uploads encoder ``n mod E``'s outputs, so every
+  encoder reaches the QPU module when N >= E (for E = 1 this is exactly
+  ``hqsim.ansatz.reuploading_module``). All E·Q encoder outputs also go to the head.
+- Encoder outputs z ∈ [-1, 1] become RY angles ``angle_scale · z`` (default π).
+- F ("final linear layer") is on/off: off means no trainable head; binary only, with
+  P(positive) = (1 + <Z_0>)/2 of the QPU module.
+- Shots S > 0: each <Z> is replaced by the mean of S ±1 outcomes drawn from its exact
+  distribution (per-observable marginals; correlations between qubits are not sampled), with a
+  straight-through gradient (the exact expectation's). S = 0 is the exact expectation.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from ..ansatz import amplitude_encoder, ring_layer
+from ..ir import Circuit, Z, input
+
+
+@dataclass(frozen=True)
+class QLLMConfig:
+    """Hyperparameters with the paper's symbols."""
+
+    num_features: int = 384     # D: embedding dimension
+    num_classes: int = 2        # K
+    qubits: int = 10            # Q
+    encoders: int = 1           # E
+    encoder_layers: int = 2     # M
+    reuploads: int = 4          # N
+    pqc1_layers: int = 1        # PQC1 layers (shared across re-uploads)
+    pqc2_layers: int = 2        # PQC2 layers
+    connectivity: int = 2       # C
+    measured_qubits: int = 1    # Q_m
+    final_linear: bool = True   # F
+    shots: int = 0              # S (0 = exact expectations)
+    angle_scale: float = math.pi
+
+    def __post_init__(self):
+        for name in ("num_features", "qubits", "encoders", "encoder_layers", "reuploads",
+                     "pqc1_layers", "pqc2_layers", "connectivity", "measured_qubits"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        if self.num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
+        need = max(1, (self.num_features - 1).bit_length())
+        if self.qubits < need:
+            raise ValueError(f"qubits Q={self.qubits} cannot amplitude-encode {self.num_features} "
+                             f"features: need Q >= {need} (2^Q >= D)")
+        if self.measured_qubits > self.qubits:
+            raise ValueError(f"measured_qubits Q_m={self.measured_qubits} exceeds qubits Q={self.qubits}")
+        if self.connectivity >= self.qubits:
+            raise ValueError(f"connectivity C={self.connectivity} must be below qubits Q={self.qubits}")
+        if self.shots < 0:
+            raise ValueError(f"shots S must be >= 0 (0 = exact), got {self.shots}")
+        if not self.final_linear and (self.num_classes != 2 or self.measured_qubits != 1):
+            raise ValueError("without the final linear layer (F off) the model reads P(positive) "
+                             "from <Z_0>: needs num_classes=2 and measured_qubits=1")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def label(self) -> str:
+        s = (f"QLLM Q={self.qubits} E={self.encoders} M={self.encoder_layers} N={self.reuploads} "
+             f"C={self.connectivity}")
+        if self.pqc1_layers != 1 or self.pqc2_layers != 2:
+            s += f" L1={self.pqc1_layers} L2={self.pqc2_layers}"
+        if self.shots:
+            s += f" S={self.shots}"
+        if not self.final_linear:
+            s += " F=off"
+        return s
+
+
+def qpu_circuit(num_qubits: int, num_encoders: int = 1, blocks: int = 4, pqc1_layers: int = 1,
+                pqc2_layers: int = 2, connectivity: int = 2) -> Circuit:
+    """The QPU module with E encoders: inputs (B, E·Q) angles; block n uploads encoder n mod E.
+
+    Weights: PQC1 (L1, C, Q) then PQC2 (L2, C, Q), flattened C-order, as in
+    ``hqsim.ansatz.reuploading_module`` (identical to it for E = 1)."""
+    per_layer = connectivity * num_qubits
+    n1 = pqc1_layers * per_layer
+    c = Circuit(num_qubits, num_inputs=num_encoders * num_qubits,
+                num_weights=n1 + pqc2_layers * per_layer)
+    for n in range(blocks):
+        e = n % num_encoders
+        for q in range(num_qubits):
+            c.ry(input(e * num_qubits + q), q)
+        w = 0
+        for _ in range(pqc1_layers):
+            w = ring_layer(c, connectivity, w)
+    w = n1
+    for _ in range(pqc2_layers):
+        w = ring_layer(c, connectivity, w)
+    return c
+
+
+def _quantum_layer_class():
+    import hqsim
+    try:
+        return hqsim.QuantumLayer
+    except (AttributeError, ImportError) as exc:
+        raise ImportError("hqsim.QuantumLayer (hqsim/nn/layer.py) is not available in this "
+                          "build; the QLLM model needs it") from exc
+
+
+def sample_shots(z: torch.Tensor, shots: int, generator: torch.Generator | None) -> torch.Tensor:
+    """Replace expectations z ∈ [-1, 1] of ±1-valued observables by S-shot estimates;
+    straight-through gradient."""
+    if shots <= 0:
+        return z
+    with torch.no_grad():
+        p = ((1 + z.detach()) / 2).clamp(0, 1).to(torch.float64)
+        k = torch.binomial(torch.full_like(p, float(shots)), p, generator=generator)
+        est = (2 * k / shots - 1).to(z.dtype)
+    return z + (est - z).detach()
+
+
+class QLLMClassifier(nn.Module):
+    """``forward(embeddings (B, D) float) -> logits (B, K)``. Does not mutate its input.
+
+    Trainable: each encoder's ``weights`` (M·C·Q), the QPU module's (L1+L2)·C·Q, the head's
+    (E·Q + Q_m)·K + K. ``backend`` and ``dtype`` go to every ``hqsim.QuantumLayer``."""
+
+    def __init__(self, config: QLLMConfig, backend: str = "auto", dtype=torch.float32,
+                 init_scale: float = math.pi):
+        super().__init__()
+        self.config = cfg = config
+        layer_cls = _quantum_layer_class()
+        self.encoders = nn.ModuleList(
+            layer_cls(amplitude_encoder(cfg.qubits, cfg.num_features, cfg.encoder_layers,
+                                        cfg.connectivity), backend=backend, dtype=dtype)
+            for _ in range(cfg.encoders))
+        self.qpu = layer_cls(
+            qpu_circuit(cfg.qubits, cfg.encoders, cfg.reuploads, cfg.pqc1_layers,
+                        cfg.pqc2_layers, cfg.connectivity),
+            observables=[Z(q) for q in range(cfg.measured_qubits)], backend=backend, dtype=dtype)
+        feats = cfg.encoders * cfg.qubits + cfg.measured_qubits
+        self.head = nn.Linear(feats, cfg.num_classes, dtype=dtype) if cfg.final_linear else None
+        self.shot_generator = torch.Generator()
+        with torch.no_grad():
+            for layer in (*self.encoders, self.qpu):
+                layer.weights.uniform_(-init_scale, init_scale)
+
+    def quantum_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, E·Q + Q_m): encoder outputs then QPU outputs (the head's input)."""
+        if x.ndim != 2 or x.shape[1] != self.config.num_features:
+            raise ValueError(f"embeddings must have shape (batch, {self.config.num_features}), "
+                             f"got {tuple(x.shape)}")
+        gen = self.shot_generator
+        enc = torch.cat([sample_shots(layer(x), self.config.shots, gen) for layer in self.encoders], 1)
+        qpu = sample_shots(self.qpu(self.config.angle_scale * enc), self.config.shots, gen)
+        return torch.cat([enc, qpu], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feats = self.quantum_features(x)
+        if self.head is not None:
+            return self.head(feats)
+        p1 = ((1 + feats[:, -1]) / 2).clamp(1e-6, 1 - 1e-6)
+        return torch.stack([torch.log1p(-p1), torch.log(p1)], dim=1)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def parameter_breakdown(self) -> dict:
+        return {"encoders": sum(layer.weights.numel() for layer in self.encoders),
+                "qpu": self.qpu.weights.numel(),
+                "head": sum(p.numel() for p in self.head.parameters()) if self.head is not None else 0}
+
+
+def count_parameters(config: QLLMConfig) -> int:
+    """The trainable-parameter count of ``QLLMClassifier(config)`` without building it."""
+    c = config
+    enc = c.encoders * c.encoder_layers * c.connectivity * c.qubits
+    qpu = (c.pqc1_layers + c.pqc2_layers) * c.connectivity * c.qubits
+    head = (c.encoders * c.qubits + c.measured_qubits + 1) * c.num_classes if c.final_linear else 0
+    return enc + qpu + head

@@ -1,0 +1,82 @@
+"""The lowered op program: the compact contract between the compiler and every fast backend.
+
+The Numba backend (hqsim/backends/numba_cpu.py) and the CUDA kernels (kernels/program.cuh)
+interpret exactly these arrays. Nothing here depends on the compiler or on any backend.
+
+Ops (``ops``, int32, shape (n_ops, OP_FIELDS)); qubit q's bit in a basis index is 1 << (Q-1-q):
+
+    kind      OP_U1: a fused single-qubit gate on q0 — the product of its factors
+              OP_U2: a fused two-qubit gate on (q0, q1), q0 the high bit of the 4x4 frame
+              OP_PERM: a basis permutation psi'[i] = psi[perm[i]] (runs of CNOT / SWAP / X)
+              OP_CZ: sign flip where both q0 and q1 are 1
+              OP_UK: a constant dense 2^k x 2^k matrix on k qubits listed in ``wires``
+    q0, q1    qubits (-1 where unused)
+    fstart    first factor (U1, U2) | perm row (PERM) | first wire (UK)
+    fcount    number of factors (U1, U2) | k (UK)
+    mat       offset into ``const_mats`` (UK)
+
+Factors (``factors``, int32, shape (n_f, F_FIELDS)) multiply in order: factor 0 acts first,
+U = F[n-1] ... F[1] F[0]. ``fcoef[f] = (scale, offset)``: the angle is
+``scale * value + offset`` with value ``weights[index]`` (WEIGHT), ``inputs[b, index]``
+(INPUT) or 0 (CONST). Every parametric factor is F(a) = exp(-i a G / 2) for its generator G
+(PhaseShift: G = diag(0, -2)), which is all the adjoint needs: dF/da = -i/2 G F.
+
+    code      F_CONST (matrix at ``mat``: 2x2 in U1, 4x4 in U2's frame), F_RX, F_RY, F_RZ,
+              F_PHASE, F_CRX, F_CRY, F_CRZ, F_RXX, F_RYY, F_RZZ
+    source    CONST, WEIGHT or INPUT
+    index     weight or input index
+    wire      in U2: 0 = acts on q0, 1 = on q1 (one-qubit codes); controlled codes: 2 = control
+              q0 / target q1, 3 = control q1 / target q0; RXX/RYY/RZZ and F_CONST: 2
+    mat       offset into ``const_mats`` (F_CONST)
+
+Observables (``terms``): one row per Pauli string: (observable index, flip mask (X|Y bits),
+sign mask (Y|Z bits), number of Y mod 4) and ``term_coeff``. P|i> = i^nY (-1)^popcount(i & sign)
+|i ^ flip>.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+OP_U1, OP_U2, OP_PERM, OP_CZ, OP_UK = 0, 1, 2, 3, 4
+OP_FIELDS = 6  # kind, q0, q1, fstart, fcount, mat
+(F_CONST, F_RX, F_RY, F_RZ, F_PHASE, F_CRX, F_CRY, F_CRZ, F_RXX, F_RYY, F_RZZ) = range(11)
+F_FIELDS = 5  # code, source, index, wire, mat
+OP_NAMES = {OP_U1: "U1", OP_U2: "U2", OP_PERM: "PERM", OP_CZ: "CZ", OP_UK: "UK"}
+F_NAMES = ["CONST", "RX", "RY", "RZ", "PHASE", "CRX", "CRY", "CRZ", "RXX", "RYY", "RZZ"]
+
+
+@dataclass(frozen=True, eq=False)
+class OpProgram:
+    num_qubits: int
+    num_weights: int
+    num_inputs: int
+    ops: np.ndarray          # int32 (n_ops, OP_FIELDS)
+    factors: np.ndarray      # int32 (n_f, F_FIELDS)
+    fcoef: np.ndarray        # float64 (n_f, 2)
+    const_mats: np.ndarray   # complex128 (n,)
+    perms: np.ndarray        # int32 (n_perm, 2^Q) forward permutations
+    inv_perms: np.ndarray    # int32 (n_perm, 2^Q) their inverses
+    wires: np.ndarray        # int32 (n,) qubit lists of UK ops
+    amp_start: int           # amplitude encoding: inputs[:, amp_start:amp_start+amp_size]
+    amp_size: int            # 0 = start from |0...0>
+    terms: np.ndarray        # int64 (n_terms, 4): obs, flip, sign, nY mod 4
+    term_coeff: np.ndarray   # float64 (n_terms,)
+    num_observables: int
+
+    @property
+    def num_ops(self) -> int:
+        return int(self.ops.shape[0])
+
+    def describe(self) -> str:
+        lines = [f"OpProgram: {self.num_qubits} qubits, {self.num_ops} ops, "
+                 f"{self.factors.shape[0]} factors, {self.num_observables} observables"]
+        for op in self.ops:
+            kind, q0, q1, fs, fc, _ = (int(v) for v in op)
+            if kind in (OP_U1, OP_U2):
+                fs_names = [F_NAMES[self.factors[f, 0]] for f in range(fs, fs + fc)]
+                lines.append(f"  {OP_NAMES[kind]} q{q0}{'' if q1 < 0 else f',q{q1}'}: {' '.join(fs_names)}")
+            else:
+                lines.append(f"  {OP_NAMES[kind]} q{q0},{q1}")
+        return "\n".join(lines)
