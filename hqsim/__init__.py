@@ -8,7 +8,7 @@ Public API::
     layer = hqsim.QuantumLayer(c)                         # torch.nn.Module with trainable weights
 """
 from . import ansatz
-from .api import compile_circuit, expectation, statevector
+from .api import compile_circuit, expectation, statevector, vjp
 from .ir import (AmplitudeEncoding, Circuit, Observable, PauliString, X, Y, Z, const, input,
                  weight)
 
@@ -24,6 +24,6 @@ def __getattr__(name):
 
 
 __all__ = [
-    "ansatz", "compile_circuit", "expectation", "statevector", "AmplitudeEncoding", "Circuit",
+    "ansatz", "compile_circuit", "expectation", "statevector", "vjp", "AmplitudeEncoding", "Circuit",
     "Observable", "PauliString", "X", "Y", "Z", "const", "input", "weight", "QuantumLayer",
 ]

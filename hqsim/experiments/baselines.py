@@ -16,6 +16,7 @@ fitted model stores (support vectors × D + dual coefficients + intercept).
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,8 +191,10 @@ def setfit_finetune(texts, labels, model_dir, out_dir, seed: int = 0, num_iterat
     Trainer(model=model, args=args, train_dataset=ds).train()
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / "body.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
     model.model_body.save(str(tmp))
-    os.replace(tmp, body) if not body.exists() else None
+    shutil.rmtree(body, ignore_errors=True)
+    os.replace(tmp, body)
     joblib.dump(model.model_head, head_file)
     head = model.model_head
     return SetFitOutcome(body, head, time.perf_counter() - t0, int(head.coef_.size + head.intercept_.size))

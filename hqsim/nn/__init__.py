@@ -1,0 +1,4 @@
+"""torch modules: QuantumLayer."""
+from .layer import QuantumLayer
+
+__all__ = ["QuantumLayer"]

@@ -1,0 +1,64 @@
+"""hqsim's expectation as a torch.autograd.Function: forward on the backend, backward by one
+adjoint pass with the upstream gradient folded into one observable per sample."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..backends import get_backend
+from ..ir.validate import check_inputs, check_state_fits, check_weights
+
+
+def _to_numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float64).numpy()
+
+
+class ExpectationFunction(torch.autograd.Function):
+    """(inputs (B, n_in), weights (n_w,)) -> (B, n_obs). Saves only inputs and weights."""
+
+    @staticmethod
+    def forward(ctx, inputs, weights, compiled, backend, real_dtype):
+        x = check_inputs(_to_numpy(inputs), compiled.source.num_inputs)
+        w = check_weights(_to_numpy(weights), compiled.source.num_weights)
+        check_state_fits(compiled.num_qubits, min(x.shape[0], 8), np.dtype(real_dtype).itemsize * 2, 6)
+        out, _ = backend.forward(compiled, x, w, real_dtype, False)
+        ctx.save_for_backward(inputs, weights)
+        ctx.compiled, ctx.backend, ctx.real_dtype = compiled, backend, real_dtype
+        return torch.from_numpy(out).to(device=inputs.device, dtype=inputs.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        inputs, weights = ctx.saved_tensors
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        if not (need_x or need_w):
+            return None, None, None, None, None
+        dw, dx = ctx.backend.vjp(ctx.compiled, _to_numpy(inputs), _to_numpy(weights),
+                                 _to_numpy(grad_out), ctx.real_dtype, need_x)
+        gx = torch.from_numpy(dx).to(inputs.device, inputs.dtype) if need_x else None
+        gw = torch.from_numpy(dw).to(weights.device, weights.dtype) if need_w else None
+        return gx, gw, None, None, None
+
+
+def torch_expectation(compiled, inputs, weights, backend="auto", dtype=None):
+    """Validate and shape torch arguments, then call ExpectationFunction."""
+    from ..api import real_dtype_for
+    ref = inputs if isinstance(inputs, torch.Tensor) else weights
+    float_dtype = ref.dtype if isinstance(ref, torch.Tensor) and ref.is_floating_point() else torch.get_default_dtype()
+    device = ref.device if isinstance(ref, torch.Tensor) else torch.device("cpu")
+    n_in, n_w = compiled.source.num_inputs, compiled.source.num_weights
+    squeeze = False
+    if inputs is None:
+        inputs, squeeze = torch.zeros((1, n_in), dtype=float_dtype, device=device), True
+    inputs = torch.as_tensor(inputs, dtype=float_dtype, device=device)
+    if inputs.ndim == 1:
+        inputs, squeeze = inputs.unsqueeze(0), True
+    if inputs.ndim != 2 or inputs.shape[1] != n_in:
+        raise ValueError(f"inputs must have shape (batch, {n_in}), got {tuple(inputs.shape)}")
+    weights = torch.as_tensor(weights if weights is not None else torch.zeros(0), dtype=float_dtype, device=device)
+    if weights.numel() != n_w:
+        raise ValueError(f"weights must hold {n_w} values (the circuit's weight count), got {weights.numel()}")
+    weights = weights.reshape(-1)
+    be = get_backend(backend, on_cuda=device.type == "cuda")
+    rd = real_dtype_for(dtype if dtype is not None else float_dtype)
+    out = ExpectationFunction.apply(inputs, weights, compiled, be, rd)
+    return out[0] if squeeze else out

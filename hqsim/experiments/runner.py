@@ -1,0 +1,227 @@
+"""One experiment: for every seed, split the data, embed it, train every hybrid configuration
+and every classical baseline on the same split and embeddings, and write the reports.
+
+Completed runs are kept in ``results.json`` as they finish; with ``resume`` a run already
+there is not repeated and an interrupted training continues from its checkpoint."""
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import data as data_mod
+from . import report
+from .train import TrainConfig, evaluate, fit, seed_everything
+
+BASELINES = ("lr", "svc", "mlp", "exact", "setfit")
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    models: tuple                      # QLLMConfig each (num_features/num_classes filled in)
+    train: TrainConfig = TrainConfig()
+    seeds: tuple = (0,)
+    protocol: str = "paper"
+    data_files: tuple = ()             # () → built-in SST-2
+    load_options: dict = field(default_factory=dict)
+    per_label: int = 256
+    val_fraction: float = 0.15
+    max_test: int | None = None
+    encoder: str | None = None         # local sentence-transformers dir; None → MiniLM
+    cache_dir: str | None = None
+    baselines: tuple = ("lr", "svc", "mlp", "exact")
+    setfit: bool = False               # SetFit-fine-tuned embeddings for every model
+    setfit_iterations: int = 5
+    finetune_encoder: int = 0          # train the last k transformer layers end to end
+    backend: str = "auto"
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        bad = set(self.baselines) - set(BASELINES)
+        if bad:
+            raise ValueError(f"unknown baselines {sorted(bad)}; choose from {list(BASELINES)}")
+
+
+class FinetuneModel(nn.Module):
+    """Texts → trainable sentence encoder → QLLM head (``--finetune-encoder``)."""
+
+    def __init__(self, encoder: nn.Module, head_model: nn.Module):
+        super().__init__()
+        self.encoder, self.head_model = encoder, head_model
+
+    def forward(self, texts):
+        return self.head_model(self.encoder(texts).to(self.head_model.encoders[0].weights.dtype))
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.=-]+", "_", name).strip("_")
+
+
+def _log(msg, log):
+    if log:
+        log(msg)
+
+
+class Experiment:
+    def __init__(self, cfg: ExperimentConfig, out_dir, resume: bool = False, progress: bool = True,
+                 log=print):
+        self.cfg, self.out, self.resume, self.progress, self.log = cfg, Path(out_dir), resume, progress, log
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.runs: list = []
+        self.meta: dict = {}
+        if resume and (self.out / report.RESULTS_JSON).exists():
+            self.runs = report.read_results(self.out)["runs"]
+
+    def _done(self, model: str, seed: int) -> bool:
+        return any(r["model"] == model and r["seed"] == seed for r in self.runs)
+
+    def _record(self, rec: dict):
+        self.runs = [r for r in self.runs if not (r["model"] == rec["model"] and r["seed"] == rec["seed"])]
+        self.runs.append(rec)
+        report.write_results(self.out, self.meta, self.runs)
+
+    def _splits(self, seed):
+        c = self.cfg
+        return data_mod.make_splits(c.protocol, seed, list(c.data_files) or None, per_label=c.per_label,
+                                    val_fraction=c.val_fraction, max_test=c.max_test, **c.load_options)
+
+    def _embed(self, splits, encoder):
+        from .embeddings import embed
+        parts = (splits.train, splits.validation, splits.test)
+        allx = embed([t for p in parts for t in p.texts], encoder, self.cfg.cache_dir,
+                     progress=self.progress)
+        a, b = len(parts[0]), len(parts[0]) + len(parts[1])
+        return [torch.from_numpy(x) for x in (allx[:a], allx[a:b], allx[b:])]
+
+    def run(self) -> list:
+        from .embeddings import model_label, resolve_model
+        c = self.cfg
+        t0 = time.perf_counter()
+        base_model = resolve_model(c.encoder)
+        self.meta = {"protocol": c.protocol, "seeds": list(c.seeds),
+                     "data": ", ".join(map(str, c.data_files)) or "SST-2 (built-in)",
+                     "encoder": model_label(base_model), "setfit": c.setfit,
+                     "finetune_encoder": c.finetune_encoder, "train": dataclasses.asdict(c.train),
+                     "models": [m.to_dict() for m in c.models], "baselines": list(c.baselines),
+                     "machine": report.machine_info()}
+        for seed in c.seeds:
+            splits = self._splits(seed)
+            self.meta["split_sizes"] = splits.sizes()
+            _log(f"seed {seed}: {c.protocol} split {splits.sizes()}", self.log)
+            encoder, setfit_outcome = base_model, None
+            if c.setfit or "setfit" in c.baselines:
+                from .baselines import setfit_finetune
+                setfit_outcome = setfit_finetune(splits.train.texts, splits.train.labels, base_model,
+                                                 self.out / "setfit" / f"seed-{seed}", seed,
+                                                 c.setfit_iterations)
+                if c.setfit:
+                    encoder = setfit_outcome.body_dir
+            xs = self._embed(splits, encoder)
+            ys = [torch.as_tensor(p.labels) for p in (splits.train, splits.validation, splits.test)]
+            for mc in c.models:
+                self._run_hybrid(mc, splits, xs, ys, seed)
+            self._run_baselines(splits, xs, ys, seed, setfit_outcome)
+        self.meta["total_wall_s"] = time.perf_counter() - t0
+        return report.write_all(self.out, self.meta, self.runs)
+
+    def _train_record(self, name, kind, model, xs, ys, seed, extra=None):
+        tc = dataclasses.replace(self.cfg.train, seed=seed)
+        ckpt = self.out / "checkpoints" / f"{slug(name)}-seed{seed}.pt"
+        res = fit(model, xs[0], ys[0], xs[1], ys[1], tc, checkpoint=ckpt, resume=self.resume,
+                  progress=self.progress, desc=f"{name} seed {seed}")
+        t1 = time.perf_counter()
+        test_acc, test_loss = evaluate(model, xs[2], ys[2], tc.eval_batch_size)
+        params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        rec = {"model": name, "kind": kind, "seed": seed, "params": params, "test_acc": test_acc,
+               "test_loss": test_loss, "val_acc": res.best_val_acc, "best_epoch": res.best_epoch,
+               "epochs_run": res.epochs_run, "stopped_early": res.stopped_early,
+               "wall_s": res.wall_s, "train_s": res.train_s, "test_eval_s": time.perf_counter() - t1,
+               "samples_per_s": res.samples_per_s, "history": res.history, **(extra or {})}
+        _log(f"  {name}: test {100 * test_acc:.2f} %  val {100 * res.best_val_acc:.2f} %  "
+             f"{params:,} params  {res.wall_s:.1f} s  {res.samples_per_s:.0f} samples/s", self.log)
+        self._record(rec)
+        return rec
+
+    def _run_hybrid(self, mc, splits, xs, ys, seed):
+        from ..models import QLLMClassifier
+        c = self.cfg
+        dim = self._finetune_dim() if c.finetune_encoder else xs[0].shape[1]
+        mc = dataclasses.replace(mc, num_features=int(dim), num_classes=splits.train.num_classes)
+        name = mc.label() + (f" +FT{c.finetune_encoder}" if c.finetune_encoder else "")
+        if self._done(name, seed):
+            return
+        dtype = getattr(torch, c.dtype)
+        seed_everything(seed)
+        model = QLLMClassifier(mc, backend=c.backend, dtype=dtype)
+        if c.finetune_encoder:
+            from .embeddings import TrainableEncoder
+            model = FinetuneModel(TrainableEncoder.build(c.encoder, c.finetune_encoder), model)
+            xs = [list(p.texts) for p in (splits.train, splits.validation, splits.test)]
+        else:
+            xs = [x.to(dtype) for x in xs]
+        n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        _log(f"  {name}: {n_params:,} trainable parameters", self.log)
+        self._train_record(name, "hybrid", model, xs, ys, seed, {"config": mc.to_dict()})
+
+    def _finetune_dim(self):
+        from .embeddings import embed
+        return embed(["a"], self.cfg.encoder, self.cfg.cache_dir, progress=False).shape[1]
+
+    def _hybrid_param_counts(self, dim, k):
+        from ..models import count_parameters
+        return sorted({count_parameters(dataclasses.replace(m, num_features=int(dim), num_classes=k))
+                       for m in self.cfg.models})
+
+    def _run_baselines(self, splits, xs, ys, seed, setfit_outcome):
+        from . import baselines as bl
+        c = self.cfg
+        np_x = [x.numpy() for x in xs]
+        np_y = [y.numpy() for y in ys]
+        args = (np_x[0], np_y[0], np_x[1], np_y[1], np_x[2], np_y[2])
+        k = splits.train.num_classes
+        emb = " (SetFit emb.)" if c.setfit else ""
+        sk = []
+        if "lr" in c.baselines:
+            sk.append(lambda: bl.logistic_regression(*args, seed=seed, name="logistic regression" + emb))
+        if "svc" in c.baselines:
+            sk.append(lambda: bl.svc(*args, seed=seed))
+        if "setfit" in c.baselines and setfit_outcome is not None:
+            if c.setfit:
+                fx = np_x
+            else:
+                from .embeddings import embed
+                parts = (splits.train, splits.validation, splits.test)
+                allx = embed([t for p in parts for t in p.texts], setfit_outcome.body_dir,
+                             c.cache_dir, progress=self.progress)
+                a, b = len(parts[0]), len(parts[0]) + len(parts[1])
+                fx = [allx[:a], allx[a:b], allx[b:]]
+            sk.append(lambda: bl.setfit_result(setfit_outcome, fx[1], np_y[1], fx[2], np_y[2]))
+        for make in sk:
+            res = make()
+            if self._done(res.name, seed):
+                continue
+            _log(f"  {res.name}: test {100 * res.test_acc:.2f} %  val {100 * res.val_acc:.2f} %  "
+                 f"{res.params:,} params  {res.wall_s:.1f} s", self.log)
+            self._record({"model": res.name, "kind": "classical", "seed": seed, "params": res.params,
+                          "test_acc": res.test_acc, "val_acc": res.val_acc, "wall_s": res.wall_s,
+                          "samples_per_s": None, "details": res.details})
+        dim = xs[0].shape[1]
+        for target in self._hybrid_param_counts(dim, k):
+            heads = []
+            if "mlp" in c.baselines:
+                heads += [(f"MLP h={h}{emb}", lambda h=h: bl.MLPHead(dim, h, k))
+                          for h in bl.mlp_bracket(target, dim, k)]
+            if "exact" in c.baselines:
+                heads.append((f"classical head, {target} params{emb}",
+                              lambda t=target: bl.ExactParamHead(xs[0], t, k)))
+            for name, make in heads:
+                if self._done(name, seed):
+                    continue
+                seed_everything(seed)
+                self._train_record(name, "classical", make(), xs, ys, seed)

@@ -1,0 +1,34 @@
+"""The one place where the Cirq packages are imported, each with a clear error when missing.
+
+``cirq`` and ``sympy`` are needed by every interop module; ``cirq_ionq`` and ``cirq_google``
+take seconds to import, so they are loaded on first use only.
+"""
+from __future__ import annotations
+
+import importlib
+
+_INSTALL = ("pip install 'hqsim[cirq]'  (or: pip install cirq-core==1.7.0 cirq-ionq==1.7.0 "
+            "cirq-google==1.7.0)")
+
+
+def _require(module: str, what: str):
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            f"hqsim.interop needs the {what} package ({module!r} is not installed); "
+            f"install it with: {_INSTALL}", name=exc.name) from exc
+
+
+cirq = _require("cirq", "cirq-core")
+sympy = _require("sympy", "sympy")
+
+
+def require_ionq():
+    """The ``cirq_ionq`` module (IonQ client, gatesets, serializer)."""
+    return _require("cirq_ionq", "cirq-ionq")
+
+
+def require_google():
+    """The ``cirq_google`` module (Google devices and engines)."""
+    return _require("cirq_google", "cirq-google")

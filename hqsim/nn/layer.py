@@ -1,0 +1,54 @@
+"""QuantumLayer: an nn.Module around a circuit whose weights are a trainable Parameter."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..api import compile_circuit
+from ..autodiff.torch_function import torch_expectation
+from ..ir import Circuit
+
+
+class QuantumLayer(nn.Module):
+    """``layer(inputs)``: inputs (B, circuit.num_inputs) or (num_inputs,) → (B, n_obs).
+
+    observables: list of PauliString / Observable (default <Z_q> on every qubit).
+    backend: "auto" (Numba on CPU tensors, CUDA on CUDA tensors), "numba", "reference", ...
+    dtype: torch.float32 (complex64 simulation) or torch.float64 (complex128).
+    init_weights: optional tensor of shape (num_weights,); default uniform in [0, 2π) like
+    PennyLane's TorchLayer.
+    """
+
+    def __init__(self, circuit: Circuit, observables=None, backend="auto", dtype=torch.float32,
+                 init_weights=None):
+        super().__init__()
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        self.circuit = circuit
+        self.compiled = compile_circuit(circuit, observables)
+        self.backend = backend
+        n_w = circuit.num_weights
+        if init_weights is None:
+            init = torch.rand(n_w, dtype=dtype) * (2 * math.pi)
+        else:
+            init = torch.as_tensor(init_weights, dtype=dtype).reshape(-1).clone()
+            if init.numel() != n_w:
+                raise ValueError(f"init_weights must hold {n_w} values, got {init.numel()}")
+        self.weights = nn.Parameter(init)
+
+    @property
+    def num_outputs(self) -> int:
+        return len(self.compiled.observables)
+
+    def forward(self, inputs=None):
+        if inputs is not None and not isinstance(inputs, torch.Tensor):
+            inputs = torch.as_tensor(inputs, dtype=self.weights.dtype)
+        if inputs is not None and inputs.dtype != self.weights.dtype:
+            inputs = inputs.to(self.weights.dtype)
+        return torch_expectation(self.compiled, inputs, self.weights, self.backend)
+
+    def extra_repr(self) -> str:
+        return (f"num_qubits={self.circuit.num_qubits}, num_weights={self.circuit.num_weights}, "
+                f"num_inputs={self.circuit.num_inputs}, outputs={self.num_outputs}, backend={self.backend!r}")
