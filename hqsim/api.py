@@ -9,7 +9,7 @@ import numpy as np
 from .backends import get_backend
 from .compile import CompiledCircuit, compile_circuit as _compile
 from .ir import Circuit
-from .ir.validate import (check_inputs, check_observables, check_state_fits, check_weights,
+from .ir.validate import (check_amplitudes, check_inputs, check_observables, check_state_fits, check_weights,
                           default_observables)
 
 _CACHE: "weakref.WeakKeyDictionary[Circuit, dict]" = weakref.WeakKeyDictionary()
@@ -36,7 +36,10 @@ def _is_torch(*arrays) -> bool:
 
 def real_dtype_for(dtype) -> type:
     """complex64 / float32 → np.float32; complex128 / float64 → np.float64."""
-    name = str(dtype).replace("torch.", "")
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:  # torch dtypes and other non-numpy spellings
+        name = str(dtype).replace("torch.", "")
     if name in ("complex64", "float32", "float16", "bfloat16"):
         return np.float32
     if name in ("complex128", "float64"):
@@ -47,6 +50,7 @@ def real_dtype_for(dtype) -> type:
 def _numpy_args(circuit, inputs, weights):
     x = check_inputs(np.zeros((1, circuit.num_inputs)) if inputs is None else inputs, circuit.num_inputs)
     w = check_weights(weights, circuit.num_weights)
+    check_amplitudes(x, circuit)
     return x.astype(np.float64, copy=False), w.astype(np.float64, copy=False)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..backends import get_backend
-from ..ir.validate import check_inputs, check_state_fits, check_weights
+from ..ir.validate import check_amplitudes, check_inputs, check_state_fits, check_weights
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -20,6 +20,7 @@ class ExpectationFunction(torch.autograd.Function):
     def forward(ctx, inputs, weights, compiled, backend, real_dtype):
         x = check_inputs(_to_numpy(inputs), compiled.source.num_inputs)
         w = check_weights(_to_numpy(weights), compiled.source.num_weights)
+        check_amplitudes(x, compiled.source)
         check_state_fits(compiled.num_qubits, min(x.shape[0], 8), np.dtype(real_dtype).itemsize * 2, 6)
         out, _ = backend.forward(compiled, x, w, real_dtype, False)
         ctx.save_for_backward(inputs, weights)

@@ -78,3 +78,14 @@ def check_state_fits(num_qubits: int, batch: int, itemsize: int, states_per_samp
             f"({need / 2**30:.2f} GiB) of state memory but only {free:,} bytes are available; "
             "use fewer qubits, a smaller batch, or complex64")
     return need
+
+
+def check_amplitudes(x: np.ndarray, circuit) -> None:
+    """An amplitude-encoded block must have a non-zero norm to become a state."""
+    enc = circuit.amplitude_encoding
+    if enc is None:
+        return
+    norms = np.linalg.norm(x[:, enc.start:enc.start + enc.size], axis=1)
+    if np.any(norms == 0):
+        raise ValueError(f"amplitude-encoded inputs of sample {int(np.argmin(norms))} are all zero; "
+                         "a zero vector cannot be normalised into a state")

@@ -1,0 +1,297 @@
+"""Conversion between hqsim circuits and ``cirq.Circuit`` (the only bridge to Cirq's types).
+
+Qubit q of an hqsim circuit is ``cirq.LineQubit(q)``; both use qubit 0 as the most significant
+bit. Unbound weights become ``sympy.Symbol('w<i>')`` and unbound inputs ``sympy.Symbol('x<j>')``
+(``to_cirq``), and ``from_cirq`` maps those names back by default.
+
+    c = hqsim.ansatz.rpqc(4, reuploads=2)
+    cc = to_cirq(c, weights=theta)                 # inputs left as symbols x0..x3
+    back = from_cirq(cc)                           # x<j> -> input(j), w<i> -> weight(i)
+    circuit, sweep = export_sweep(c, theta, x)     # one circuit + a sweep of B resolvers
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from ..ir import INPUT, WEIGHT, Circuit, Observable, Param, PauliString, as_observable, input, weight
+from ._deps import cirq, sympy
+from ._from_ops import Builder, UnsupportedOperation, affine, translate_operation
+
+INPUT_PREFIX, WEIGHT_PREFIX = "x", "w"
+_PAULI = {"X": cirq.X, "Y": cirq.Y, "Z": cirq.Z}
+
+
+# -- hqsim -> Cirq -------------------------------------------------------------------------
+def _values(arr, n: int, what: str):
+    """None (symbolic) or a (n,) float vector; (1, n) is accepted for one sample."""
+    if arr is None:
+        return None
+    if hasattr(arr, "detach"):  # torch tensors (a trained layer's weights)
+        arr = arr.detach().cpu().numpy()
+    a = np.asarray(arr, dtype=np.float64)
+    if a.ndim == 2 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim != 1 or a.size != n:
+        hint = " (for a batch use export_resolved or export_sweep)" if a.ndim == 2 else ""
+        raise ValueError(f"{what} must have shape ({n},), got {a.shape}{hint}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{what} contain NaN or inf")
+    return a
+
+
+def _angle(p: Param, weights, inputs):
+    if p.is_constant:
+        return p.offset
+    table, prefix = (weights, WEIGHT_PREFIX) if p.source == WEIGHT else (inputs, INPUT_PREFIX)
+    if table is not None:
+        return p.scale * float(table[p.index]) + p.offset
+    sym = sympy.Symbol(f"{prefix}{p.index}")
+    expr = sym if p.scale == 1.0 else p.scale * sym
+    return expr if p.offset == 0.0 else expr + p.offset
+
+
+def _gate_ops(g, a, qs):
+    """Cirq operations for one hqsim gate with angles ``a`` (numbers or sympy expressions)."""
+    fixed = {"H": cirq.H, "X": cirq.X, "Y": cirq.Y, "Z": cirq.Z, "S": cirq.S, "T": cirq.T,
+             "SX": cirq.X ** 0.5, "CNOT": cirq.CNOT, "CZ": cirq.CZ, "SWAP": cirq.SWAP}
+    if g.name in fixed:
+        return [fixed[g.name].on(*qs)]
+    rot = {"RX": cirq.rx, "RY": cirq.ry, "RZ": cirq.rz}
+    if g.name in rot:
+        return [rot[g.name](a[0]).on(*qs)]
+    if g.name in ("CRX", "CRY", "CRZ"):
+        return [cirq.ControlledGate(rot[g.name[1:]](a[0])).on(*qs)]
+    parity = {"RXX": cirq.XXPowGate, "RYY": cirq.YYPowGate, "RZZ": cirq.ZZPowGate}
+    if g.name in parity:  # exp(-i a PP/2) = PP**(a/π) with global shift -1/2
+        return [parity[g.name](exponent=a[0] / _pi(a[0]), global_shift=-0.5).on(*qs)]
+    if g.name == "PhaseShift":
+        return [cirq.ZPowGate(exponent=a[0] / _pi(a[0])).on(*qs)]
+    if g.name == "U3":  # U3(θ, φ, λ) = P(φ) RY(θ) P(λ) exactly
+        theta, phi, lam = a
+        return [cirq.ZPowGate(exponent=lam / _pi(lam)).on(*qs), cirq.ry(theta).on(*qs),
+                cirq.ZPowGate(exponent=phi / _pi(phi)).on(*qs)]
+    if g.name == "Rot":  # Rot(φ, θ, ω) = RZ(ω) RY(θ) RZ(φ)
+        phi, theta, omega = a
+        return [cirq.rz(phi).on(*qs), cirq.ry(theta).on(*qs), cirq.rz(omega).on(*qs)]
+    if g.name == "Unitary":
+        return [cirq.MatrixGate(g.matrix).on(*qs)]
+    raise UnsupportedOperation(f"gate {g.name} has no Cirq form")
+
+
+def _pi(v):
+    return sympy.pi if isinstance(v, sympy.Basic) else math.pi
+
+
+def _state_prep_unitary(amplitudes: np.ndarray) -> np.ndarray:
+    """A real orthogonal (Householder) matrix whose first column is the unit vector given."""
+    v = amplitudes.astype(np.float64)
+    e0 = np.zeros_like(v)
+    e0[0] = 1.0
+    u = e0 - v
+    if np.linalg.norm(u) < 1e-14:
+        return np.eye(v.size)
+    u /= np.linalg.norm(u)
+    return np.eye(v.size) - 2.0 * np.outer(u, u)
+
+
+def to_cirq(circuit: Circuit, weights=None, inputs=None) -> "cirq.Circuit":
+    """The hqsim circuit as a ``cirq.Circuit`` on ``cirq.LineQubit.range(num_qubits)``.
+
+    weights: (num_weights,) or None (left as symbols ``w<i>``); inputs: (num_inputs,) or (1,
+    num_inputs) for one sample, or None (symbols ``x<j>``). An amplitude encoding needs bound
+    inputs and becomes a ``cirq.MatrixGate`` preparing the normalised, zero-padded state.
+    Nothing is mutated. Every gate maps exactly (same unitary, global phase included).
+    """
+    w = _values(weights, circuit.num_weights, "weights")
+    x = _values(inputs, circuit.num_inputs, "inputs")
+    qubits = cirq.LineQubit.range(circuit.num_qubits)
+    ops = []
+    enc = circuit.amplitude_encoding
+    if enc is not None:
+        if x is None:
+            raise ValueError("an amplitude-encoded circuit needs bound inputs: amplitudes cannot "
+                             "be Cirq symbols (use export_resolved for a batch)")
+        feats = x[enc.start:enc.start + enc.size]
+        if not np.any(feats):
+            raise ValueError("amplitude-encoded inputs are all zero; cannot normalise")
+        state = np.zeros(2 ** circuit.num_qubits)
+        state[:enc.size] = feats / np.linalg.norm(feats)
+        ops.append(cirq.MatrixGate(_state_prep_unitary(state), name="StatePrep").on(*qubits))
+    for g in circuit.gates:
+        angles = [_angle(p, w, x) for p in g.params]
+        ops.extend(_gate_ops(g, angles, [qubits[q] for q in g.qubits]))
+    return cirq.Circuit(ops)
+
+
+def observables_to_cirq(observables, num_qubits: int | None = None) -> list["cirq.PauliSum"]:
+    """hqsim observables (PauliString / Observable, or a list) as ``cirq.PauliSum``s."""
+    obs = [observables] if isinstance(observables, (PauliString, Observable)) else observables
+    out = []
+    for o in obs:
+        total = cirq.PauliSum()
+        for term in as_observable(o).terms:
+            if num_qubits is not None and any(q >= num_qubits for q in term.qubits):
+                raise ValueError(f"observable {o!r} acts outside qubits 0..{num_qubits - 1}")
+            total += cirq.PauliString({cirq.LineQubit(q): _PAULI[p] for q, p in term.paulis},
+                                      coefficient=term.coeff)
+        out.append(total)
+    return out
+
+
+# -- Cirq -> hqsim -------------------------------------------------------------------------
+def _symbol_table(inputs, weights) -> dict:
+    table = {}
+    for src, syms, ctor in ((INPUT, inputs, input), (WEIGHT, weights, weight)):
+        for i, s in enumerate(syms or ()):
+            sym = sympy.Symbol(s) if isinstance(s, str) else s
+            if sym in table:
+                raise ValueError(f"symbol {sym} is listed twice in inputs/weights")
+            table[sym] = ctor(i)
+    return table
+
+
+def _default_param(sym) -> Param | None:
+    m = re.fullmatch(rf"({INPUT_PREFIX}|{WEIGHT_PREFIX})(\d+)", sym.name)
+    if not m:
+        return None
+    return (input if m.group(1) == INPUT_PREFIX else weight)(int(m.group(2)))
+
+
+def qubit_order(circuit: "cirq.AbstractCircuit", qubits=None) -> list:
+    """hqsim qubit q -> ``order[q]``: the qubits given, else LineQubit(0..max) for LineQubits
+    (so LineQubit(q) stays qubit q), else ``sorted(circuit.all_qubits())``."""
+    if qubits is not None:
+        order = list(qubits)
+        missing = set(circuit.all_qubits()) - set(order)
+        if missing:
+            raise ValueError(f"qubits {sorted(missing)} of the circuit are not in qubits=")
+        return order
+    found = sorted(circuit.all_qubits())
+    if found and all(isinstance(q, cirq.LineQubit) and q.x >= 0 for q in found):
+        return cirq.LineQubit.range(found[-1].x + 1)
+    return found
+
+
+def translate(circuit, order, param_for):
+    """(Builder with gates and phases, terminal measurements [(key, [qubit idx], invert)])."""
+    circuit = cirq.unroll_circuit_op(circuit, deep=True, tags_to_check=None)
+    if not circuit.are_all_measurements_terminal():
+        raise UnsupportedOperation("mid-circuit measurements are not supported: hqsim "
+                                   "simulates unitary circuits with terminal measurements")
+    index = {q: i for i, q in enumerate(order)}
+    b, measurements = Builder(param_for), []
+    for op in circuit.all_operations():
+        qs = [index[q] for q in op.qubits]
+        if isinstance(op.gate, cirq.MeasurementGate):
+            g = op.gate
+            if g.confusion_map:
+                raise UnsupportedOperation(f"{op!r}: measurement confusion maps are not supported")
+            measurements.append((g.key, qs, tuple(g.full_invert_mask())))
+        else:
+            translate_operation(b, op, qs)
+    return b, measurements
+
+
+def from_cirq(circuit: "cirq.AbstractCircuit", inputs=None, weights=None, qubits=None) -> Circuit:
+    """An hqsim circuit from a (parameterised) ``cirq.Circuit``.
+
+    inputs / weights: sequences of ``sympy.Symbol`` (or names) that become ``input(j)`` /
+    ``weight(i)`` in that order; when both are None, symbols named ``x<j>`` / ``w<i>`` (what
+    ``to_cirq`` writes) map back to ``input(j)`` / ``weight(i)``. Each angle must be affine in
+    one symbol (``a*s + b``), as hqsim's parameters are. qubits: the order of Cirq qubits (see
+    ``qubit_order``). Terminal measurements are dropped (hqsim computes exact expectations);
+    the global phase is dropped too. Raises ValueError naming the operation or symbol that
+    cannot be represented.
+    """
+    explicit = inputs is not None or weights is not None
+    table = _symbol_table(inputs, weights)
+
+    def param_for(expr):
+        sym, scale, offset = affine(expr)
+        p = table.get(sym) if explicit else _default_param(sym)
+        if p is None:
+            hint = ("pass it in inputs= or weights=" if explicit else
+                    f"name it {INPUT_PREFIX}<j> / {WEIGHT_PREFIX}<i>, or pass inputs=/weights=")
+            raise ValueError(f"symbol {sym} is not bound: {hint}, or resolve it with "
+                             "cirq.resolve_parameters")
+        return Param(p.source, p.index, scale, offset)
+
+    order = qubit_order(circuit, qubits)
+    b, _ = translate(circuit, order, param_for)
+    out = Circuit(len(order), num_inputs=len(inputs or ()) if explicit else None,
+                  num_weights=len(weights or ()) if explicit else None)
+    for name, qs, params, matrix in b.gates:
+        out.append(name, qs, params, matrix)
+    return out
+
+
+def observables_from_cirq(observables, qubits) -> list[tuple[Observable | None, float]]:
+    """Cirq PauliSum-likes -> [(hqsim Observable or None, constant term)] on ``qubits`` order.
+
+    Coefficients must be real (Hermitian observables)."""
+    if isinstance(observables, (cirq.PauliString, cirq.PauliSum)) or not isinstance(observables, (list, tuple)):
+        observables = [observables]
+    index = {q: i for i, q in enumerate(qubits)}
+    out = []
+    for o in observables:
+        terms, constant = [], 0.0
+        for ps in cirq.PauliSum.wrap(o):
+            c = complex(ps.coefficient)
+            if abs(c.imag) > 1e-12:
+                raise ValueError(f"observable term {ps} has a complex coefficient; only "
+                                 "Hermitian (real-coefficient) observables are supported")
+            if len(ps) == 0:
+                constant += c.real
+                continue
+            missing = [q for q in ps.qubits if q not in index]
+            if missing:
+                raise ValueError(f"observable term {ps} acts on {missing}, not in the circuit's qubits")
+            terms.append(PauliString(tuple(sorted((index[q], str(p)) for q, p in ps.items())), c.real))
+        out.append((Observable(tuple(terms)) if terms else None, constant))
+    return out
+
+
+# -- whole models ----------------------------------------------------------------------------
+def _batch(circuit: Circuit, inputs) -> np.ndarray:
+    x = np.asarray(inputs.detach().cpu().numpy() if hasattr(inputs, "detach") else inputs, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[1] != circuit.num_inputs:
+        raise ValueError(f"inputs must have shape (batch, {circuit.num_inputs}), got {x.shape}")
+    return x
+
+
+def export_resolved(circuit: Circuit, weights, inputs) -> list["cirq.Circuit"]:
+    """One fully resolved ``cirq.Circuit`` per sample: inputs (B, num_inputs)."""
+    return [to_cirq(circuit, weights, row) for row in _batch(circuit, inputs)]
+
+
+def export_sweep(circuit: Circuit, weights, inputs) -> tuple["cirq.Circuit", "cirq.Sweep"]:
+    """One circuit (weights bound, inputs as symbols ``x<j>``) and a ``cirq.ListSweep`` of B
+    resolvers (inputs (B, num_inputs)); not available for amplitude-encoded circuits."""
+    if circuit.amplitude_encoding is not None:
+        raise ValueError("amplitude-encoded inputs cannot be swept as symbols; use export_resolved")
+    x = _batch(circuit, inputs)
+    names = [f"{INPUT_PREFIX}{j}" for j in range(circuit.num_inputs)]
+    sweep = cirq.ListSweep([dict(zip(names, map(float, row))) for row in x])
+    return to_cirq(circuit, weights, None), sweep
+
+
+def export_model(model, inputs, weights=None, sweep: bool = True):
+    """Export a trained model for a batch of samples.
+
+    model: an hqsim ``Circuit`` (then ``weights`` is required) or any object with ``.circuit``
+    and ``.weights`` (array or torch tensor), such as a ``QuantumLayer`` or the QLLM QPU module.
+    Returns ``export_sweep(...)`` when ``sweep`` else ``export_resolved(...)``.
+    """
+    circuit = model if isinstance(model, Circuit) else getattr(model, "circuit", None)
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"model must be an hqsim Circuit or have a .circuit, got {type(model).__name__}")
+    if weights is None:
+        weights = getattr(model, "weights", None)
+        if weights is None and circuit.num_weights:
+            raise ValueError("weights are required: the model has no .weights")
+    return (export_sweep if sweep else export_resolved)(circuit, weights, inputs)
