@@ -1,182 +1,158 @@
-"""The Numba CPU backend: parallel over the batch, one sample's state in cache at a time.
+"""The Numba CPU backend: groups of L samples run lane-interleaved (see numba_lanes), groups
+in parallel over the cores; forward and adjoint interpret the op program.
 
-Forward and adjoint interpret the op program; the adjoint recomputes the forward state and
-keeps only psi and lambda per sample (see numba_kernels for the mathematics).
+The adjoint recomputes the forward state and keeps only psi and lambda per sample (the
+mathematics is in numba_kernels' docstring).
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange
 
-from ..program import OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram
-from .numba_kernels import INPUT, WEIGHT, factor_generator, factor_matrix, op_matrix
-from .numba_state import (accumulate_outer_2q, apply_1q, apply_2q, apply_cz, apply_uk,
-                          apply_weighted_observable, pauli_expectations, permute,
-                          undo_1q_with_grad)
+from .numba_cache import invalidate_stale_cache
+
+invalidate_stale_cache()  # before the Numba modules below load their cached machine code
+
+from numba import njit, prange  # noqa: E402
+
+from ..program import OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram  # noqa: E402
+from . import numba_lanes as lanes_ops  # noqa: E402
+from .numba_lanes import LANES  # noqa: E402
+from .numba_kernels import _chain_grads, op_matrix  # noqa: E402
+from .numba_u1 import precompute_factors, u1_chain, u1_depends_on_inputs, u1_matrix  # noqa: E402
 
 _JIT = dict(cache=True, nogil=True, fastmath=True)
 
 
 @njit(**_JIT)
-def _split(u, dim, ur, ui, dagger):
-    for a in range(dim):
-        for b in range(dim):
-            v = u[b, a].conjugate() if dagger else u[a, b]
-            ur[a * dim + b] = v.real
-            ui[a * dim + b] = v.imag
+def _lane_sample(b0, l, batch):
+    return min(b0 + l, batch - 1)  # padding lanes repeat the last sample
 
 
 @njit(**_JIT)
-def _init_state(re, im, xb, amp_start, amp_size):
-    re[:] = 0
-    im[:] = 0
-    if amp_size == 0:
-        re[0] = 1
-        return
-    nrm = 0.0
-    for j in range(amp_size):
-        nrm += xb[amp_start + j] * xb[amp_start + j]
-    nrm = np.sqrt(nrm)
-    for j in range(amp_size):
-        re[j] = xb[amp_start + j] / nrm
+def _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger, c):
+    fs, fc = ops[i, 3], ops[i, 4]
+    per_sample = u1_depends_on_inputs(factors, fs, fc)
+    a, b, cc, d = 1 + 0j, 0j, 0j, 1 + 0j
+    for l in range(lanes):
+        if per_sample or l == 0:
+            a, b, cc, d = u1_matrix(factors, fcoef, cm, fcache, fs, fc, x[_lane_sample(b0, l, batch)], w)
+            if dagger:
+                a, b, cc, d = a.conjugate(), cc.conjugate(), b.conjugate(), d.conjugate()
+        c[l], c[lanes + l] = a.real, a.imag
+        c[2 * lanes + l], c[3 * lanes + l] = b.real, b.imag
+        c[4 * lanes + l], c[5 * lanes + l] = cc.real, cc.imag
+        c[6 * lanes + l], c[7 * lanes + l] = d.real, d.imag
 
 
 @njit(**_JIT)
-def _apply_op(ops, factors, fcoef, const_mats, perms, wires, nq, i, xb, w, re, im, tre, tim,
-              u, fm, tmp, m2, ur, ui, offs, kxr, kxi, dagger):
+def _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, dagger, c, u, fm, tmp, m2):
+    for l in range(lanes):
+        op_matrix(ops, factors, fcoef, cm, i, x[_lane_sample(b0, l, batch)], w, 4, u, fm, tmp, m2)
+        for a in range(4):
+            for b in range(4):
+                v = u[b, a].conjugate() if dagger else u[a, b]
+                e = 4 * a + b
+                c[2 * e * lanes + l] = v.real
+                c[(2 * e + 1) * lanes + l] = v.imag
+
+
+@njit(**_JIT)
+def _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
+              tre, tim, c, u, fm, tmp, m2, ur, ui, offs, dagger):
+    n = 1 << nq
     kind = ops[i, 0]
-    if kind == OP_U1 or kind == OP_U2:
-        dim = 2 if kind == OP_U1 else 4
-        op_matrix(ops, factors, fcoef, const_mats, i, xb, w, dim, u, fm, tmp, m2)
-        _split(u, dim, ur, ui, dagger)
-        if kind == OP_U1:
-            apply_1q(re, im, 1 << (nq - 1 - ops[i, 1]), ur, ui)
-        else:
-            apply_2q(re, im, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]), ur, ui)
+    if kind == OP_U1:
+        _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger, c)
+        lanes_ops.apply_1q(re, im, n, 1 << (nq - 1 - ops[i, 1]), c)
+    elif kind == OP_U2:
+        _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, dagger, c, u, fm, tmp, m2)
+        lanes_ops.apply_2q(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]),
+                           c, tre, tim)
     elif kind == OP_PERM:
-        permute(re, im, perms[ops[i, 3]], tre, tim)
+        lanes_ops.permute(re, im, n, perms[ops[i, 3]], tre, tim)
     elif kind == OP_CZ:
-        apply_cz(re, im, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]))
+        lanes_ops.apply_cz(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]))
     elif kind == OP_UK:
         k = ops[i, 4]
         dim = 1 << k
         off = ops[i, 5]
         for a in range(dim):
             for b in range(dim):
-                v = const_mats[off + (b * dim + a if dagger else a * dim + b)]
-                if dagger:
-                    v = v.conjugate()
+                v = cm[off + b * dim + a].conjugate() if dagger else cm[off + a * dim + b]
                 ur[a * dim + b] = v.real
                 ui[a * dim + b] = v.imag
-        apply_uk(re, im, wires, ops[i, 3], k, nq, ur, ui, offs, kxr, kxi)
+        lanes_ops.apply_uk(re, im, n, wires, ops[i, 3], k, nq, ur, ui, offs, tre, tim)
 
 
 @njit(**_JIT)
-def _chain_grads(ops, factors, fcoef, const_mats, i, xb, w, dim, m, fs_m, cs, as_, g, tmp, m2,
-                 dw, dxb, need_x):
-    """Turn the matrix gradient m of op i into gradients of its factors' angles."""
-    fs, fc = ops[i, 3], ops[i, 4]
-    for k in range(fc):
-        factor_matrix(factors, fcoef, const_mats, fs + k, xb, w, dim, fs_m[k], m2)
-    # prefix C_k = F_k ... F_0
-    for k in range(fc):
-        if k == 0:
-            cs[0, :dim, :dim] = fs_m[0, :dim, :dim]
-        else:
-            for a in range(dim):
-                for b in range(dim):
-                    acc = 0j
-                    for c in range(dim):
-                        acc += fs_m[k, a, c] * cs[k - 1, c, b]
-                    cs[k, a, b] = acc
-    # suffix A_k = F_{n-1} ... F_{k+1}
-    for k in range(fc - 1, -1, -1):
-        if k == fc - 1:
-            as_[k, :, :] = 0
-            for a in range(dim):
-                as_[k, a, a] = 1
-        else:
-            for a in range(dim):
-                for b in range(dim):
-                    acc = 0j
-                    for c in range(dim):
-                        acc += as_[k + 1, a, c] * fs_m[k + 1, c, b]
-                    as_[k, a, b] = acc
-    for k in range(fc):
-        f = fs + k
-        src = factors[f, 1]
-        if src != WEIGHT and not (src == INPUT and need_x):
+def _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size):
+    re[:] = 0
+    im[:] = 0
+    for l in range(lanes):
+        xb = x[_lane_sample(b0, l, batch)]
+        if amp_size == 0:
+            re[l] = 1
             continue
-        # T = C_k M^T A_k ; grad = Im tr(T G)
-        for a in range(dim):
-            for b in range(dim):
-                acc = 0j
-                for c in range(dim):
-                    acc += cs[k, a, c] * m[b, c]  # (C M^T)[a, b]
-                tmp[a, b] = acc
-        factor_generator(factors, f, dim, g, m2)
-        tr = 0j
-        for a in range(dim):
-            for b in range(dim):
-                ta = 0j
-                for c in range(dim):
-                    ta += tmp[a, c] * as_[k, c, b]
-                tr += ta * g[b, a]
-        grad = tr.imag * fcoef[f, 0]
-        if src == WEIGHT:
-            dw[factors[f, 2]] += grad
-        else:
-            dxb[factors[f, 2]] += grad
+        nrm = 0.0
+        for j in range(amp_size):
+            nrm += xb[amp_start + j] * xb[amp_start + j]
+        nrm = np.sqrt(nrm)
+        for j in range(amp_size):
+            re[j * lanes + l] = xb[amp_start + j] / nrm
 
 
 @njit(parallel=True, **_JIT)
-def forward_batch(ops, factors, fcoef, const_mats, perms, wires, nq, amp_start, amp_size, terms,
-                  coeff, x, w, proto, out, states, want_states, nchunks, maxk):
-    """out (B, n_obs) float64 expectations; states (B, 2^Q) complex filled if want_states."""
+def forward_batch(ops, factors, fcoef, cm, fcache, perms, wires, nq, amp_start, amp_size, terms, coeff,
+                  x, w, proto, out, states, want_states, lanes, maxk):
     batch = x.shape[0]
     n = 1 << nq
     kdim = 1 << maxk
-    for c in prange(nchunks):
-        re = np.empty(n, proto.dtype)
-        im = np.empty(n, proto.dtype)
-        tre = np.empty(n, proto.dtype)
-        tim = np.empty(n, proto.dtype)
+    n_obs = out.shape[1]
+    for gi in prange((batch + lanes - 1) // lanes):
+        b0 = gi * lanes
+        re = np.empty(n * lanes, proto.dtype)
+        im = np.empty(n * lanes, proto.dtype)
+        tre = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+        tim = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+        c = np.empty(32 * lanes, proto.dtype)
         u = np.zeros((4, 4), np.complex128)
         fm = np.zeros((4, 4), np.complex128)
         tmp = np.zeros((4, 4), np.complex128)
         m2 = np.zeros((2, 2), np.complex128)
-        ur = np.empty(max(16, kdim * kdim), proto.dtype)
-        ui = np.empty(max(16, kdim * kdim), proto.dtype)
+        ur = np.empty(max(16, kdim * kdim), np.float64)
+        ui = np.empty(max(16, kdim * kdim), np.float64)
         offs = np.empty(kdim, np.int64)
-        kxr = np.empty(kdim, proto.dtype)
-        kxi = np.empty(kdim, proto.dtype)
-        for b in range(c * batch // nchunks, (c + 1) * batch // nchunks):
-            xb = x[b]
-            _init_state(re, im, xb, amp_start, amp_size)
-            for i in range(ops.shape[0]):
-                _apply_op(ops, factors, fcoef, const_mats, perms, wires, nq, i, xb, w, re, im,
-                          tre, tim, u, fm, tmp, m2, ur, ui, offs, kxr, kxi, False)
-            pauli_expectations(re, im, terms, coeff, out[b])
+        _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
+        for i in range(ops.shape[0]):
+            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
+                      tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
+        og = np.zeros((lanes, n_obs), np.float64)
+        lanes_ops.pauli_expectations(re, im, n, terms, coeff, og,
+                                     np.zeros(lanes, np.float64), np.zeros(lanes, np.float64))
+        for l in range(min(lanes, batch - b0)):
+            out[b0 + l] = og[l]
             if want_states:
                 for j in range(n):
-                    states[b, j] = re[j] + 1j * im[j]
+                    states[b0 + l, j] = re[j * lanes + l] + 1j * im[j * lanes + l]
 
 
 @njit(parallel=True, **_JIT)
-def vjp_batch(ops, factors, fcoef, const_mats, perms, inv_perms, wires, nq, amp_start, amp_size,
-              terms, coeff, x, w, cot, proto, dw_chunks, dx, need_x, nchunks, maxf, maxk):
-    """dw_chunks (nchunks, n_w) partial weight gradients; dx (B, n_in) input gradients."""
+def vjp_batch(ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq, amp_start, amp_size, terms,
+              coeff, x, w, cot, proto, dw_groups, dx, need_x, lanes, maxf, maxk):
     batch = x.shape[0]
     n = 1 << nq
     kdim = 1 << maxk
-    for c in prange(nchunks):
-        re = np.empty(n, proto.dtype)
-        im = np.empty(n, proto.dtype)
-        lre = np.empty(n, proto.dtype)
-        lim = np.empty(n, proto.dtype)
-        tre = np.empty(n, proto.dtype)
-        tim = np.empty(n, proto.dtype)
+    for gi in prange((batch + lanes - 1) // lanes):
+        b0 = gi * lanes
+        valid = min(lanes, batch - b0)
+        re = np.empty(n * lanes, proto.dtype)
+        im = np.empty(n * lanes, proto.dtype)
+        lre = np.empty(n * lanes, proto.dtype)
+        lim = np.empty(n * lanes, proto.dtype)
+        tre = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+        tim = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+        c = np.empty(32 * lanes, proto.dtype)
+        macc = np.empty(32 * lanes, proto.dtype)
         u = np.zeros((4, 4), np.complex128)
         fm = np.zeros((4, 4), np.complex128)
         tmp = np.zeros((4, 4), np.complex128)
@@ -186,58 +162,66 @@ def vjp_batch(ops, factors, fcoef, const_mats, perms, inv_perms, wires, nq, amp_
         fs_m = np.zeros((maxf, 4, 4), np.complex128)
         cs = np.zeros((maxf, 4, 4), np.complex128)
         as_ = np.zeros((maxf, 4, 4), np.complex128)
-        ur = np.empty(max(16, kdim * kdim), proto.dtype)
-        ui = np.empty(max(16, kdim * kdim), proto.dtype)
+        f1 = np.zeros((maxf, 4), np.complex128)
+        p1 = np.zeros((maxf, 4), np.complex128)
+        ur = np.empty(max(16, kdim * kdim), np.float64)
+        ui = np.empty(max(16, kdim * kdim), np.float64)
         offs = np.empty(kdim, np.int64)
-        kxr = np.empty(kdim, proto.dtype)
-        kxi = np.empty(kdim, proto.dtype)
-        dw = dw_chunks[c]
-        for b in range(c * batch // nchunks, (c + 1) * batch // nchunks):
-            xb = x[b]
-            dxb = dx[b]
-            _init_state(re, im, xb, amp_start, amp_size)
-            for i in range(ops.shape[0]):
-                _apply_op(ops, factors, fcoef, const_mats, perms, wires, nq, i, xb, w, re, im,
-                          tre, tim, u, fm, tmp, m2, ur, ui, offs, kxr, kxi, False)
-            apply_weighted_observable(re, im, terms, coeff, cot[b], lre, lim)
-            for i in range(ops.shape[0] - 1, -1, -1):
-                kind = ops[i, 0]
-                if kind == OP_U1:
-                    op_matrix(ops, factors, fcoef, const_mats, i, xb, w, 2, u, fm, tmp, m2)
-                    _split(u, 2, ur, ui, False)
-                    m[:, :] = 0
-                    undo_1q_with_grad(re, im, lre, lim, 1 << (nq - 1 - ops[i, 1]), ur, ui, m)
-                    _chain_grads(ops, factors, fcoef, const_mats, i, xb, w, 2, m, fs_m, cs, as_,
-                                 g, tmp, m2, dw, dxb, need_x)
-                elif kind == OP_U2:
-                    b0, b1 = 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2])
-                    op_matrix(ops, factors, fcoef, const_mats, i, xb, w, 4, u, fm, tmp, m2)
-                    _split(u, 4, ur, ui, True)
-                    apply_2q(re, im, b0, b1, ur, ui)
-                    m[:, :] = 0
-                    accumulate_outer_2q(re, im, lre, lim, b0, b1, m)
-                    apply_2q(lre, lim, b0, b1, ur, ui)
-                    _chain_grads(ops, factors, fcoef, const_mats, i, xb, w, 4, m, fs_m, cs, as_,
-                                 g, tmp, m2, dw, dxb, need_x)
-                elif kind == OP_PERM:
-                    permute(re, im, inv_perms[ops[i, 3]], tre, tim)
-                    permute(lre, lim, inv_perms[ops[i, 3]], tre, tim)
-                else:
-                    _apply_op(ops, factors, fcoef, const_mats, perms, wires, nq, i, xb, w, re, im,
-                              tre, tim, u, fm, tmp, m2, ur, ui, offs, kxr, kxi, True)
-                    _apply_op(ops, factors, fcoef, const_mats, perms, wires, nq, i, xb, w, lre, lim,
-                              tre, tim, u, fm, tmp, m2, ur, ui, offs, kxr, kxi, True)
-            if amp_size > 0 and need_x:
+        cotg = np.zeros((lanes, cot.shape[1]), np.float64)
+        for l in range(valid):
+            cotg[l] = cot[b0 + l]  # padding lanes carry a zero cotangent
+        dw = dw_groups[gi]
+        _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
+        for i in range(ops.shape[0]):
+            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
+                      tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
+        lanes_ops.apply_weighted_observable(re, im, n, terms, coeff, cotg, lre, lim)
+        for i in range(ops.shape[0] - 1, -1, -1):
+            kind = ops[i, 0]
+            if kind == OP_U1:
+                _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, True, c)
+                macc[:8 * lanes] = 0
+                lanes_ops.undo_1q_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), c, macc)
+                for l in range(valid):
+                    m00 = macc[l] + 1j * macc[lanes + l]
+                    m01 = macc[2 * lanes + l] + 1j * macc[3 * lanes + l]
+                    m10 = macc[4 * lanes + l] + 1j * macc[5 * lanes + l]
+                    m11 = macc[6 * lanes + l] + 1j * macc[7 * lanes + l]
+                    u1_chain(factors, fcoef, cm, fcache, ops[i, 3], ops[i, 4], x[b0 + l], w,
+                             m00, m01, m10, m11, f1, p1, dw, dx[b0 + l], need_x)
+            elif kind == OP_U2:
+                b0_, b1_ = 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2])
+                _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, True, c, u, fm, tmp, m2)
+                lanes_ops.apply_2q(re, im, n, b0_, b1_, c, tre, tim)
+                macc[:] = 0
+                lanes_ops.accumulate_outer_2q(re, im, lre, lim, n, b0_, b1_, macc)
+                lanes_ops.apply_2q(lre, lim, n, b0_, b1_, c, tre, tim)
+                for l in range(valid):
+                    for e in range(16):
+                        m[e >> 2, e & 3] = macc[(2 * e) * lanes + l] + 1j * macc[(2 * e + 1) * lanes + l]
+                    _chain_grads(ops, factors, fcoef, cm, i, x[b0 + l], w, 4, m, fs_m, cs, as_, g,
+                                 tmp, m2, dw, dx[b0 + l], need_x)
+            elif kind == OP_PERM:
+                lanes_ops.permute(re, im, n, inv_perms[ops[i, 3]], tre, tim)
+                lanes_ops.permute(lre, lim, n, inv_perms[ops[i, 3]], tre, tim)
+            else:
+                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re,
+                          im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, True)
+                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, lre,
+                          lim, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, True)
+        if amp_size > 0 and need_x:
+            for l in range(valid):
+                xb = x[b0 + l]
                 nrm = 0.0
                 for j in range(amp_size):
                     nrm += xb[amp_start + j] * xb[amp_start + j]
                 nrm = np.sqrt(nrm)
                 proj = 0.0
                 for j in range(amp_size):
-                    proj += 2.0 * lre[j] * (xb[amp_start + j] / nrm)
+                    proj += 2.0 * lre[j * lanes + l] * (xb[amp_start + j] / nrm)
                 for j in range(amp_size):
                     unit = xb[amp_start + j] / nrm
-                    dxb[amp_start + j] += (2.0 * lre[j] - unit * proj) / nrm
+                    dx[b0 + l, amp_start + j] += (2.0 * lre[j * lanes + l] - unit * proj) / nrm
 
 
 def _max_k(program: OpProgram) -> int:
@@ -249,12 +233,11 @@ def _max_factors(program: OpProgram) -> int:
     return max(1, int(program.ops[:, 4].max()) if program.num_ops else 1)
 
 
-def _chunks(batch: int) -> int:
-    return max(1, min(batch, numba.get_num_threads() * 4))
-
-
-def _proto(real_dtype):
-    return np.zeros(0, dtype=real_dtype)
+def _factor_cache(program: OpProgram, w: np.ndarray) -> np.ndarray:
+    fcache = np.zeros((max(1, program.factors.shape[0]), 4), dtype=np.complex128)
+    precompute_factors(program.factors, program.fcoef, program.const_mats,
+                       np.ascontiguousarray(w, np.float64), np.zeros(max(1, program.num_inputs)), fcache)
+    return fcache
 
 
 def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.float32,
@@ -264,11 +247,12 @@ def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.floa
     out = np.zeros((batch, program.num_observables), dtype=np.float64)
     cdtype = np.complex64 if real_dtype == np.float32 else np.complex128
     states = np.zeros((batch, 2 ** program.num_qubits) if want_states else (1, 1), dtype=cdtype)
-    forward_batch(program.ops, program.factors, program.fcoef, program.const_mats, program.perms,
+    fcache = _factor_cache(program, w)
+    forward_batch(program.ops, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
                   program.wires, program.num_qubits, program.amp_start, program.amp_size,
                   program.terms, program.term_coeff, np.ascontiguousarray(x, np.float64),
-                  np.ascontiguousarray(w, np.float64), _proto(real_dtype), out, states,
-                  want_states, _chunks(batch), _max_k(program))
+                  np.ascontiguousarray(w, np.float64), np.zeros(0, real_dtype), out, states,
+                  want_states, LANES, _max_k(program))
     return out, (states if want_states else None)
 
 
@@ -276,14 +260,16 @@ def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
         real_dtype=np.float32, need_inputs: bool = True):
     """(dweights (n_w,), dinputs (B, n_in) or None) of sum(cotangent * expectations)."""
     batch = x.shape[0]
-    nchunks = _chunks(batch)
-    dw = np.zeros((nchunks, max(1, program.num_weights)), dtype=np.float64)
-    dx = np.zeros((batch, max(1, x.shape[1])) if need_inputs else (batch, 1), dtype=np.float64)
-    vjp_batch(program.ops, program.factors, program.fcoef, program.const_mats, program.perms,
+    lanes = LANES
+    groups = (batch + lanes - 1) // lanes
+    dw = np.zeros((groups, max(1, program.num_weights)), dtype=np.float64)
+    dx = np.zeros((batch, max(1, x.shape[1])), dtype=np.float64)
+    fcache = _factor_cache(program, w)
+    vjp_batch(program.ops, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
               program.inv_perms, program.wires, program.num_qubits, program.amp_start,
               program.amp_size, program.terms, program.term_coeff,
               np.ascontiguousarray(x, np.float64), np.ascontiguousarray(w, np.float64),
-              np.ascontiguousarray(cotangent, np.float64), _proto(real_dtype), dw, dx, need_inputs,
-              nchunks, _max_factors(program), _max_k(program))
+              np.ascontiguousarray(cotangent, np.float64), np.zeros(0, real_dtype), dw, dx,
+              need_inputs, lanes, _max_factors(program), _max_k(program))
     dweights = dw.sum(axis=0)[:program.num_weights]
     return dweights, (dx[:, :x.shape[1]] if need_inputs else None)

@@ -166,3 +166,61 @@ def op_matrix(ops, factors, fcoef, const_mats, i, xb, w, dim, u, fm, tmp, m2):
         factor_matrix(factors, fcoef, const_mats, f, xb, w, dim, fm, m2)
         _matmul(fm, u, tmp, dim)
         u[:dim, :dim] = tmp[:dim, :dim]
+
+
+@njit(**_JIT)
+def _chain_grads(ops, factors, fcoef, const_mats, i, xb, w, dim, m, fs_m, cs, as_, g, tmp, m2,
+                 dw, dxb, need_x):
+    """Turn the matrix gradient m of op i into gradients of its factors' angles."""
+    fs, fc = ops[i, 3], ops[i, 4]
+    for k in range(fc):
+        factor_matrix(factors, fcoef, const_mats, fs + k, xb, w, dim, fs_m[k], m2)
+    # prefix C_k = F_k ... F_0
+    for k in range(fc):
+        if k == 0:
+            cs[0, :dim, :dim] = fs_m[0, :dim, :dim]
+        else:
+            for a in range(dim):
+                for b in range(dim):
+                    acc = 0j
+                    for c in range(dim):
+                        acc += fs_m[k, a, c] * cs[k - 1, c, b]
+                    cs[k, a, b] = acc
+    # suffix A_k = F_{n-1} ... F_{k+1}
+    for k in range(fc - 1, -1, -1):
+        if k == fc - 1:
+            as_[k, :, :] = 0
+            for a in range(dim):
+                as_[k, a, a] = 1
+        else:
+            for a in range(dim):
+                for b in range(dim):
+                    acc = 0j
+                    for c in range(dim):
+                        acc += as_[k + 1, a, c] * fs_m[k + 1, c, b]
+                    as_[k, a, b] = acc
+    for k in range(fc):
+        f = fs + k
+        src = factors[f, 1]
+        if src != WEIGHT and not (src == INPUT and need_x):
+            continue
+        # T = C_k M^T A_k ; grad = Im tr(T G)
+        for a in range(dim):
+            for b in range(dim):
+                acc = 0j
+                for c in range(dim):
+                    acc += cs[k, a, c] * m[b, c]  # (C M^T)[a, b]
+                tmp[a, b] = acc
+        factor_generator(factors, f, dim, g, m2)
+        tr = 0j
+        for a in range(dim):
+            for b in range(dim):
+                ta = 0j
+                for c in range(dim):
+                    ta += tmp[a, c] * as_[k, c, b]
+                tr += ta * g[b, a]
+        grad = tr.imag * fcoef[f, 0]
+        if src == WEIGHT:
+            dw[factors[f, 2]] += grad
+        else:
+            dxb[factors[f, 2]] += grad

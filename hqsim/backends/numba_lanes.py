@@ -1,0 +1,263 @@
+"""State loops over a group of LANES samples stored lane-interleaved: amplitude i of lane l sits
+at ``i * L + l`` (separate real and imaginary arrays). Every gate, on any qubit, is then a
+loop over contiguous lanes, which LLVM vectorises; indices are unsigned so Numba emits no
+negative-index wraparound (that alone blocks vectorisation). Coefficient arrays hold one
+value per lane (per-sample matrices) in the state's precision.
+
+Qubit q's bit is ``1 << (Q-1-q)``. 1q coefficients: c[(2*e + part)*L + l] for matrix entry
+e = 0..3 (row-major) and part 0 = real, 1 = imaginary; 2q likewise with e = 0..15.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, uint64
+
+_JIT = dict(cache=True, nogil=True, fastmath=True, boundscheck=False)
+
+# Samples per group. A compile-time constant on purpose: with a constant trip count LLVM
+# vectorises the lane loops (measured 24 vs 3.7 GFLOP/s with a run-time count); 16 float32
+# lanes fill one AVX-512 register. Batches are padded up to a multiple of LANES.
+LANES = 16
+
+
+@njit(**_JIT)
+def apply_1q(re, im, n, bit, c):
+    L = uint64(LANES)
+    for blk in range(0, n, 2 * bit):
+        for j0 in range(bit):
+            j = (uint64(blk) + uint64(j0)) * L
+            k = j + uint64(bit) * L
+            for l0 in range(LANES):
+                l = uint64(l0)
+                xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
+                ar, ai, br, bi = c[l], c[L + l], c[2 * L + l], c[3 * L + l]
+                cr, ci, dr, di = c[4 * L + l], c[5 * L + l], c[6 * L + l], c[7 * L + l]
+                re[j + l] = ar * xr - ai * xi + br * yr - bi * yi
+                im[j + l] = ar * xi + ai * xr + br * yi + bi * yr
+                re[k + l] = cr * xr - ci * xi + dr * yr - di * yi
+                im[k + l] = cr * xi + ci * xr + dr * yi + di * yr
+
+
+@njit(**_JIT)
+def undo_1q_with_grad(re, im, lre, lim, n, bit, c, macc):
+    """psi <- V psi, lam <- V lam with V = U^dagger given in c; macc[(2e+part)*L + l] +=
+    conj(lam_before)_a psi_after_b for e = 2a + b (the matrix gradient M per lane)."""
+    L = uint64(LANES)
+    for blk in range(0, n, 2 * bit):
+        for j0 in range(bit):
+            j = (uint64(blk) + uint64(j0)) * L
+            k = j + uint64(bit) * L
+            for l0 in range(LANES):
+                l = uint64(l0)
+                ar, ai, br, bi = c[l], c[L + l], c[2 * L + l], c[3 * L + l]
+                cr, ci, dr, di = c[4 * L + l], c[5 * L + l], c[6 * L + l], c[7 * L + l]
+                xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
+                pr = ar * xr - ai * xi + br * yr - bi * yi
+                pi = ar * xi + ai * xr + br * yi + bi * yr
+                qr = cr * xr - ci * xi + dr * yr - di * yi
+                qi = cr * xi + ci * xr + dr * yi + di * yr
+                re[j + l], im[j + l], re[k + l], im[k + l] = pr, pi, qr, qi
+                lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
+                macc[l] += lxr * pr + lxi * pi
+                macc[L + l] += lxr * pi - lxi * pr
+                macc[2 * L + l] += lxr * qr + lxi * qi
+                macc[3 * L + l] += lxr * qi - lxi * qr
+                macc[4 * L + l] += lyr * pr + lyi * pi
+                macc[5 * L + l] += lyr * pi - lyi * pr
+                macc[6 * L + l] += lyr * qr + lyi * qi
+                macc[7 * L + l] += lyr * qi - lyi * qr
+                lre[j + l] = ar * lxr - ai * lxi + br * lyr - bi * lyi
+                lim[j + l] = ar * lxi + ai * lxr + br * lyi + bi * lyr
+                lre[k + l] = cr * lxr - ci * lxi + dr * lyr - di * lyi
+                lim[k + l] = cr * lxi + ci * lxr + dr * lyi + di * lyr
+
+
+@njit(**_JIT)
+def _group_rows(t, bit0, bit1):
+    lo, hi = min(bit0, bit1), max(bit0, bit1)
+    base = t
+    low = base & (lo - 1)
+    base = ((base - low) << 1) | low
+    low = base & (hi - 1)
+    base = ((base - low) << 1) | low
+    return base, base + bit1, base + bit0, base + bit0 + bit1
+
+
+@njit(**_JIT)
+def apply_2q(re, im, n, bit0, bit1, c, xr, xi):
+    """4x4 per-lane matrices in the frame (q0 high, q1 low); xr, xi scratch of 4*L."""
+    L = uint64(LANES)
+    for t in range(n >> 2):
+        rows = _group_rows(t, bit0, bit1)
+        for a in range(4):
+            ra = uint64(rows[a]) * L
+            for l0 in range(LANES):
+                l = uint64(l0)
+                xr[uint64(a) * L + l] = re[ra + l]
+                xi[uint64(a) * L + l] = im[ra + l]
+        for a in range(4):
+            ra = uint64(rows[a]) * L
+            for l0 in range(LANES):
+                l = uint64(l0)
+                sr = xr[l] * 0
+                si = xr[l] * 0
+                for b in range(4):
+                    e = uint64(4 * a + b)
+                    mr, mi = c[2 * e * L + l], c[(2 * e + 1) * L + l]
+                    vr, vi = xr[uint64(b) * L + l], xi[uint64(b) * L + l]
+                    sr += mr * vr - mi * vi
+                    si += mr * vi + mi * vr
+                re[ra + l] = sr
+                im[ra + l] = si
+
+
+@njit(**_JIT)
+def accumulate_outer_2q(re, im, lre, lim, n, bit0, bit1, macc):
+    """macc[(2e+part)*L + l] += conj(lam_a) psi_b, e = 4a + b."""
+    L = uint64(LANES)
+    for t in range(n >> 2):
+        rows = _group_rows(t, bit0, bit1)
+        for a in range(4):
+            ra = uint64(rows[a]) * L
+            for b in range(4):
+                rb = uint64(rows[b]) * L
+                e = uint64(4 * a + b)
+                for l0 in range(LANES):
+                    l = uint64(l0)
+                    lr, li = lre[ra + l], lim[ra + l]
+                    pr, pi = re[rb + l], im[rb + l]
+                    macc[2 * e * L + l] += lr * pr + li * pi
+                    macc[(2 * e + 1) * L + l] += lr * pi - li * pr
+
+
+@njit(**_JIT)
+def permute(re, im, n, perm, tre, tim):
+    L = uint64(LANES)
+    for i in range(n):
+        src = uint64(perm[i]) * L
+        dst = uint64(i) * L
+        for l0 in range(LANES):
+            l = uint64(l0)
+            tre[dst + l] = re[src + l]
+            tim[dst + l] = im[src + l]
+    m = re.shape[0]
+    re[:] = tre[:m]
+    im[:] = tim[:m]
+
+
+@njit(**_JIT)
+def apply_cz(re, im, n, bit0, bit1):
+    both = bit0 | bit1
+    L = uint64(LANES)
+    for i in range(n):
+        if (i & both) == both:
+            r = uint64(i) * L
+            for l0 in range(LANES):
+                l = uint64(l0)
+                re[r + l] = -re[r + l]
+                im[r + l] = -im[r + l]
+
+
+@njit(**_JIT)
+def apply_uk(re, im, n, wires, ws, k, nq, ur, ui, offs, xr, xi):
+    """A constant dense 2^k matrix (ur + i ui, row-major) on wires[ws:ws+k], all lanes."""
+    dim = 1 << k
+    L = uint64(LANES)
+    for a in range(dim):
+        o = 0
+        for j in range(k):
+            if a & (1 << (k - 1 - j)):
+                o += 1 << (nq - 1 - wires[ws + j])
+        offs[a] = o
+    for t in range(n >> k):
+        base = t
+        for bpos in range(nq):
+            bit = 1 << bpos
+            for j in range(k):
+                if (1 << (nq - 1 - wires[ws + j])) == bit:
+                    low = base & (bit - 1)
+                    base = ((base - low) << 1) | low
+        for a in range(dim):
+            r = uint64(base + offs[a]) * L
+            for l0 in range(LANES):
+                l = uint64(l0)
+                xr[uint64(a) * L + l] = re[r + l]
+                xi[uint64(a) * L + l] = im[r + l]
+        for a in range(dim):
+            r = uint64(base + offs[a]) * L
+            for l0 in range(LANES):
+                l = uint64(l0)
+                sr = xr[l] * 0
+                si = xr[l] * 0
+                for b in range(dim):
+                    vr, vi = xr[uint64(b) * L + l], xi[uint64(b) * L + l]
+                    sr += ur[a * dim + b] * vr - ui[a * dim + b] * vi
+                    si += ur[a * dim + b] * vi + ui[a * dim + b] * vr
+                re[r + l] = sr
+                im[r + l] = si
+
+
+@njit(**_JIT)
+def parity(x):
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    x ^= x >> 4
+    x ^= x >> 2
+    x ^= x >> 1
+    return x & 1
+
+
+@njit(**_JIT)
+def pauli_expectations(re, im, n, terms, coeff, out, accr, acci):
+    """out[l, obs] += coeff <psi_l|P|psi_l> (float64 accumulation per lane)."""
+    L = uint64(LANES)
+    for t in range(terms.shape[0]):
+        flip, sign, ny = terms[t, 1], terms[t, 2], terms[t, 3]
+        accr[:] = 0
+        acci[:] = 0
+        for i in range(n):
+            r = uint64(i) * L
+            s = uint64(i ^ flip) * L
+            neg = parity(i & sign)
+            for l0 in range(LANES):
+                l = uint64(l0)
+                vr = np.float64(re[s + l] * re[r + l] + im[s + l] * im[r + l])
+                vi = np.float64(re[s + l] * im[r + l] - im[s + l] * re[r + l])
+                if neg:
+                    accr[l] -= vr
+                    acci[l] -= vi
+                else:
+                    accr[l] += vr
+                    acci[l] += vi
+        for l in range(LANES):
+            val = accr[l] if ny == 0 else (-acci[l] if ny == 1 else (-accr[l] if ny == 2 else acci[l]))
+            out[l, terms[t, 0]] += coeff[t] * val
+
+
+@njit(**_JIT)
+def apply_weighted_observable(re, im, n, terms, coeff, g, lre, lim):
+    """lam_l = sum_t g[l, obs_t] coeff_t P_t psi_l."""
+    L = uint64(LANES)
+    lre[:] = 0
+    lim[:] = 0
+    for t in range(terms.shape[0]):
+        flip, sign, ny = terms[t, 1], terms[t, 2], terms[t, 3]
+        for i in range(n):
+            r = uint64(i) * L
+            s = uint64(i ^ flip) * L
+            neg = parity(i & sign)
+            for l0 in range(LANES):
+                l = uint64(l0)
+                cl = g[l0, terms[t, 0]] * coeff[t]
+                if neg:
+                    cl = -cl
+                vr, vi = cl * re[r + l], cl * im[r + l]
+                if ny == 1:
+                    vr, vi = -vi, vr
+                elif ny == 2:
+                    vr, vi = -vr, -vi
+                elif ny == 3:
+                    vr, vi = vi, -vr
+                lre[s + l] += vr
+                lim[s + l] += vi
