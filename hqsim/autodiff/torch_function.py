@@ -9,6 +9,11 @@ from ..backends import get_backend
 from ..ir.validate import check_amplitudes, check_inputs, check_state_fits, check_weights
 
 
+# The forward keeps the final states for the backward (one state per sample, no tape) when
+# they take at most this much memory; beyond it the backward recomputes the forward.
+KEEP_STATES_BYTES = 1 << 30
+
+
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy()
 
@@ -22,9 +27,12 @@ class ExpectationFunction(torch.autograd.Function):
         w = check_weights(_to_numpy(weights), compiled.source.num_weights)
         check_amplitudes(x, compiled.source)
         check_state_fits(compiled.num_qubits, min(x.shape[0], 8), np.dtype(real_dtype).itemsize * 2, 6)
-        out, _ = backend.forward(compiled, x, w, real_dtype, False)
+        keep = (getattr(backend, "keeps_states", False) and torch.is_grad_enabled()
+                and (inputs.requires_grad or weights.requires_grad)
+                and x.shape[0] * 2 ** compiled.num_qubits * np.dtype(real_dtype).itemsize * 2 <= KEEP_STATES_BYTES)
+        out, states = backend.forward(compiled, x, w, real_dtype, keep)
         ctx.save_for_backward(inputs, weights)
-        ctx.compiled, ctx.backend, ctx.real_dtype = compiled, backend, real_dtype
+        ctx.compiled, ctx.backend, ctx.real_dtype, ctx.states = compiled, backend, real_dtype, states
         return torch.from_numpy(out).to(device=inputs.device, dtype=inputs.dtype)
 
     @staticmethod
@@ -33,8 +41,10 @@ class ExpectationFunction(torch.autograd.Function):
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         if not (need_x or need_w):
             return None, None, None, None, None
+        extra = {"final_states": ctx.states} if ctx.states is not None else {}
         dw, dx = ctx.backend.vjp(ctx.compiled, _to_numpy(inputs), _to_numpy(weights),
-                                 _to_numpy(grad_out), ctx.real_dtype, need_x)
+                                 _to_numpy(grad_out), ctx.real_dtype, need_x, **extra)
+        ctx.states = None
         gx = torch.from_numpy(dx).to(inputs.device, inputs.dtype) if need_x else None
         gw = torch.from_numpy(dw).to(weights.device, weights.dtype) if need_w else None
         return gx, gw, None, None, None

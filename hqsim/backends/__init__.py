@@ -2,8 +2,11 @@
 
     forward(compiled, x (B, n_in) float64, w (n_w,) float64, real_dtype, want_states)
         -> (expectations (B, n_obs) float64, states (B, 2^Q) complex or None)
-    vjp(compiled, x, w, cotangent (B, n_obs), real_dtype, need_inputs)
+    vjp(compiled, x, w, cotangent (B, n_obs), real_dtype, need_inputs[, final_states])
         -> (dweights (n_w,) float64, dinputs (B, n_in) float64 or None)
+
+A backend whose vjp accepts ``final_states`` (the forward's (B, 2^Q) output) skips
+recomputing the forward pass in the backward; it sets ``keeps_states = True``.
 
 ``real_dtype`` is np.float32 (complex64 states) or np.float64 (complex128).
 """
@@ -40,6 +43,7 @@ class NumbaBackend:
     """Parallel CPU backend interpreting the op program (complex64 and complex128)."""
 
     name = "numba"
+    keeps_states = True
 
     @staticmethod
     def is_available() -> bool:
@@ -53,9 +57,10 @@ class NumbaBackend:
         from . import numba_cpu
         return numba_cpu.forward(compiled.program, x, w, real_dtype, want_states)
 
-    def vjp(self, compiled, x, w, cotangent, real_dtype=np.float32, need_inputs=True):
+    def vjp(self, compiled, x, w, cotangent, real_dtype=np.float32, need_inputs=True,
+            final_states=None):
         from . import numba_cpu
-        return numba_cpu.vjp(compiled.program, x, w, cotangent, real_dtype, need_inputs)
+        return numba_cpu.vjp(compiled.program, x, w, cotangent, real_dtype, need_inputs, final_states)
 
 
 _REGISTRY = {"reference": ReferenceBackend, "numba": NumbaBackend}

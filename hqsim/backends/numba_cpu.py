@@ -138,7 +138,7 @@ def forward_batch(ops, factors, fcoef, cm, fcache, perms, wires, nq, amp_start, 
 
 @njit(parallel=True, **_JIT)
 def vjp_batch(ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq, amp_start, amp_size, terms,
-              coeff, x, w, cot, proto, dw_groups, dx, need_x, lanes, maxf, maxk):
+              coeff, x, w, cot, proto, dw_groups, dx, need_x, lanes, maxf, maxk, states, have_states):
     batch = x.shape[0]
     n = 1 << nq
     kdim = 1 << maxk
@@ -171,10 +171,17 @@ def vjp_batch(ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq, amp_
         for l in range(valid):
             cotg[l] = cot[b0 + l]  # padding lanes carry a zero cotangent
         dw = dw_groups[gi]
-        _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
-        for i in range(ops.shape[0]):
-            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
-                      tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
+        if have_states:  # the forward pass kept the final states: no recomputation
+            for l in range(lanes):
+                src = states[_lane_sample(b0, l, batch)]
+                for j in range(n):
+                    re[j * lanes + l] = src[j].real
+                    im[j * lanes + l] = src[j].imag
+        else:
+            _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
+            for i in range(ops.shape[0]):
+                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes,
+                          re, im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
         lanes_ops.apply_weighted_observable(re, im, n, terms, coeff, cotg, lre, lim)
         for i in range(ops.shape[0] - 1, -1, -1):
             kind = ops[i, 0]
@@ -257,10 +264,15 @@ def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.floa
 
 
 def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
-        real_dtype=np.float32, need_inputs: bool = True):
-    """(dweights (n_w,), dinputs (B, n_in) or None) of sum(cotangent * expectations)."""
+        real_dtype=np.float32, need_inputs: bool = True, final_states: np.ndarray | None = None):
+    """(dweights (n_w,), dinputs (B, n_in) or None) of sum(cotangent * expectations).
+
+    ``final_states`` (B, 2^Q), if the forward pass kept them, spares recomputing the forward."""
     batch = x.shape[0]
     lanes = LANES
+    cdtype = np.complex64 if real_dtype == np.float32 else np.complex128
+    if final_states is not None:
+        final_states = np.ascontiguousarray(final_states, cdtype)
     groups = (batch + lanes - 1) // lanes
     dw = np.zeros((groups, max(1, program.num_weights)), dtype=np.float64)
     dx = np.zeros((batch, max(1, x.shape[1])), dtype=np.float64)
@@ -270,6 +282,8 @@ def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
               program.amp_size, program.terms, program.term_coeff,
               np.ascontiguousarray(x, np.float64), np.ascontiguousarray(w, np.float64),
               np.ascontiguousarray(cotangent, np.float64), np.zeros(0, real_dtype), dw, dx,
-              need_inputs, lanes, _max_factors(program), _max_k(program))
+              need_inputs, lanes, _max_factors(program), _max_k(program),
+              final_states if final_states is not None else np.zeros((1, 1), cdtype),
+              final_states is not None)
     dweights = dw.sum(axis=0)[:program.num_weights]
     return dweights, (dx[:, :x.shape[1]] if need_inputs else None)

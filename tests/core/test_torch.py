@@ -66,9 +66,9 @@ def test_inputs_without_grad_skip_input_gradient_work(circuit, monkeypatch):
     seen = []
     original = NumbaBackend.vjp
 
-    def spy(self, compiled, x, w, cot, rd, need_inputs):
+    def spy(self, compiled, x, w, cot, rd, need_inputs, **kw):
         seen.append(need_inputs)
-        return original(self, compiled, x, w, cot, rd, need_inputs)
+        return original(self, compiled, x, w, cot, rd, need_inputs, **kw)
 
     monkeypatch.setattr(NumbaBackend, "vjp", spy)
     layer = hqsim.QuantumLayer(circuit)
@@ -88,3 +88,17 @@ def test_layer_rejects_bad_inputs(circuit):
         hqsim.QuantumLayer(circuit, dtype=torch.int32)
     with pytest.raises(ValueError, match="init_weights must hold"):
         hqsim.QuantumLayer(circuit, init_weights=torch.zeros(3))
+
+
+def test_backward_with_kept_states_equals_recomputation(circuit, monkeypatch):
+    from hqsim.autodiff import torch_function
+    x = torch.rand(19, 3, dtype=torch.float64, requires_grad=True)
+    layer = hqsim.QuantumLayer(circuit, dtype=torch.float64)
+    grads = []
+    for budget in (1 << 30, 0):  # keep the forward's states, then force recomputation
+        monkeypatch.setattr(torch_function, "KEEP_STATES_BYTES", budget)
+        x.grad, layer.weights.grad = None, None
+        (layer(x) * torch.arange(3.0, dtype=torch.float64)).sum().backward()
+        grads.append((x.grad.clone(), layer.weights.grad.clone()))
+    torch.testing.assert_close(grads[0][0], grads[1][0], atol=1e-12, rtol=0)
+    torch.testing.assert_close(grads[0][1], grads[1][1], atol=1e-12, rtol=0)
