@@ -21,7 +21,7 @@ from .gateset import GATESET
 from .ir import (Assign, Const, GateOp, Measure, Program, QubitRegister, Ref, Reset, Role,
                  ScalarType, VarDecl, as_expr)
 from .lowering import CFGBuilder, remove_unreachable
-from .validate import validate
+from .wellformed import validate
 
 
 class ProgramBuilder:

@@ -55,6 +55,10 @@ def output_distribution(program: Program, inputs=None, *, max_paths: int = 20_00
 
 
 def _close(a, b, tol) -> bool:
+    if isinstance(a, tuple) and not isinstance(b, tuple) and len(a) == 1:
+        a = a[0]  # a one-element array equals a scalar (Quil declares BIT[1] as BIT)
+    if isinstance(b, tuple) and not isinstance(a, tuple) and len(b) == 1:
+        b = b[0]
     if isinstance(a, tuple) or isinstance(b, tuple):
         return (isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b)
                 and all(_close(x, y, tol) for x, y in zip(a, b)))

@@ -23,7 +23,7 @@ class HybridSyntaxError(HybridError):
         return f"{where}: error: {self.message}"
 
     def with_filename(self, filename: str) -> "HybridSyntaxError":
-        return HybridSyntaxError(self.message, self.line, self.column, filename)
+        return type(self)(self.message, self.line, self.column, filename)
 
 
 class UnsupportedConstruct(HybridSyntaxError):

@@ -91,6 +91,15 @@ class CFGBuilder:
         self.emit(Assign(var, Binary("+", var, Const(step))))
         self.terminate(Jump(head), end)
 
+    @contextmanager
+    def loop_targets(self, continue_label: str, break_label: str):
+        """Make ``continue``/``break`` jump to these labels (loops expanded at translation)."""
+        self._loops.append((continue_label, break_label))
+        try:
+            yield
+        finally:
+            self._loops.pop()
+
     def break_(self) -> None:
         if not self._loops:
             raise ValueError("break outside a loop")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .errors import ProgramError
 from .exprs import refs
 from .gateset import GATESET
-from .ir import (Assign, Branch, Const, GateOp, Jump, Measure, Program, Ref, Reset, ScalarType,
+from .ir import (Assign, Branch, Const, GateOp, Measure, Program, Ref, Reset, ScalarType,
                  Role, successors)
 
 

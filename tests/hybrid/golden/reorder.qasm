@@ -1,0 +1,20 @@
+OPENQASM 3.0;
+// golden: classical work that can overlap with quantum work on another qubit
+include "stdgates.inc";
+input float[64] x;
+output bit[2] c;
+output float[64] y;
+qubit[2] q;
+float[64] a;
+h q[0];
+c[0] = measure q[0];
+a = x * 2;
+a = a + 1;
+a = a * a;
+y = a - c[0];
+h q[1];
+t q[1];
+h q[1];
+s q[1];
+h q[1];
+c[1] = measure q[1];

@@ -1,0 +1,20 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+// reorder
+input float[64] x;
+output bit[2] c;
+output float[64] y;
+qubit[2] q;
+float[64] a;
+h q[1];
+a = x * 2;
+t q[1];
+a = a + 1;
+h q[1];
+a = a * a;
+h q[0];
+s q[1];
+c[0] = measure q[0];
+h q[1];
+y = a - c[0];
+c[1] = measure q[1];
