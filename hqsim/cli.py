@@ -8,7 +8,6 @@ import sys
 
 # subcommand -> module defining register(subparsers)
 SUBCOMMANDS = {
-    "bench": "hqsim.bench_cli",
     "compile": "hqsim.hybrid.cli",
     "export": "hqsim.interop.cli",
     "train": "hqsim.experiments.cli",
