@@ -1,0 +1,141 @@
+"""CI without a GPU: every kernel and the extension must compile with nvcc for sm_80 and sm_90,
+and the numbers the kernels hard-code must agree with Python's. Skips only when nvcc is absent
+(the constant checks need no compiler and always run). Compiles run one after another: CI
+machines have two cores.
+"""
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hqsim.program as program_mod
+from hqsim.backends import cuda_plan
+from hqsim.backends.cuda import kernel_dir, kernel_source
+from hqsim.ir import params
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "csrc"))
+import build as csrc_build  # noqa: E402  (csrc/build.py)
+
+NVCC = csrc_build.find_nvcc()
+needs_nvcc = pytest.mark.skipif(NVCC is None, reason="nvcc not found (no CUDA toolkit)")
+ARCHS = ("sm_80", "sm_90")
+
+
+def _constants(path: Path) -> dict:
+    text = path.read_text()
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"constexpr int (\w+) = (-?\d+);", text)}
+
+
+def test_program_codes_match_python():
+    c = _constants(kernel_dir() / "program.cuh")
+    for name in ["OP_U1", "OP_U2", "OP_PERM", "OP_CZ", "OP_UK", "OP_FIELDS", "F_CONST", "F_RX", "F_RY", "F_RZ",
+                 "F_PHASE", "F_CRX", "F_CRY", "F_CRZ", "F_RXX", "F_RYY", "F_RZZ", "F_FIELDS"]:
+        assert c[name] == getattr(program_mod, name), name
+    assert (c["SRC_CONST"], c["SRC_WEIGHT"], c["SRC_INPUT"]) == (params.CONST, params.WEIGHT, params.INPUT)
+    assert c["TERM_FIELDS"] == 4
+    assert c["MAX_UK_QUBITS"] == cuda_plan.MAX_UK_QUBITS
+
+
+def test_layout_constants_match_planner():
+    c = _constants(kernel_dir() / "resident.cuh")
+    assert (c["WIN"], c["MAT_SLOT"], c["MAXR"], c["MAX_RESIDENT_THREADS"]) == (
+        cuda_plan.WIN, cuda_plan.MAT_SLOT, cuda_plan.MAXR, cuda_plan.MAX_RESIDENT_THREADS)
+    src = (kernel_dir() / "hqsim_kernels.cu").read_text()
+    assert f"__launch_bounds__({cuda_plan.MAX_RESIDENT_THREADS})" in src
+    assert f"__launch_bounds__({cuda_plan.PASS_THREADS})" in src
+
+
+def test_kernel_names_match_planner():
+    src = (kernel_dir() / "hqsim_kernels.cu").read_text()
+    real = set(re.findall(r"void (?:__launch_bounds__\(\d+\) )?(hq_\w+)_##sfx\(", src))
+    shared = set(re.findall(r"void (?:__launch_bounds__\(\d+\) )?(hq_\w+)\(", src))
+    names = {f"{k}_{s}" for k in real for s in ("f32", "f64")} | shared
+    assert names == set(cuda_plan.KERNELS)
+    listed = (kernel_dir() / "kernel_list.h").read_text()
+    for k in cuda_plan.REAL_KERNELS:
+        assert f"X({k}_##sfx)" in listed, k
+    for k in cuda_plan.SHARED_KERNELS:
+        assert f"X({k})" in listed, k
+
+
+def _nvcc(args, cwd):
+    proc = subprocess.run([NVCC, *args], cwd=cwd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"nvcc {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def extension(tmp_path_factory):
+    """csrc/ built once (every kernel + the pybind11 host code, sm_80 and sm_90 machine code)."""
+    if NVCC is None:
+        pytest.skip("nvcc not found (no CUDA toolkit)")
+    pytest.importorskip("pybind11", reason="pybind11 is in the gpu extra")
+    out = csrc_build.build(mode="1", archs=ARCHS, out_dir=tmp_path_factory.mktemp("ext"))
+    assert out is not None and out.is_file()
+    return out
+
+
+def _cuobjdump():
+    import glob
+    import shutil
+    cands = [shutil.which("cuobjdump"), str(Path(NVCC).resolve().parent / "cuobjdump")]
+    cands += sorted(glob.glob("/usr/local/cuda*/bin/cuobjdump"))
+    return next((c for c in cands if c and Path(c).is_file()), None)
+
+
+@needs_nvcc
+def test_every_kernel_compiles_for_sm80_and_sm90(extension):
+    """The extension build ran ptxas on every kernel for both archs; its fat binary holds both."""
+    tool = _cuobjdump()
+    if tool is not None:
+        dump = subprocess.run([tool, "--list-elf", str(extension)], capture_output=True, text=True)
+        assert dump.returncode == 0, dump.stderr
+        for arch in ARCHS:
+            assert arch in dump.stdout, dump.stdout
+        return
+    assert {int(a.split("_")[1]) for a in ARCHS} <= _embedded_cubin_archs(extension.read_bytes())
+
+
+def _embedded_cubin_archs(blob: bytes) -> set:
+    """SM versions of the CUDA ELF images (e_machine 190) inside a fat binary, read from e_flags
+    (bits 8-15 in CUDA 13's layout); used only where cuobjdump is not installed."""
+    import struct
+    archs, i = set(), 1
+    while (i := blob.find(b"\x7fELF", i)) >= 0:
+        if struct.unpack_from("<H", blob, i + 18)[0] == 190:
+            archs.add((struct.unpack_from("<I", blob, i + 48)[0] >> 8) & 0xFF)
+        i += 4
+    return archs
+
+
+@needs_nvcc
+def test_single_source_for_cupy_compiles(tmp_path):
+    """The text CuPy's RawModule receives (headers inlined, no include paths) is valid CUDA."""
+    src = tmp_path / "hqsim_single.cu"
+    src.write_text(kernel_source())
+    assert "#include \"" not in src.read_text()
+    _nvcc(["-std=c++17", "-arch=compute_80", "--ptx", str(src), "-o", str(tmp_path / "single.ptx")], tmp_path)
+    ptx = (tmp_path / "single.ptx").read_text()
+    for name in cuda_plan.KERNELS:
+        assert f".entry {name}(" in ptx, name
+
+
+@needs_nvcc
+def test_extension_compiles_and_lists_every_kernel(extension):
+    spec = importlib.util.spec_from_file_location("_hqsim_cuda", extension)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # links cudart statically: imports without a GPU
+    assert sorted(mod.kernel_names()) == sorted(cuda_plan.KERNELS)
+    with pytest.raises(ValueError, match="unknown hqsim kernel"):
+        mod.launch("hq_no_such_kernel", 0, [1, 1, 1], 32, 0, 0, [])
+
+
+def test_build_skips_cleanly_when_disabled(capsys):
+    assert csrc_build.build(mode="0") is None
+    assert "not building" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="HQSIM_BUILD_CUDA"):
+        csrc_build.build(mode="yes")

@@ -1,0 +1,169 @@
+"""The CUDA backend against the complex128 oracle and the Numba backend (needs a GPU).
+
+Every path is exercised at every size: the resident path (Q <= 13), the blocked path with its
+default tiles and with tiny tiles (so small circuits cross tile boundaries, remap bits and run
+CZ outside the tile), both launchers where both exist, float32 and float64.
+"""
+import numpy as np
+import pytest
+
+from hqsim.ansatz import amplitude_encoder, rpqc, z_all
+from hqsim.backends import numba_cpu, reference
+from hqsim.compile import compile_circuit
+
+from .helpers import GRAD_TOL, TOL, cuda_backend_or_skip, random_case, torch_cuda_or_skip
+
+pytestmark = pytest.mark.gpu
+PATHS = [dict(path="resident"), dict(path="blocked"), dict(path="blocked", tile_bits=3)]
+BATCHES = [1, 3, 7, 33]
+
+
+def _check_forward(be, case, real_dtype, check_oracle=True):
+    program, compiled, c, obs, x, w = case
+    x0, w0 = x.copy(), w.copy()
+    out, states = be.forward(program, x, w, real_dtype, want_states=True)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(w, w0)
+    want, want_states = numba_cpu.forward(program, x, w, np.float64, True)
+    np.testing.assert_allclose(out, want, atol=TOL[real_dtype] * 10)
+    np.testing.assert_allclose(states, want_states, atol=TOL[real_dtype] * 10)
+    assert states.dtype == (np.complex64 if real_dtype == np.float32 else np.complex128)
+    if check_oracle:
+        np.testing.assert_allclose(out, reference.expectation(c, obs, x, w), atol=TOL[real_dtype] * 10)
+
+
+def _check_vjp(be, case, real_dtype, rng, check_oracle=True):
+    program, compiled, c, obs, x, w = case
+    cot = rng.normal(size=(x.shape[0], len(obs)))
+    x0, w0, cot0 = x.copy(), w.copy(), cot.copy()
+    dw, dx = be.vjp(program, x, w, cot, real_dtype, need_inputs=True)
+    for a, b in ((x, x0), (w, w0), (cot, cot0)):
+        np.testing.assert_array_equal(a, b)
+    ndw, ndx = numba_cpu.vjp(program, x, w, cot, np.float64, True)
+    tol = GRAD_TOL[real_dtype] * max(1.0, float(np.abs(ndw).max(initial=0)))
+    np.testing.assert_allclose(dw, ndw, atol=tol * 10)
+    np.testing.assert_allclose(dx, ndx, atol=tol)
+    if check_oracle:
+        rdw, rdx = reference.vjp(c, obs, x, w, cot)
+        np.testing.assert_allclose(dw, rdw, atol=tol * 10)
+        np.testing.assert_allclose(dx, rdx, atol=tol)
+    dw2, dx2 = be.vjp(program, x, w, cot, real_dtype, need_inputs=False)
+    assert dx2 is None
+    np.testing.assert_allclose(dw2, dw, atol=tol)
+
+
+@pytest.mark.parametrize("opts", PATHS, ids=["resident", "blocked", "blocked-tiny-tiles"])
+@pytest.mark.parametrize("real_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(8))
+def test_random_circuits_forward_and_gradients(opts, real_dtype, seed):
+    rng = np.random.default_rng(1000 + seed)
+    nq = int(rng.integers(1, 9))
+    be = cuda_backend_or_skip(**opts)
+    case = random_case(rng, nq, int(rng.integers(1, 50)), BATCHES[seed % 4], amplitude=seed % 3 == 0)
+    _check_forward(be, case, real_dtype)
+    _check_vjp(be, case, real_dtype, rng)
+
+
+@pytest.mark.parametrize("nq", range(1, 21))
+def test_every_size_against_oracle(nq):
+    """Q = 1..20 with the default path choice (resident up to 13, blocked above)."""
+    rng = np.random.default_rng(2000 + nq)
+    be = cuda_backend_or_skip()
+    case = random_case(rng, nq, 24, 3 if nq < 18 else 1, amplitude=nq % 4 == 1)
+    _check_forward(be, case, np.float64)
+    _check_forward(be, case, np.float32, check_oracle=False)
+    _check_vjp(be, case, np.float64, rng, check_oracle=nq <= 12)
+
+
+@pytest.mark.parametrize("nq", [10, 13, 14, 16])
+def test_workloads_match_numba(nq):
+    rng = np.random.default_rng(nq)
+    be = cuda_backend_or_skip()
+    for c, obs in ((rpqc(nq, 2, 2, 2), z_all(nq)), (amplitude_encoder(nq, 2 ** nq - 3), z_all(nq))):
+        x = rng.uniform(-np.pi, np.pi, size=(5, c.num_inputs))
+        w = rng.uniform(-np.pi, np.pi, size=c.num_weights)
+        program = compile_circuit(c, obs).program
+        case = (program, None, c, obs, x, w)
+        _check_forward(be, case, np.float32, check_oracle=False)
+        _check_vjp(be, case, np.float32, rng, check_oracle=False)
+
+
+@pytest.mark.parametrize("opts", PATHS[:2], ids=["resident", "blocked"])
+def test_every_output_element_is_written(opts):
+    """Outputs poisoned with NaN beforehand come back finite and right."""
+    torch = torch_cuda_or_skip()
+    from hqsim.backends.cuda_run import Run
+    rng = np.random.default_rng(7)
+    be = cuda_backend_or_skip(**opts)
+    program, _, c, obs, x, w = random_case(rng, 6, 30, 9, amplitude=True)
+    run = Run(be, program, x, w, 4)
+    out = torch.full((9, len(obs)), float("nan"), dtype=torch.float64, device="cuda")
+    states = torch.full((9, 2 * 64), float("nan"), dtype=torch.float32, device="cuda")
+    run.forward_into(out, states)
+    want, want_states = numba_cpu.forward(program, x, w, np.float64, True)
+    np.testing.assert_allclose(out.cpu().numpy(), want, atol=1e-3)
+    np.testing.assert_allclose(run.complex_view(states).cpu().numpy(), want_states, atol=1e-3)
+    cot = torch.as_tensor(rng.normal(size=(9, len(obs))), device="cuda")
+    dw = torch.full((program.num_weights,), float("nan"), dtype=torch.float64, device="cuda")
+    dx = torch.full((9, program.num_inputs), float("nan"), dtype=torch.float64, device="cuda")
+    run.vjp_into(cot, dw, dx)
+    ndw, ndx = numba_cpu.vjp(program, x, w, cot.cpu().numpy(), np.float64, True)
+    np.testing.assert_allclose(dw.cpu().numpy(), ndw, atol=1e-2)
+    np.testing.assert_allclose(dx.cpu().numpy(), ndx, atol=1e-2)
+
+
+def test_launchers_agree():
+    from hqsim.backends.cuda_ext import cupy_available, load_extension
+    if load_extension() is None or not cupy_available():
+        pytest.skip("needs both the built extension and CuPy")
+    rng = np.random.default_rng(3)
+    case = random_case(rng, 7, 40, 5, amplitude=True)
+    ext, jit = cuda_backend_or_skip(launcher="extension"), cuda_backend_or_skip(launcher="cupy")
+    for real_dtype in (np.float32, np.float64):
+        a, b = ext.forward(case[0], case[4], case[5], real_dtype)[0], jit.forward(case[0], case[4], case[5], real_dtype)[0]
+        np.testing.assert_allclose(a, b, atol=1e-12)
+        cot = rng.normal(size=a.shape)
+        ga, gb = ext.vjp(case[0], case[4], case[5], cot, real_dtype), jit.vjp(case[0], case[4], case[5], cot, real_dtype)
+        np.testing.assert_allclose(ga[0], gb[0], atol=1e-9)
+        np.testing.assert_allclose(ga[1], gb[1], atol=1e-9)
+
+
+def test_torch_and_cupy_arrays_in_and_out_on_a_side_stream():
+    torch = torch_cuda_or_skip()
+    be = cuda_backend_or_skip()
+    rng = np.random.default_rng(5)
+    program, _, c, obs, x, w = random_case(rng, 5, 30, 4)
+    xt, wt = torch.as_tensor(x, device="cuda", dtype=torch.float32), torch.as_tensor(w, device="cuda")
+    s = torch.cuda.Stream()
+    with torch.cuda.stream(s):
+        out, _ = be.forward(program, xt, wt, np.float64)
+        dw, dx = be.vjp(program, xt, wt, torch.ones_like(out), np.float64)
+    s.synchronize()
+    assert out.is_cuda and dw.is_cuda and dx.is_cuda
+    x32 = xt.double().cpu().numpy()
+    np.testing.assert_allclose(out.cpu().numpy(), numba_cpu.forward(program, x32, w, np.float64)[0], atol=1e-9)
+    cupy = pytest.importorskip("cupy")
+    out_c, _ = be.forward(program, cupy.asarray(x), cupy.asarray(w), np.float64)
+    assert isinstance(out_c, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(out_c), numba_cpu.forward(program, x, w, np.float64)[0], atol=1e-9)
+
+
+def test_bad_input_gets_a_clear_error():
+    torch = torch_cuda_or_skip()
+    be = cuda_backend_or_skip()
+    rng = np.random.default_rng(9)
+    program, _, c, obs, x, w = random_case(rng, 4, 10, 2)
+    with pytest.raises(ValueError, match="CUDA tensors"):
+        be.forward(program, torch.as_tensor(x), w)
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        be.forward(program, bad, w)
+    with pytest.raises(ValueError, match="real_dtype"):
+        be.forward(program, x, w, np.float16)
+    amp = compile_circuit(amplitude_encoder(3, 5), z_all(3)).program
+    with pytest.raises(ValueError, match="all zero"):
+        be.forward(amp, np.zeros((2, 5)), np.zeros(amp.num_weights))
+    with pytest.raises(ValueError, match="resident"):
+        cuda_backend_or_skip(path="resident").forward(compile_circuit(rpqc(15, 1, 1), z_all(15)).program,
+                                                      np.zeros((1, 15)), np.zeros(45), np.float64)
