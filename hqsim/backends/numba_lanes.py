@@ -39,37 +39,39 @@ def apply_1q(re, im, n, bit, c):
 
 
 @njit(**_JIT)
-def undo_1q_with_grad(re, im, lre, lim, n, bit, c, macc):
-    """psi <- V psi, lam <- V lam with V = U^dagger given in c; macc[(2e+part)*L + l] +=
-    conj(lam_before)_a psi_after_b for e = 2a + b (the matrix gradient M per lane)."""
+def accumulate_outer_1q(re, im, lre, lim, n, bit, macc):
+    """macc[(2e+part)*L + l] += conj(lam_a) psi_b over all pairs, e = 2a + b (the matrix
+    gradient M per lane). Read-only on the states, with the sums in a fresh local array:
+    fused into the undo loop the accumulator stores defeated vectorisation (11 vs 2 us)."""
     L = uint64(LANES)
+    a = np.zeros(8 * LANES, re.dtype)
     for blk in range(0, n, 2 * bit):
         for j0 in range(bit):
             j = (uint64(blk) + uint64(j0)) * L
             k = j + uint64(bit) * L
             for l0 in range(LANES):
                 l = uint64(l0)
-                ar, ai, br, bi = c[l], c[L + l], c[2 * L + l], c[3 * L + l]
-                cr, ci, dr, di = c[4 * L + l], c[5 * L + l], c[6 * L + l], c[7 * L + l]
-                xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
-                pr = ar * xr - ai * xi + br * yr - bi * yi
-                pi = ar * xi + ai * xr + br * yi + bi * yr
-                qr = cr * xr - ci * xi + dr * yr - di * yi
-                qi = cr * xi + ci * xr + dr * yi + di * yr
-                re[j + l], im[j + l], re[k + l], im[k + l] = pr, pi, qr, qi
+                pr, pi, qr, qi = re[j + l], im[j + l], re[k + l], im[k + l]
                 lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-                macc[l] += lxr * pr + lxi * pi
-                macc[L + l] += lxr * pi - lxi * pr
-                macc[2 * L + l] += lxr * qr + lxi * qi
-                macc[3 * L + l] += lxr * qi - lxi * qr
-                macc[4 * L + l] += lyr * pr + lyi * pi
-                macc[5 * L + l] += lyr * pi - lyi * pr
-                macc[6 * L + l] += lyr * qr + lyi * qi
-                macc[7 * L + l] += lyr * qi - lyi * qr
-                lre[j + l] = ar * lxr - ai * lxi + br * lyr - bi * lyi
-                lim[j + l] = ar * lxi + ai * lxr + br * lyi + bi * lyr
-                lre[k + l] = cr * lxr - ci * lxi + dr * lyr - di * lyi
-                lim[k + l] = cr * lxi + ci * lxr + dr * lyi + di * lyr
+                a[l] += lxr * pr + lxi * pi
+                a[L + l] += lxr * pi - lxi * pr
+                a[2 * L + l] += lxr * qr + lxi * qi
+                a[3 * L + l] += lxr * qi - lxi * qr
+                a[4 * L + l] += lyr * pr + lyi * pi
+                a[5 * L + l] += lyr * pi - lyi * pr
+                a[6 * L + l] += lyr * qr + lyi * qi
+                a[7 * L + l] += lyr * qi - lyi * qr
+    for i in range(8 * LANES):
+        macc[i] += a[i]
+
+
+@njit(**_JIT)
+def undo_1q_with_grad(re, im, lre, lim, n, bit, c, macc):
+    """psi <- V psi, lam <- V lam with V = U^dagger given in c, and macc += conj(lam_before)
+    psi_after (see accumulate_outer_1q): three vectorised passes over the pair."""
+    apply_1q(re, im, n, bit, c)
+    accumulate_outer_1q(re, im, lre, lim, n, bit, macc)
+    apply_1q(lre, lim, n, bit, c)
 
 
 @njit(**_JIT)
@@ -214,25 +216,27 @@ def pauli_expectations(re, im, n, terms, coeff, out, accr, acci):
     L = uint64(LANES)
     for t in range(terms.shape[0]):
         flip, sign, ny = terms[t, 1], terms[t, 2], terms[t, 3]
-        accr[:] = 0
-        acci[:] = 0
-        for i in range(n):
-            r = uint64(i) * L
-            s = uint64(i ^ flip) * L
-            neg = parity(i & sign)
-            for l0 in range(LANES):
-                l = uint64(l0)
-                vr = np.float64(re[s + l] * re[r + l] + im[s + l] * im[r + l])
-                vi = np.float64(re[s + l] * im[r + l] - im[s + l] * re[r + l])
-                if neg:
-                    accr[l] -= vr
-                    acci[l] -= vi
-                else:
-                    accr[l] += vr
-                    acci[l] += vi
+        ar = np.zeros(LANES, re.dtype)
+        ai = np.zeros(LANES, re.dtype)
+        for blk in range(0, n, 64):  # partial sums in the state precision, 64 rows at a time
+            pr = np.zeros(LANES, re.dtype)
+            pim = np.zeros(LANES, re.dtype)
+            for i in range(blk, min(n, blk + 64)):
+                r = uint64(i) * L
+                s = uint64(i ^ flip) * L
+                sgn = re.dtype.type(1 - 2 * parity(i & sign))
+                for l0 in range(LANES):
+                    l = uint64(l0)
+                    pr[l] += sgn * (re[s + l] * re[r + l] + im[s + l] * im[r + l])
+                    pim[l] += sgn * (re[s + l] * im[r + l] - im[s + l] * re[r + l])
+            for l in range(LANES):
+                accr[l] += pr[l]
+                acci[l] += pim[l]
         for l in range(LANES):
             val = accr[l] if ny == 0 else (-acci[l] if ny == 1 else (-accr[l] if ny == 2 else acci[l]))
             out[l, terms[t, 0]] += coeff[t] * val
+            accr[l] = 0.0
+            acci[l] = 0.0
 
 
 @njit(**_JIT)
@@ -241,23 +245,21 @@ def apply_weighted_observable(re, im, n, terms, coeff, g, lre, lim):
     L = uint64(LANES)
     lre[:] = 0
     lim[:] = 0
+    cvec = np.empty(LANES, re.dtype)
     for t in range(terms.shape[0]):
         flip, sign, ny = terms[t, 1], terms[t, 2], terms[t, 3]
+        for l in range(LANES):
+            cvec[l] = g[l, terms[t, 0]] * coeff[t]
+        # i^ny: multiply (vr + i vi) by 1, i, -1, -i
+        rr = 1 if ny == 0 else (-1 if ny == 2 else 0)
+        ri = -1 if ny == 1 else (1 if ny == 3 else 0)
         for i in range(n):
             r = uint64(i) * L
             s = uint64(i ^ flip) * L
-            neg = parity(i & sign)
+            sgn = re.dtype.type(1 - 2 * parity(i & sign))
             for l0 in range(LANES):
                 l = uint64(l0)
-                cl = g[l0, terms[t, 0]] * coeff[t]
-                if neg:
-                    cl = -cl
+                cl = sgn * cvec[l]
                 vr, vi = cl * re[r + l], cl * im[r + l]
-                if ny == 1:
-                    vr, vi = -vi, vr
-                elif ny == 2:
-                    vr, vi = -vr, -vi
-                elif ny == 3:
-                    vr, vi = vi, -vr
-                lre[s + l] += vr
-                lim[s + l] += vi
+                lre[s + l] += rr * vr + ri * vi
+                lim[s + l] += rr * vi - ri * vr
