@@ -18,8 +18,8 @@ global-phase gate, and only final state vectors need them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from numbers import Real
-from typing import Callable
 
 import numpy as np
 

@@ -16,7 +16,18 @@ import re
 
 import numpy as np
 
-from ..ir import INPUT, WEIGHT, Circuit, Observable, Param, PauliString, as_observable, input, weight
+from .. import api
+from ..ir import (
+    INPUT,
+    WEIGHT,
+    Circuit,
+    Observable,
+    Param,
+    PauliString,
+    as_observable,
+    input,
+    weight,
+)
 from ._deps import cirq, sympy
 from ._from_ops import Builder, UnsupportedOperation, affine, translate_operation
 
@@ -97,7 +108,7 @@ def _state_prep_unitary(amplitudes: np.ndarray) -> np.ndarray:
     return np.eye(v.size) - 2.0 * np.outer(u, u)
 
 
-def to_cirq(circuit: Circuit, weights=None, inputs=None) -> "cirq.Circuit":
+def to_cirq(circuit: Circuit, weights=None, inputs=None) -> cirq.Circuit:
     """The hqsim circuit as a ``cirq.Circuit`` on ``cirq.LineQubit.range(num_qubits)``.
 
     weights: (num_weights,) or None (left as symbols ``w<i>``); inputs: (num_inputs,) or (1,
@@ -126,7 +137,7 @@ def to_cirq(circuit: Circuit, weights=None, inputs=None) -> "cirq.Circuit":
     return cirq.Circuit(ops)
 
 
-def observables_to_cirq(observables, num_qubits: int | None = None) -> list["cirq.PauliSum"]:
+def observables_to_cirq(observables, num_qubits: int | None = None) -> list[cirq.PauliSum]:
     """hqsim observables (PauliString / Observable, or a list) as ``cirq.PauliSum``s."""
     obs = [observables] if isinstance(observables, (PauliString, Observable)) else observables
     out = []
@@ -160,7 +171,7 @@ def _default_param(sym) -> Param | None:
     return (input if m.group(1) == INPUT_PREFIX else weight)(int(m.group(2)))
 
 
-def qubit_order(circuit: "cirq.AbstractCircuit", qubits=None) -> list:
+def qubit_order(circuit: cirq.AbstractCircuit, qubits=None) -> list:
     """hqsim qubit q -> ``order[q]``: the qubits given, else LineQubit(0..max) for LineQubits
     (so LineQubit(q) stays qubit q), else ``sorted(circuit.all_qubits())``."""
     if qubits is not None:
@@ -195,7 +206,7 @@ def translate(circuit, order, param_for):
     return b, measurements
 
 
-def from_cirq(circuit: "cirq.AbstractCircuit", inputs=None, weights=None, qubits=None) -> Circuit:
+def from_cirq(circuit: cirq.AbstractCircuit, inputs=None, weights=None, qubits=None) -> Circuit:
     """An hqsim circuit from a (parameterised) ``cirq.Circuit``.
 
     inputs / weights: sequences of ``sympy.Symbol`` (or names) that become ``input(j)`` /
@@ -228,6 +239,15 @@ def from_cirq(circuit: "cirq.AbstractCircuit", inputs=None, weights=None, qubits
     return out
 
 
+def pauli_strings(observable) -> list:
+    """The ``cirq.PauliString`` terms of a PauliSum-like (without Cirq's slow re-wrapping)."""
+    if isinstance(observable, cirq.PauliString):
+        return [observable]
+    if isinstance(observable, cirq.PauliSum):
+        return list(observable)
+    return list(cirq.PauliSum.wrap(observable))
+
+
 def observables_from_cirq(observables, qubits) -> list[tuple[Observable | None, float]]:
     """Cirq PauliSum-likes -> [(hqsim Observable or None, constant term)] on ``qubits`` order.
 
@@ -238,7 +258,7 @@ def observables_from_cirq(observables, qubits) -> list[tuple[Observable | None, 
     out = []
     for o in observables:
         terms, constant = [], 0.0
-        for ps in cirq.PauliSum.wrap(o):
+        for ps in pauli_strings(o):
             c = complex(ps.coefficient)
             if abs(c.imag) > 1e-12:
                 raise ValueError(f"observable term {ps} has a complex coefficient; only "
@@ -264,12 +284,12 @@ def _batch(circuit: Circuit, inputs) -> np.ndarray:
     return x
 
 
-def export_resolved(circuit: Circuit, weights, inputs) -> list["cirq.Circuit"]:
+def export_resolved(circuit: Circuit, weights, inputs) -> list[cirq.Circuit]:
     """One fully resolved ``cirq.Circuit`` per sample: inputs (B, num_inputs)."""
     return [to_cirq(circuit, weights, row) for row in _batch(circuit, inputs)]
 
 
-def export_sweep(circuit: Circuit, weights, inputs) -> tuple["cirq.Circuit", "cirq.Sweep"]:
+def export_sweep(circuit: Circuit, weights, inputs) -> tuple[cirq.Circuit, cirq.Sweep]:
     """One circuit (weights bound, inputs as symbols ``x<j>``) and a ``cirq.ListSweep`` of B
     resolvers (inputs (B, num_inputs)); not available for amplitude-encoded circuits."""
     if circuit.amplitude_encoding is not None:
@@ -295,3 +315,49 @@ def export_model(model, inputs, weights=None, sweep: bool = True):
         if weights is None and circuit.num_weights:
             raise ValueError("weights are required: the model has no .weights")
     return (export_sweep if sweep else export_resolved)(circuit, weights, inputs)
+
+
+def resolved_batch(circuits, weights=None, inputs=None) -> list[cirq.Circuit]:
+    """Resolved Cirq circuits for submission: an hqsim Circuit (with weights and, when it has
+    inputs, inputs (B, num_inputs) -> B circuits), a ``cirq.Circuit``, or a list of those.
+    Raises ValueError naming unbound symbols."""
+    items = circuits if isinstance(circuits, (list, tuple)) else [circuits]
+    if not items:
+        raise ValueError("no circuits to submit")
+    out = []
+    for c in items:
+        if isinstance(c, Circuit):
+            if c.num_inputs and inputs is None:
+                raise ValueError(f"the circuit has {c.num_inputs} inputs: pass inputs=(B, {c.num_inputs})")
+            if c.num_weights and weights is None:
+                raise ValueError(f"the circuit has {c.num_weights} weights: pass weights=")
+            rows = _batch(c, inputs) if c.num_inputs else [None]
+            out.extend(to_cirq(c, weights, row) for row in rows)
+        elif isinstance(c, cirq.AbstractCircuit):
+            if cirq.is_parameterized(c):
+                raise ValueError(f"unbound symbols {sorted(cirq.parameter_names(c))}: resolve the "
+                                 "circuit first (cirq.resolve_parameters)")
+            out.append(c.unfreeze(copy=False) if isinstance(c, cirq.FrozenCircuit) else c)
+        else:
+            raise TypeError(f"expected an hqsim Circuit or cirq.Circuit, got {type(c).__name__}")
+    return out
+
+
+def export_qllm(model, embeddings, sweep: bool = True) -> dict:
+    """Export a trained QLLM classifier (``hqsim.models.qllm.QLLMClassifier``) for a batch.
+
+    embeddings: (B, D). Returns ``{"encoders": [B resolved circuits per encoder],
+    "encoder_outputs": (B, E·Q) exact <Z_q>, "qpu": export_model(model.qpu, angles, sweep)}``
+    where the QPU module's input angles are ``angle_scale * encoder_outputs`` (shot sampling
+    is not applied: exact encoder expectations feed the QPU circuits).
+    """
+    x = np.asarray(embeddings.detach().cpu().numpy() if hasattr(embeddings, "detach") else embeddings,
+                   dtype=np.float64)
+    encoders, outputs = [], []
+    for layer in model.encoders:
+        w = layer.weights.detach().cpu().numpy().astype(np.float64)
+        encoders.append(export_resolved(layer.circuit, w, x))
+        outputs.append(np.asarray(api.expectation(layer.circuit, x, w, layer.compiled.observables)))
+    z = np.concatenate(outputs, axis=1)
+    angles = float(model.config.angle_scale) * z
+    return {"encoders": encoders, "encoder_outputs": z, "qpu": export_model(model.qpu, angles, sweep=sweep)}

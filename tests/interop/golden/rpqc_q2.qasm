@@ -1,0 +1,17 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+input float[64] x0;
+input float[64] x1;
+qubit[2] q;
+bit[2] c;
+ry(x0) q[0];
+ry(x1) q[1];
+rz(0.5) q[0];
+ry(-0.25) q[0];
+rz(1.0) q[0];
+rz(0.75) q[1];
+ry(0.125) q[1];
+rz(-1.5) q[1];
+cx q[0], q[1];
+cx q[1], q[0];
+c = measure q;
