@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-_SOURCES = ("numba_kernels.py", "numba_u1.py", "numba_lanes.py", "numba_cpu.py", "numba_frames.py", "../program.py")
+_SOURCES = ("numba_kernels.py", "numba_u1.py", "numba_lanes.py", "numba_cpu.py", "../program.py")
 
 
 def invalidate_stale_cache() -> None:

@@ -17,7 +17,6 @@ from numba import njit, prange  # noqa: E402
 from ..program import OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram  # noqa: E402
 from . import numba_lanes as lanes_ops  # noqa: E402
 from .numba_lanes import LANES  # noqa: E402
-from .numba_frames import frame_program  # noqa: E402
 from .numba_kernels import _chain_grads, op_matrix  # noqa: E402
 from .numba_u1 import precompute_factors, u1_chain, u1_depends_on_inputs, u1_matrix  # noqa: E402
 
@@ -58,44 +57,21 @@ def _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, dagger, c, u, f
 
 
 @njit(**_JIT)
-def _plain(fr):
-    """The frame acts on this qubit like the identity: pairs (p, p ^ bit), logical bit = bit."""
-    return fr[0] == fr[1] and (fr[0] & (fr[0] - 1)) == 0
-
-
-@njit(**_JIT)
-def _apply_1q_in_frame(re, im, n, fr, c):
-    if _plain(fr):  # identity frame on this qubit: the contiguous-block loop
-        lanes_ops.apply_1q(re, im, n, fr[0], c)
-    else:
-        lanes_ops.apply_1q_framed(re, im, n, fr[0], fr[1], fr[2], c)
-
-
-@njit(**_JIT)
-def _undo_1q_with_grad_in_frame(re, im, lre, lim, n, fr, c, macc):
-    if _plain(fr):
-        lanes_ops.undo_1q_with_grad(re, im, lre, lim, n, fr[0], c, macc)
-    else:
-        lanes_ops.apply_1q_framed(re, im, n, fr[0], fr[1], fr[2], c)
-        lanes_ops.accumulate_outer_1q_framed(re, im, lre, lim, n, fr[0], fr[1], fr[2], macc)
-        lanes_ops.apply_1q_framed(lre, lim, n, fr[0], fr[1], fr[2], c)
-
-
-@njit(**_JIT)
-def _apply_op(ops, frames, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
+def _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
               tre, tim, c, u, fm, tmp, m2, ur, ui, offs, dagger):
     n = 1 << nq
     kind = ops[i, 0]
     if kind == OP_U1:
         _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger, c)
-        _apply_1q_in_frame(re, im, n, frames[i], c)
+        lanes_ops.apply_1q(re, im, n, 1 << (nq - 1 - ops[i, 1]), c)
     elif kind == OP_U2:
         _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, dagger, c, u, fm, tmp, m2)
-        lanes_ops.apply_2q(re, im, n, frames[i], c, tre, tim)
+        lanes_ops.apply_2q(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]),
+                           c, tre, tim)
     elif kind == OP_PERM:
         lanes_ops.permute(re, im, n, perms[ops[i, 3]], tre, tim)
     elif kind == OP_CZ:
-        lanes_ops.apply_cz(re, im, n, frames[i, 1], frames[i, 4])
+        lanes_ops.apply_cz(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]))
     elif kind == OP_UK:
         k = ops[i, 4]
         dim = 1 << k
@@ -126,7 +102,7 @@ def _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size):
 
 
 @njit(parallel=True, **_JIT)
-def forward_batch(ops, frames, factors, fcoef, cm, fcache, perms, wires, nq, amp_start, amp_size, terms, coeff,
+def forward_batch(ops, factors, fcoef, cm, fcache, perms, wires, nq, amp_start, amp_size, terms, coeff,
                   x, w, proto, out, states, want_states, lanes, maxk):
     batch = x.shape[0]
     n = 1 << nq
@@ -148,7 +124,7 @@ def forward_batch(ops, frames, factors, fcoef, cm, fcache, perms, wires, nq, amp
         offs = np.empty(kdim, np.int64)
         _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
         for i in range(ops.shape[0]):
-            _apply_op(ops, frames, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
+            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
                       tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
         og = np.zeros((lanes, n_obs), np.float64)
         lanes_ops.pauli_expectations(re, im, n, terms, coeff, og,
@@ -161,7 +137,7 @@ def forward_batch(ops, frames, factors, fcoef, cm, fcache, perms, wires, nq, amp
 
 
 @njit(parallel=True, **_JIT)
-def vjp_batch(ops, frames, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq, amp_start, amp_size, terms,
+def vjp_batch(ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq, amp_start, amp_size, terms,
               coeff, x, w, cot, proto, dw_groups, dx, need_x, lanes, maxf, maxk, states, have_states):
     batch = x.shape[0]
     n = 1 << nq
@@ -204,7 +180,7 @@ def vjp_batch(ops, frames, factors, fcoef, cm, fcache, perms, inv_perms, wires, 
         else:
             _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
             for i in range(ops.shape[0]):
-                _apply_op(ops, frames, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes,
+                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes,
                           re, im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
         lanes_ops.apply_weighted_observable(re, im, n, terms, coeff, cotg, lre, lim)
         for i in range(ops.shape[0] - 1, -1, -1):
@@ -212,7 +188,7 @@ def vjp_batch(ops, frames, factors, fcoef, cm, fcache, perms, inv_perms, wires, 
             if kind == OP_U1:
                 _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, True, c)
                 macc[:8 * lanes] = 0
-                _undo_1q_with_grad_in_frame(re, im, lre, lim, n, frames[i], c, macc)
+                lanes_ops.undo_1q_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), c, macc)
                 for l in range(valid):
                     m00 = macc[l] + 1j * macc[lanes + l]
                     m01 = macc[2 * lanes + l] + 1j * macc[3 * lanes + l]
@@ -221,11 +197,12 @@ def vjp_batch(ops, frames, factors, fcoef, cm, fcache, perms, inv_perms, wires, 
                     u1_chain(factors, fcoef, cm, fcache, ops[i, 3], ops[i, 4], x[b0 + l], w,
                              m00, m01, m10, m11, f1, p1, dw, dx[b0 + l], need_x)
             elif kind == OP_U2:
+                b0_, b1_ = 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2])
                 _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, True, c, u, fm, tmp, m2)
-                lanes_ops.apply_2q(re, im, n, frames[i], c, tre, tim)
+                lanes_ops.apply_2q(re, im, n, b0_, b1_, c, tre, tim)
                 macc[:] = 0
-                lanes_ops.accumulate_outer_2q(re, im, lre, lim, n, frames[i], macc)
-                lanes_ops.apply_2q(lre, lim, n, frames[i], c, tre, tim)
+                lanes_ops.accumulate_outer_2q(re, im, lre, lim, n, b0_, b1_, macc)
+                lanes_ops.apply_2q(lre, lim, n, b0_, b1_, c, tre, tim)
                 for l in range(valid):
                     for e in range(16):
                         m[e >> 2, e & 3] = macc[(2 * e) * lanes + l] + 1j * macc[(2 * e + 1) * lanes + l]
@@ -235,9 +212,9 @@ def vjp_batch(ops, frames, factors, fcoef, cm, fcache, perms, inv_perms, wires, 
                 lanes_ops.permute(re, im, n, inv_perms[ops[i, 3]], tre, tim)
                 lanes_ops.permute(lre, lim, n, inv_perms[ops[i, 3]], tre, tim)
             else:
-                _apply_op(ops, frames, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re,
+                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re,
                           im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, True)
-                _apply_op(ops, frames, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, lre,
+                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, lre,
                           lim, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, True)
         if amp_size > 0 and need_x:
             for l in range(valid):
@@ -278,14 +255,11 @@ def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.floa
     cdtype = np.complex64 if real_dtype == np.float32 else np.complex128
     states = np.zeros((batch, 2 ** program.num_qubits) if want_states else (1, 1), dtype=cdtype)
     fcache = _factor_cache(program, w)
-    ops, frames, terms, readback = frame_program(program)
-    forward_batch(ops, frames, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
+    forward_batch(program.ops, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
                   program.wires, program.num_qubits, program.amp_start, program.amp_size,
-                  terms, program.term_coeff, np.ascontiguousarray(x, np.float64),
+                  program.terms, program.term_coeff, np.ascontiguousarray(x, np.float64),
                   np.ascontiguousarray(w, np.float64), np.zeros(0, real_dtype), out, states,
                   want_states, LANES, _max_k(program))
-    if want_states and readback.size:
-        states = states[:, readback]  # psi[l] = phi[F^-1 l]: out of the frame
     return out, (states if want_states else None)
 
 
@@ -303,12 +277,9 @@ def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
     dw = np.zeros((groups, max(1, program.num_weights)), dtype=np.float64)
     dx = np.zeros((batch, max(1, x.shape[1])), dtype=np.float64)
     fcache = _factor_cache(program, w)
-    ops, frames, terms, readback = frame_program(program)
-    if final_states is not None and readback.size:
-        final_states = np.ascontiguousarray(final_states[:, np.argsort(readback)])  # back into the frame
-    vjp_batch(ops, frames, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
+    vjp_batch(program.ops, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
               program.inv_perms, program.wires, program.num_qubits, program.amp_start,
-              program.amp_size, terms, program.term_coeff,
+              program.amp_size, program.terms, program.term_coeff,
               np.ascontiguousarray(x, np.float64), np.ascontiguousarray(w, np.float64),
               np.ascontiguousarray(cotangent, np.float64), np.zeros(0, real_dtype), dw, dx,
               need_inputs, lanes, _max_factors(program), _max_k(program),

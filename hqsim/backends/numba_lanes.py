@@ -21,17 +21,6 @@ LANES = 16
 
 
 @njit(**_JIT)
-def parity(x):
-    x ^= x >> 32
-    x ^= x >> 16
-    x ^= x >> 8
-    x ^= x >> 4
-    x ^= x >> 2
-    x ^= x >> 1
-    return x & 1
-
-
-@njit(**_JIT)
 def apply_1q(re, im, n, bit, c):
     L = uint64(LANES)
     for blk in range(0, n, 2 * bit):
@@ -86,79 +75,22 @@ def undo_1q_with_grad(re, im, lre, lim, n, bit, c, macc):
 
 
 @njit(**_JIT)
-def _insert_zero(t, bit):
-    low = t & (bit - 1)
-    return ((t - low) << 1) | low
+def _group_rows(t, bit0, bit1):
+    lo, hi = min(bit0, bit1), max(bit0, bit1)
+    base = t
+    low = base & (lo - 1)
+    base = ((base - low) << 1) | low
+    low = base & (hi - 1)
+    base = ((base - low) << 1) | low
+    return base, base + bit1, base + bit0, base + bit0 + bit1
 
 
 @njit(**_JIT)
-def framed_rows(t, fr):
-    """The 4 rows (logical 00, 01, 10, 11 of (q0, q1)) of group t in the frame fr =
-    (v0, r0, pivot0, v1, r1, pivot1) (see numba_frames; the identity frame has v = r = pivot
-    = the qubit's bit)."""
-    lo, hi = min(fr[2], fr[5]), max(fr[2], fr[5])
-    base = _insert_zero(_insert_zero(t, lo), hi)
-    if parity(base & fr[1]):
-        base ^= fr[0]
-    if parity(base & fr[4]):
-        base ^= fr[3]
-    return base, base ^ fr[3], base ^ fr[0], base ^ fr[0] ^ fr[3]
-
-
-@njit(**_JIT)
-def apply_1q_framed(re, im, n, v, r, piv, c):
-    """apply_1q on pairs (p, p ^ v) with logical bit parity(r & p) (numba_frames)."""
-    L = uint64(LANES)
-    for t in range(n >> 1):
-        p = _insert_zero(t, piv)
-        if parity(p & r):
-            p ^= v
-        j = uint64(p) * L
-        k = uint64(p ^ v) * L
-        for l0 in range(LANES):
-            l = uint64(l0)
-            xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
-            ar, ai, br, bi = c[l], c[L + l], c[2 * L + l], c[3 * L + l]
-            cr, ci, dr, di = c[4 * L + l], c[5 * L + l], c[6 * L + l], c[7 * L + l]
-            re[j + l] = ar * xr - ai * xi + br * yr - bi * yi
-            im[j + l] = ar * xi + ai * xr + br * yi + bi * yr
-            re[k + l] = cr * xr - ci * xi + dr * yr - di * yi
-            im[k + l] = cr * xi + ci * xr + dr * yi + di * yr
-
-
-@njit(**_JIT)
-def accumulate_outer_1q_framed(re, im, lre, lim, n, v, r, piv, macc):
-    """accumulate_outer_1q in a frame."""
-    L = uint64(LANES)
-    a = np.zeros(8 * LANES, re.dtype)
-    for t in range(n >> 1):
-        p = _insert_zero(t, piv)
-        if parity(p & r):
-            p ^= v
-        j = uint64(p) * L
-        k = uint64(p ^ v) * L
-        for l0 in range(LANES):
-            l = uint64(l0)
-            pr, pi, qr, qi = re[j + l], im[j + l], re[k + l], im[k + l]
-            lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-            a[l] += lxr * pr + lxi * pi
-            a[L + l] += lxr * pi - lxi * pr
-            a[2 * L + l] += lxr * qr + lxi * qi
-            a[3 * L + l] += lxr * qi - lxi * qr
-            a[4 * L + l] += lyr * pr + lyi * pi
-            a[5 * L + l] += lyr * pi - lyi * pr
-            a[6 * L + l] += lyr * qr + lyi * qi
-            a[7 * L + l] += lyr * qi - lyi * qr
-    for i in range(8 * LANES):
-        macc[i] += a[i]
-
-
-@njit(**_JIT)
-def apply_2q(re, im, n, fr, c, xr, xi):
+def apply_2q(re, im, n, bit0, bit1, c, xr, xi):
     """4x4 per-lane matrices in the frame (q0 high, q1 low); xr, xi scratch of 4*L."""
     L = uint64(LANES)
     for t in range(n >> 2):
-        rows = framed_rows(t, fr)
+        rows = _group_rows(t, bit0, bit1)
         for a in range(4):
             ra = uint64(rows[a]) * L
             for l0 in range(LANES):
@@ -182,11 +114,11 @@ def apply_2q(re, im, n, fr, c, xr, xi):
 
 
 @njit(**_JIT)
-def accumulate_outer_2q(re, im, lre, lim, n, fr, macc):
+def accumulate_outer_2q(re, im, lre, lim, n, bit0, bit1, macc):
     """macc[(2e+part)*L + l] += conj(lam_a) psi_b, e = 4a + b."""
     L = uint64(LANES)
     for t in range(n >> 2):
-        rows = framed_rows(t, fr)
+        rows = _group_rows(t, bit0, bit1)
         for a in range(4):
             ra = uint64(rows[a]) * L
             for b in range(4):
@@ -216,11 +148,11 @@ def permute(re, im, n, perm, tre, tim):
 
 
 @njit(**_JIT)
-def apply_cz(re, im, n, r0, r1):
-    """Negate where logical bits q0 and q1 (parities with the frame rows r0, r1) are both 1."""
+def apply_cz(re, im, n, bit0, bit1):
+    both = bit0 | bit1
     L = uint64(LANES)
     for i in range(n):
-        if parity(i & r0) and parity(i & r1):
+        if (i & both) == both:
             r = uint64(i) * L
             for l0 in range(LANES):
                 l = uint64(l0)
@@ -265,6 +197,17 @@ def apply_uk(re, im, n, wires, ws, k, nq, ur, ui, offs, xr, xi):
                     si += ur[a * dim + b] * vi + ui[a * dim + b] * vr
                 re[r + l] = sr
                 im[r + l] = si
+
+
+@njit(**_JIT)
+def parity(x):
+    x ^= x >> 32
+    x ^= x >> 16
+    x ^= x >> 8
+    x ^= x >> 4
+    x ^= x >> 2
+    x ^= x >> 1
+    return x & 1
 
 
 @njit(**_JIT)
@@ -320,4 +263,3 @@ def apply_weighted_observable(re, im, n, terms, coeff, g, lre, lim):
                 vr, vi = cl * re[r + l], cl * im[r + l]
                 lre[s + l] += rr * vr + ri * vi
                 lim[s + l] += rr * vi - ri * vr
-
