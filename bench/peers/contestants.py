@@ -115,10 +115,47 @@ def qsimcirq_forward(x, theta, q, r, l, c):
     return (lambda: run(x)), None, run
 
 
+def torchquantum_statevector(x, theta, q, r, l, c):
+    import torch
+    import torchquantum as tq  # 0.1.8: install with --no-deps (see scripts/setup.sh bench)
+    import torchquantum.functional as tqf
+
+    def run(xs, th):
+        dev = tq.QuantumDevice(n_wires=q, bsz=xs.shape[0])
+        for rr in range(r):
+            for qq in range(q):
+                tqf.ry(dev, wires=qq, params=xs[:, qq])
+            for ll in range(l):
+                for qq in range(q):
+                    tqf.rz(dev, wires=qq, params=th[rr, ll, qq, 0].expand(xs.shape[0]))
+                    tqf.ry(dev, wires=qq, params=th[rr, ll, qq, 1].expand(xs.shape[0]))
+                    tqf.rz(dev, wires=qq, params=th[rr, ll, qq, 2].expand(xs.shape[0]))
+                for qq in range(q):
+                    if (qq + c) % q != qq:
+                        tqf.cnot(dev, wires=[qq, (qq + c) % q])
+        probs = dev.get_states_1d().abs() ** 2
+        idx = torch.arange(2 ** q)
+        signs = torch.stack([1 - 2 * ((idx >> (q - 1 - k)) & 1) for k in range(q)], 1).to(probs.dtype)
+        return probs @ signs
+
+    xt = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+    th = torch.tensor(theta, dtype=torch.float32, requires_grad=True)
+
+    def fwd():
+        with torch.no_grad():
+            return run(xt, th)
+
+    def fwd_bwd():
+        run(xt, th).sum().backward()
+
+    return fwd, fwd_bwd, lambda xs: run(torch.tensor(xs, dtype=torch.float32), th).detach().double().numpy()
+
+
 CONTESTANTS = {
     "hqsim-numba": hqsim_numba,
     "torch-statevector": torch_statevector,
     "lightning.qubit-adjoint": lightning_adjoint,
     "default.qubit-backprop": default_qubit_backprop,
     "qsimcirq": qsimcirq_forward,
+    "torchquantum": torchquantum_statevector,
 }
