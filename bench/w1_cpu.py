@@ -143,7 +143,7 @@ def main(argv=None):
     points += [tuple(int(v) for v in p.split(":")) for p in args.extra.split(",") if p]
     meta = {"date": datetime.date.today().isoformat(), "machine": _cpu_name(), "threads": args.threads,
             "revision": _git_rev(), "command": " ".join([Path(sys.argv[0]).name] + sys.argv[1:]),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "load_before": os.getloadavg()[0]}
     # Numba compile time: first process (cold cache) vs second (warm), at a small point.
     cold = _hqsim_start(args.threads, clear=True)
     warm = _hqsim_start(args.threads, clear=False)
@@ -160,6 +160,7 @@ def main(argv=None):
                 res["max_rel_err"] = float(np.max(np.abs(got - ref)) / max(1e-12, np.max(np.abs(ref))))
             rows.append(res)
             print(_row_text(res, meta), flush=True)
+    meta["load_after"] = os.getloadavg()[0]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(args.out).with_suffix(".tmp")
     tmp.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
@@ -216,7 +217,8 @@ def render_markdown(meta, rows):
              f"revision {meta['revision']}", f"command: `python bench/{meta['command']}`", "",
              f"Measured float32 FMA peak: {meta['fma_peak_gflops_per_core']:.0f} GFLOP/s per core. "
              f"Numba start (import + compile + first call): cold {meta['numba_start_cold_s']:.1f} s, "
-             f"cached {meta['numba_start_warm_s']:.1f} s.", "",
+             f"cached {meta['numba_start_warm_s']:.1f} s. Machine load average (other jobs sharing "
+             f"the 2 cores) before / after: {meta['load_before']:.1f} / {meta['load_after']:.1f}.", "",
              "| Q | B | contestant | fwd samples/s | fwd+bwd samples/s | bwd/fwd | hqsim fwd+bwd speed-up | max rel err | GFLOP/s/core (% peak) |",
              "|---|---|---|---|---|---|---|---|---|"]
     by_point = {}
