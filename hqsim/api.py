@@ -54,7 +54,8 @@ def _numpy_args(circuit, inputs, weights):
     return x.astype(np.float64, copy=False), w.astype(np.float64, copy=False)
 
 
-def expectation(circuit, inputs=None, weights=None, observables=None, backend="auto", dtype=None):
+def expectation(circuit, inputs=None, weights=None, observables=None, backend="auto", dtype=None, *,
+                shots=None, seed=None, gradient=None, noise=None, trajectories=None):
     """Expectation values, shape (B, n_observables).
 
     inputs: (B, circuit.num_inputs) or (num_inputs,) — angles and/or amplitude features;
@@ -62,8 +63,19 @@ def expectation(circuit, inputs=None, weights=None, observables=None, backend="a
     <Z_q> on every qubit). numpy in → float64 numpy out; torch in → torch out with gradients
     for inputs and weights by one adjoint pass. ``dtype``: complex64 or complex128 state
     precision (default: follows the input's float precision). Inputs are not mutated.
+
+    Finite shots and noise (hqsim.noise; any of these options routes the call there):
+    shots: S samples per circuit (joint bitstring sampling per measurement group) or None
+    (exact); seed: None, int or numpy Generator (a fresh Generator per call); gradient:
+    "adjoint" (exact gradient of the exact, noise-averaged expectation), "parameter-shift"
+    (shifted circuits also estimated from S shots) or "spsa" / hqsim.noise.SPSA(...); noise:
+    hqsim.noise.NoiseModel; trajectories: T per sample under gate noise (default 64).
     """
     compiled = compile_circuit(circuit, observables)
+    if any(v is not None for v in (shots, seed, gradient, noise, trajectories)):
+        from .noise.api import noisy_expectation
+        return noisy_expectation(compiled, inputs, weights, backend, dtype, shots=shots, seed=seed,
+                                 gradient=gradient, noise=noise, trajectories=trajectories)
     if _is_torch(inputs, weights):
         from .autodiff.torch_function import torch_expectation
         return torch_expectation(compiled, inputs, weights, backend, dtype)
@@ -85,9 +97,17 @@ def statevector(circuit, inputs=None, weights=None, backend="auto", dtype=None):
     return states
 
 
-def vjp(circuit, inputs, weights, cotangent, observables=None, backend="auto", dtype=None):
-    """Framework-free adjoint: (dweights (n_w,), dinputs (B, n_in)) of sum(cotangent * E)."""
+def vjp(circuit, inputs, weights, cotangent, observables=None, backend="auto", dtype=None, *,
+        shots=None, seed=None, gradient=None, noise=None, trajectories=None):
+    """Framework-free adjoint: (dweights (n_w,), dinputs (B, n_in)) of sum(cotangent * E).
+
+    With any of the options of ``expectation`` (shots, seed, gradient, noise, trajectories) the
+    gradient is computed by hqsim.noise in the chosen mode instead."""
     compiled = compile_circuit(circuit, observables)
+    if any(v is not None for v in (shots, seed, gradient, noise, trajectories)):
+        from .noise.api import noisy_vjp
+        return noisy_vjp(compiled, inputs, weights, cotangent, backend, dtype, shots=shots, seed=seed,
+                         gradient=gradient, noise=noise, trajectories=trajectories)
     x, w = _numpy_args(circuit, inputs, weights)
     g = np.asarray(cotangent, dtype=np.float64)
     if g.shape != (x.shape[0], len(compiled.observables)):

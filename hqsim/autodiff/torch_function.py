@@ -22,15 +22,12 @@ class ExpectationFunction(torch.autograd.Function):
     """(inputs (B, n_in), weights (n_w,)) -> (B, n_obs). Saves only inputs and weights."""
 
     @staticmethod
-    def forward(ctx, inputs, weights, compiled, backend, real_dtype):
+    def forward(ctx, inputs, weights, compiled, backend, real_dtype, keep_states):
         x = check_inputs(_to_numpy(inputs), compiled.source.num_inputs)
         w = check_weights(_to_numpy(weights), compiled.source.num_weights)
         check_amplitudes(x, compiled.source)
         check_state_fits(compiled.num_qubits, min(x.shape[0], 8), np.dtype(real_dtype).itemsize * 2, 6)
-        keep = (getattr(backend, "keeps_states", False) and torch.is_grad_enabled()
-                and (inputs.requires_grad or weights.requires_grad)
-                and x.shape[0] * 2 ** compiled.num_qubits * np.dtype(real_dtype).itemsize * 2 <= KEEP_STATES_BYTES)
-        out, states = backend.forward(compiled, x, w, real_dtype, keep)
+        out, states = backend.forward(compiled, x, w, real_dtype, keep_states)
         ctx.save_for_backward(inputs, weights)
         ctx.compiled, ctx.backend, ctx.real_dtype, ctx.states = compiled, backend, real_dtype, states
         return torch.from_numpy(out).to(device=inputs.device, dtype=inputs.dtype)
@@ -40,14 +37,14 @@ class ExpectationFunction(torch.autograd.Function):
         inputs, weights = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         if not (need_x or need_w):
-            return None, None, None, None, None
+            return None, None, None, None, None, None
         extra = {"final_states": ctx.states} if ctx.states is not None else {}
         dw, dx = ctx.backend.vjp(ctx.compiled, _to_numpy(inputs), _to_numpy(weights),
                                  _to_numpy(grad_out), ctx.real_dtype, need_x, **extra)
         ctx.states = None
         gx = torch.from_numpy(dx).to(inputs.device, inputs.dtype) if need_x else None
         gw = torch.from_numpy(dw).to(weights.device, weights.dtype) if need_w else None
-        return gx, gw, None, None, None
+        return gx, gw, None, None, None, None
 
 
 def torch_expectation(compiled, inputs, weights, backend="auto", dtype=None):
@@ -71,5 +68,9 @@ def torch_expectation(compiled, inputs, weights, backend="auto", dtype=None):
     weights = weights.reshape(-1)
     be = get_backend(backend, on_cuda=device.type == "cuda")
     rd = real_dtype_for(dtype if dtype is not None else float_dtype)
-    out = ExpectationFunction.apply(inputs, weights, compiled, be, rd)
+    # Decided here: inside Function.forward grad mode is always off.
+    keep = (getattr(be, "keeps_states", False) and torch.is_grad_enabled()
+            and (inputs.requires_grad or weights.requires_grad)
+            and inputs.shape[0] * 2 ** compiled.num_qubits * np.dtype(rd).itemsize * 2 <= KEEP_STATES_BYTES)
+    out = ExpectationFunction.apply(inputs, weights, compiled, be, rd, keep)
     return out[0] if squeeze else out

@@ -101,134 +101,171 @@ def _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size):
             re[j * lanes + l] = xb[amp_start + j] / nrm
 
 
-@njit(parallel=True, **_JIT)
-def forward_batch(ops, factors, fcoef, cm, fcache, perms, wires, nq, amp_start, amp_size, terms, coeff,
-                  x, w, proto, out, states, want_states, lanes, maxk):
+@njit(**_JIT)
+def _forward_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, wires, nq, amp_start, amp_size, terms, coeff, x, w,
+        proto, out, states, want_states, lanes, maxk):
     batch = x.shape[0]
     n = 1 << nq
     kdim = 1 << maxk
     n_obs = out.shape[1]
-    for gi in prange((batch + lanes - 1) // lanes):
-        b0 = gi * lanes
-        re = np.empty(n * lanes, proto.dtype)
-        im = np.empty(n * lanes, proto.dtype)
-        tre = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
-        tim = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
-        c = np.empty(32 * lanes, proto.dtype)
-        u = np.zeros((4, 4), np.complex128)
-        fm = np.zeros((4, 4), np.complex128)
-        tmp = np.zeros((4, 4), np.complex128)
-        m2 = np.zeros((2, 2), np.complex128)
-        ur = np.empty(max(16, kdim * kdim), np.float64)
-        ui = np.empty(max(16, kdim * kdim), np.float64)
-        offs = np.empty(kdim, np.int64)
+    b0 = gi * lanes
+    re = np.empty(n * lanes, proto.dtype)
+    im = np.empty(n * lanes, proto.dtype)
+    tre = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+    tim = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+    c = np.empty(32 * lanes, proto.dtype)
+    u = np.zeros((4, 4), np.complex128)
+    fm = np.zeros((4, 4), np.complex128)
+    tmp = np.zeros((4, 4), np.complex128)
+    m2 = np.zeros((2, 2), np.complex128)
+    ur = np.empty(max(16, kdim * kdim), np.float64)
+    ui = np.empty(max(16, kdim * kdim), np.float64)
+    offs = np.empty(kdim, np.int64)
+    _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
+    for i in range(ops.shape[0]):
+        _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
+                  tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
+    og = np.zeros((lanes, n_obs), np.float64)
+    lanes_ops.pauli_expectations(re, im, n, terms, coeff, og,
+                                 np.zeros(lanes, np.float64), np.zeros(lanes, np.float64))
+    for l in range(min(lanes, batch - b0)):
+        out[b0 + l] = og[l]
+        if want_states:
+            for j in range(n):
+                states[b0 + l, j] = re[j * lanes + l] + 1j * im[j * lanes + l]
+
+
+@njit(parallel=True, **_JIT)
+def forward_batch(ops, factors, fcoef, cm, fcache, perms, wires, nq, amp_start, amp_size, terms, coeff, x, w,
+        proto, out, states, want_states, lanes, maxk):
+    for gi in prange((x.shape[0] + lanes - 1) // lanes):
+        _forward_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, wires, nq, amp_start,
+            amp_size, terms, coeff, x, w, proto, out, states, want_states, lanes, maxk)
+
+
+@njit(**_JIT)
+def forward_batch_serial(ops, factors, fcoef, cm, fcache, perms, wires, nq, amp_start, amp_size, terms, coeff, x, w,
+        proto, out, states, want_states, lanes, maxk):
+    # one group: no parallel region, whose thread wake-ups cost milliseconds on a busy machine
+    for gi in range((x.shape[0] + lanes - 1) // lanes):
+        _forward_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, wires, nq, amp_start,
+            amp_size, terms, coeff, x, w, proto, out, states, want_states, lanes, maxk)
+
+
+@njit(**_JIT)
+def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq, amp_start, amp_size, terms,
+        coeff, x, w, cot, proto, dw_groups, dx, need_x, lanes, maxf, maxk, states,
+        have_states):
+    batch = x.shape[0]
+    n = 1 << nq
+    kdim = 1 << maxk
+    b0 = gi * lanes
+    valid = min(lanes, batch - b0)
+    re = np.empty(n * lanes, proto.dtype)
+    im = np.empty(n * lanes, proto.dtype)
+    lre = np.empty(n * lanes, proto.dtype)
+    lim = np.empty(n * lanes, proto.dtype)
+    tre = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+    tim = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+    c = np.empty(32 * lanes, proto.dtype)
+    macc = np.empty(32 * lanes, proto.dtype)
+    u = np.zeros((4, 4), np.complex128)
+    fm = np.zeros((4, 4), np.complex128)
+    tmp = np.zeros((4, 4), np.complex128)
+    g = np.zeros((4, 4), np.complex128)
+    m = np.zeros((4, 4), np.complex128)
+    m2 = np.zeros((2, 2), np.complex128)
+    fs_m = np.zeros((maxf, 4, 4), np.complex128)
+    cs = np.zeros((maxf, 4, 4), np.complex128)
+    as_ = np.zeros((maxf, 4, 4), np.complex128)
+    f1 = np.zeros((maxf, 4), np.complex128)
+    p1 = np.zeros((maxf, 4), np.complex128)
+    ur = np.empty(max(16, kdim * kdim), np.float64)
+    ui = np.empty(max(16, kdim * kdim), np.float64)
+    offs = np.empty(kdim, np.int64)
+    cotg = np.zeros((lanes, cot.shape[1]), np.float64)
+    for l in range(valid):
+        cotg[l] = cot[b0 + l]  # padding lanes carry a zero cotangent
+    dw = dw_groups[gi]
+    if have_states:  # the forward pass kept the final states: no recomputation
+        for l in range(lanes):
+            src = states[_lane_sample(b0, l, batch)]
+            for j in range(n):
+                re[j * lanes + l] = src[j].real
+                im[j * lanes + l] = src[j].imag
+    else:
         _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
         for i in range(ops.shape[0]):
-            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
-                      tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
-        og = np.zeros((lanes, n_obs), np.float64)
-        lanes_ops.pauli_expectations(re, im, n, terms, coeff, og,
-                                     np.zeros(lanes, np.float64), np.zeros(lanes, np.float64))
-        for l in range(min(lanes, batch - b0)):
-            out[b0 + l] = og[l]
-            if want_states:
-                for j in range(n):
-                    states[b0 + l, j] = re[j * lanes + l] + 1j * im[j * lanes + l]
+            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes,
+                      re, im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
+    lanes_ops.apply_weighted_observable(re, im, n, terms, coeff, cotg, lre, lim)
+    for i in range(ops.shape[0] - 1, -1, -1):
+        kind = ops[i, 0]
+        if kind == OP_U1:
+            _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, True, c)
+            macc[:8 * lanes] = 0
+            lanes_ops.undo_1q_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), c, macc)
+            for l in range(valid):
+                m00 = macc[l] + 1j * macc[lanes + l]
+                m01 = macc[2 * lanes + l] + 1j * macc[3 * lanes + l]
+                m10 = macc[4 * lanes + l] + 1j * macc[5 * lanes + l]
+                m11 = macc[6 * lanes + l] + 1j * macc[7 * lanes + l]
+                u1_chain(factors, fcoef, cm, fcache, ops[i, 3], ops[i, 4], x[b0 + l], w,
+                         m00, m01, m10, m11, f1, p1, dw, dx[b0 + l], need_x)
+        elif kind == OP_U2:
+            b0_, b1_ = 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2])
+            _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, True, c, u, fm, tmp, m2)
+            lanes_ops.apply_2q(re, im, n, b0_, b1_, c, tre, tim)
+            macc[:] = 0
+            lanes_ops.accumulate_outer_2q(re, im, lre, lim, n, b0_, b1_, macc)
+            lanes_ops.apply_2q(lre, lim, n, b0_, b1_, c, tre, tim)
+            for l in range(valid):
+                for e in range(16):
+                    m[e >> 2, e & 3] = macc[(2 * e) * lanes + l] + 1j * macc[(2 * e + 1) * lanes + l]
+                _chain_grads(ops, factors, fcoef, cm, i, x[b0 + l], w, 4, m, fs_m, cs, as_, g,
+                             tmp, m2, dw, dx[b0 + l], need_x)
+        elif kind == OP_PERM:
+            lanes_ops.permute(re, im, n, inv_perms[ops[i, 3]], tre, tim)
+            lanes_ops.permute(lre, lim, n, inv_perms[ops[i, 3]], tre, tim)
+        else:
+            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re,
+                      im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, True)
+            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, lre,
+                      lim, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, True)
+    if amp_size > 0 and need_x:
+        for l in range(valid):
+            xb = x[b0 + l]
+            nrm = 0.0
+            for j in range(amp_size):
+                nrm += xb[amp_start + j] * xb[amp_start + j]
+            nrm = np.sqrt(nrm)
+            proj = 0.0
+            for j in range(amp_size):
+                proj += 2.0 * lre[j * lanes + l] * (xb[amp_start + j] / nrm)
+            for j in range(amp_size):
+                unit = xb[amp_start + j] / nrm
+                dx[b0 + l, amp_start + j] += (2.0 * lre[j * lanes + l] - unit * proj) / nrm
 
 
 @njit(parallel=True, **_JIT)
 def vjp_batch(ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq, amp_start, amp_size, terms,
-              coeff, x, w, cot, proto, dw_groups, dx, need_x, lanes, maxf, maxk, states, have_states):
-    batch = x.shape[0]
-    n = 1 << nq
-    kdim = 1 << maxk
-    for gi in prange((batch + lanes - 1) // lanes):
-        b0 = gi * lanes
-        valid = min(lanes, batch - b0)
-        re = np.empty(n * lanes, proto.dtype)
-        im = np.empty(n * lanes, proto.dtype)
-        lre = np.empty(n * lanes, proto.dtype)
-        lim = np.empty(n * lanes, proto.dtype)
-        tre = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
-        tim = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
-        c = np.empty(32 * lanes, proto.dtype)
-        macc = np.empty(32 * lanes, proto.dtype)
-        u = np.zeros((4, 4), np.complex128)
-        fm = np.zeros((4, 4), np.complex128)
-        tmp = np.zeros((4, 4), np.complex128)
-        g = np.zeros((4, 4), np.complex128)
-        m = np.zeros((4, 4), np.complex128)
-        m2 = np.zeros((2, 2), np.complex128)
-        fs_m = np.zeros((maxf, 4, 4), np.complex128)
-        cs = np.zeros((maxf, 4, 4), np.complex128)
-        as_ = np.zeros((maxf, 4, 4), np.complex128)
-        f1 = np.zeros((maxf, 4), np.complex128)
-        p1 = np.zeros((maxf, 4), np.complex128)
-        ur = np.empty(max(16, kdim * kdim), np.float64)
-        ui = np.empty(max(16, kdim * kdim), np.float64)
-        offs = np.empty(kdim, np.int64)
-        cotg = np.zeros((lanes, cot.shape[1]), np.float64)
-        for l in range(valid):
-            cotg[l] = cot[b0 + l]  # padding lanes carry a zero cotangent
-        dw = dw_groups[gi]
-        if have_states:  # the forward pass kept the final states: no recomputation
-            for l in range(lanes):
-                src = states[_lane_sample(b0, l, batch)]
-                for j in range(n):
-                    re[j * lanes + l] = src[j].real
-                    im[j * lanes + l] = src[j].imag
-        else:
-            _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
-            for i in range(ops.shape[0]):
-                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes,
-                          re, im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
-        lanes_ops.apply_weighted_observable(re, im, n, terms, coeff, cotg, lre, lim)
-        for i in range(ops.shape[0] - 1, -1, -1):
-            kind = ops[i, 0]
-            if kind == OP_U1:
-                _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, True, c)
-                macc[:8 * lanes] = 0
-                lanes_ops.undo_1q_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), c, macc)
-                for l in range(valid):
-                    m00 = macc[l] + 1j * macc[lanes + l]
-                    m01 = macc[2 * lanes + l] + 1j * macc[3 * lanes + l]
-                    m10 = macc[4 * lanes + l] + 1j * macc[5 * lanes + l]
-                    m11 = macc[6 * lanes + l] + 1j * macc[7 * lanes + l]
-                    u1_chain(factors, fcoef, cm, fcache, ops[i, 3], ops[i, 4], x[b0 + l], w,
-                             m00, m01, m10, m11, f1, p1, dw, dx[b0 + l], need_x)
-            elif kind == OP_U2:
-                b0_, b1_ = 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2])
-                _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, True, c, u, fm, tmp, m2)
-                lanes_ops.apply_2q(re, im, n, b0_, b1_, c, tre, tim)
-                macc[:] = 0
-                lanes_ops.accumulate_outer_2q(re, im, lre, lim, n, b0_, b1_, macc)
-                lanes_ops.apply_2q(lre, lim, n, b0_, b1_, c, tre, tim)
-                for l in range(valid):
-                    for e in range(16):
-                        m[e >> 2, e & 3] = macc[(2 * e) * lanes + l] + 1j * macc[(2 * e + 1) * lanes + l]
-                    _chain_grads(ops, factors, fcoef, cm, i, x[b0 + l], w, 4, m, fs_m, cs, as_, g,
-                                 tmp, m2, dw, dx[b0 + l], need_x)
-            elif kind == OP_PERM:
-                lanes_ops.permute(re, im, n, inv_perms[ops[i, 3]], tre, tim)
-                lanes_ops.permute(lre, lim, n, inv_perms[ops[i, 3]], tre, tim)
-            else:
-                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re,
-                          im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, True)
-                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, lre,
-                          lim, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, True)
-        if amp_size > 0 and need_x:
-            for l in range(valid):
-                xb = x[b0 + l]
-                nrm = 0.0
-                for j in range(amp_size):
-                    nrm += xb[amp_start + j] * xb[amp_start + j]
-                nrm = np.sqrt(nrm)
-                proj = 0.0
-                for j in range(amp_size):
-                    proj += 2.0 * lre[j * lanes + l] * (xb[amp_start + j] / nrm)
-                for j in range(amp_size):
-                    unit = xb[amp_start + j] / nrm
-                    dx[b0 + l, amp_start + j] += (2.0 * lre[j * lanes + l] - unit * proj) / nrm
+        coeff, x, w, cot, proto, dw_groups, dx, need_x, lanes, maxf, maxk, states,
+        have_states):
+    for gi in prange((x.shape[0] + lanes - 1) // lanes):
+        _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq,
+            amp_start, amp_size, terms, coeff, x, w, cot, proto, dw_groups, dx, need_x,
+            lanes, maxf, maxk, states, have_states)
+
+
+@njit(**_JIT)
+def vjp_batch_serial(ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq, amp_start, amp_size, terms,
+        coeff, x, w, cot, proto, dw_groups, dx, need_x, lanes, maxf, maxk, states,
+        have_states):
+    # one group: no parallel region, whose thread wake-ups cost milliseconds on a busy machine
+    for gi in range((x.shape[0] + lanes - 1) // lanes):
+        _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, nq,
+            amp_start, amp_size, terms, coeff, x, w, cot, proto, dw_groups, dx, need_x,
+            lanes, maxf, maxk, states, have_states)
 
 
 def _max_k(program: OpProgram) -> int:
@@ -255,7 +292,8 @@ def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.floa
     cdtype = np.complex64 if real_dtype == np.float32 else np.complex128
     states = np.zeros((batch, 2 ** program.num_qubits) if want_states else (1, 1), dtype=cdtype)
     fcache = _factor_cache(program, w)
-    forward_batch(program.ops, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
+    run = forward_batch if batch > LANES else forward_batch_serial
+    run(program.ops, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
                   program.wires, program.num_qubits, program.amp_start, program.amp_size,
                   program.terms, program.term_coeff, np.ascontiguousarray(x, np.float64),
                   np.ascontiguousarray(w, np.float64), np.zeros(0, real_dtype), out, states,
@@ -277,7 +315,8 @@ def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
     dw = np.zeros((groups, max(1, program.num_weights)), dtype=np.float64)
     dx = np.zeros((batch, max(1, x.shape[1])), dtype=np.float64)
     fcache = _factor_cache(program, w)
-    vjp_batch(program.ops, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
+    run = vjp_batch if batch > LANES else vjp_batch_serial
+    run(program.ops, program.factors, program.fcoef, program.const_mats, fcache, program.perms,
               program.inv_perms, program.wires, program.num_qubits, program.amp_start,
               program.amp_size, program.terms, program.term_coeff,
               np.ascontiguousarray(x, np.float64), np.ascontiguousarray(w, np.float64),

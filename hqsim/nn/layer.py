@@ -19,10 +19,17 @@ class QuantumLayer(nn.Module):
     dtype: torch.float32 (complex64 simulation) or torch.float64 (complex128).
     init_weights: optional tensor of shape (num_weights,); default uniform in [0, 2π) like
     PennyLane's TorchLayer.
+
+    Finite shots and noise (hqsim.noise; without these options the layer is exact):
+    shots: S samples per circuit or None; seed: seeds the layer's own Generator once (so a
+    re-created layer replays the same estimates; successive calls differ); gradient:
+    "adjoint" (exact gradient of the exact expectation), "parameter-shift", "spsa" or
+    hqsim.noise.SPSA(...); noise: hqsim.noise.NoiseModel; trajectories: T per sample.
     """
 
     def __init__(self, circuit: Circuit, observables=None, backend="auto", dtype=torch.float32,
-                 init_weights=None):
+                 init_weights=None, *, shots=None, seed=None, gradient=None, noise=None,
+                 trajectories=None):
         super().__init__()
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
@@ -37,6 +44,11 @@ class QuantumLayer(nn.Module):
             if init.numel() != n_w:
                 raise ValueError(f"init_weights must hold {n_w} values, got {init.numel()}")
         self.weights = nn.Parameter(init)
+        self.noise_options = None
+        if any(v is not None for v in (shots, seed, gradient, noise, trajectories)):
+            from ..noise import make_options, make_rng
+            self.noise_options = make_options(shots, gradient, noise, trajectories)
+            self.rng = make_rng(seed)
 
     @property
     def num_outputs(self) -> int:
@@ -47,8 +59,14 @@ class QuantumLayer(nn.Module):
             inputs = torch.as_tensor(inputs, dtype=self.weights.dtype)
         if inputs is not None and inputs.dtype != self.weights.dtype:
             inputs = inputs.to(self.weights.dtype)
+        if self.noise_options is not None:
+            from ..noise.api import get_estimator
+            from ..noise.autograd import backend_for, noisy_torch_expectation
+            est = get_estimator(self.compiled, self.noise_options, backend_for(self.backend, inputs, self.weights))
+            return noisy_torch_expectation(est, inputs, self.weights, self.rng)
         return torch_expectation(self.compiled, inputs, self.weights, self.backend)
 
     def extra_repr(self) -> str:
         return (f"num_qubits={self.circuit.num_qubits}, num_weights={self.circuit.num_weights}, "
-                f"num_inputs={self.circuit.num_inputs}, outputs={self.num_outputs}, backend={self.backend!r}")
+                f"num_inputs={self.circuit.num_inputs}, outputs={self.num_outputs}, backend={self.backend!r}"
+                + (f", {self.noise_options}" if self.noise_options is not None else ""))

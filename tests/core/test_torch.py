@@ -92,6 +92,14 @@ def test_layer_rejects_bad_inputs(circuit):
 
 def test_backward_with_kept_states_equals_recomputation(circuit, monkeypatch):
     from hqsim.autodiff import torch_function
+    kept = []
+    original = NumbaBackend.vjp
+
+    def spy(self, *args, **kw):
+        kept.append(kw.get("final_states") is not None)
+        return original(self, *args, **kw)
+
+    monkeypatch.setattr(NumbaBackend, "vjp", spy)
     x = torch.rand(19, 3, dtype=torch.float64, requires_grad=True)
     layer = hqsim.QuantumLayer(circuit, dtype=torch.float64)
     grads = []
@@ -102,3 +110,4 @@ def test_backward_with_kept_states_equals_recomputation(circuit, monkeypatch):
         grads.append((x.grad.clone(), layer.weights.grad.clone()))
     torch.testing.assert_close(grads[0][0], grads[1][0], atol=1e-12, rtol=0)
     torch.testing.assert_close(grads[0][1], grads[1][1], atol=1e-12, rtol=0)
+    assert kept == [True, False]

@@ -1,0 +1,228 @@
+"""Finite shots and gate noise on the CPU: W1 and W2 under S shots and depolarizing trajectories,
+forward and training-step samples/s per gradient mode, hqsim against its peers, each case in its
+own process with the same thread count (bundled OpenMP runtimes slow each other down).
+
+    python bench/noise/run_noise.py                          # the issue's grid, all peers
+    python bench/noise/run_noise.py --workloads w1 --shots 1024 --trajectories 16 --peers none
+
+Cases: exact (reference), shots S with no gate noise, depolarizing noise (p1 after single-qubit
+gates, two-qubit p2 after two-qubit gates) with T trajectories and exact expectations. A case
+whose first timed call exceeds the budget is reported as skipped, never extrapolated.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+MODES = ("adjoint", "parameter-shift", "spsa")
+# Parameter shift runs one circuit per shift term and occurrence (W1 Q=10: 560 per sample):
+# timed on a smaller batch so a training step fits the budget; samples/s is per sample.
+PS_BATCH = {None: 4, 16: 1, 64: 1}
+PS_CIRCUITS = 400  # at least this many shifted circuits per sample in W1 / W2 at Q = 10
+
+
+def measure(fn, budget: float, repeats: int = 5):
+    """Median seconds of ``fn`` after one warm-up call; None if a call exceeds the budget."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    if first > budget:
+        return None, f"one call took {first:.0f} s > budget {budget:.0f} s"
+    times, start = [], time.perf_counter()
+    while len(times) < repeats and (time.perf_counter() - start) < budget:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times)), f"{len(times)} reps, spread {min(times):.3g}-{max(times):.3g} s"
+
+
+def hqsim_case(spec):
+    import torch
+
+    import hqsim
+    from hqsim.noise import SPSA, depolarizing_model
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    noise = depolarizing_model(spec["p1"], spec["p2"]) if spec["traj"] else None
+    mode = spec["mode"] if spec["mode"] != "forward" else "adjoint"
+    opts = dict(shots=spec["shots"], seed=0, noise=noise, trajectories=spec["traj"],
+                gradient=SPSA(epsilon=0.1, directions=1) if mode == "spsa" else mode)
+    if all(v is None for v in (spec["shots"], spec["traj"])) and mode == "adjoint":
+        opts = {}  # the exact reference path
+    rng = np.random.default_rng(1234)
+    q, b = spec["q"], spec["batch"]
+    if spec["workload"] == "w1":
+        layer = hqsim.QuantumLayer(hqsim.ansatz.rpqc(q), dtype=torch.float32, **opts)
+        x = torch.tensor(rng.uniform(-np.pi, np.pi, (b, q)), dtype=torch.float32, requires_grad=True)
+        layers = [layer]
+
+        def run():
+            return layer(x)
+    else:
+        from bench.noise.peers import C2, D, L1, L2, M, N
+        enc = hqsim.QuantumLayer(hqsim.ansatz.amplitude_encoder(q, D, M, C2), dtype=torch.float32, **opts)
+        mod = hqsim.QuantumLayer(hqsim.ansatz.reuploading_module(q, N, L1, L2, C2), observables=[hqsim.Z(0)],
+                                 dtype=torch.float32, **opts)
+        emb = rng.normal(size=(b, D))
+        x = torch.tensor(emb / np.linalg.norm(emb, axis=1, keepdims=True), dtype=torch.float32)
+        layers = [enc, mod]
+
+        def run():
+            return mod(np.pi * enc(x))
+    params = [p for lay in layers for p in lay.parameters()]
+    opt = torch.optim.Adam(params, lr=0.01)
+
+    def forward():
+        with torch.no_grad():
+            return run()
+
+    def train():
+        opt.zero_grad()
+        (run() ** 2).mean().backward()
+        opt.step()
+    return forward, train
+
+
+def worker(name, spec):
+    if name == "hqsim":
+        fwd, train = hqsim_case(spec)
+    else:
+        from bench.noise.peers import PEERS
+        fwd, train = PEERS[name](spec)
+    fn = fwd if spec["mode"] == "forward" else train
+    if fn is None:
+        return {"error": "no gradients (forward-only simulator)"}
+    t, note = measure(fn, spec["budget"])
+    out = {"seconds": t, "note": note}
+    if name != "hqsim":
+        from bench.noise.peers import describe
+        out["diff"] = describe(name, spec)
+    return out
+
+
+def agreement():
+    """Max |difference| of noisy W1 outputs (Q=4, B=2, p1=2e-3, p2=1e-2) between hqsim's
+    trajectories (T=4000), PennyLane default.mixed (exact) and Qiskit Aer (4000 trajectories)."""
+    import hqsim
+    from bench.noise.peers import _data, aer, default_mixed
+    from hqsim.noise import depolarizing_model
+    spec = dict(workload="w1", q=4, batch=2, shots=None, traj=4000, mode="forward", p1=2e-3, p2=1e-2)
+    x, w, _ = _data(spec)
+    ours = hqsim.expectation(hqsim.ansatz.rpqc(4), x, w, noise=depolarizing_model(2e-3, 1e-2),
+                             trajectories=4000, seed=0)
+    out = {}
+    try:
+        out["vs default.mixed (exact)"] = float(np.max(np.abs(default_mixed(spec)[0]().numpy() - ours)))
+    except Exception as exc:  # a missing peer is reported, not dropped
+        out["vs default.mixed"] = f"unavailable: {exc}"
+    try:
+        out["vs qiskit-aer (4000 traj.)"] = float(np.max(np.abs(np.asarray(aer(spec)[0]()).T - ours)))
+    except Exception as exc:
+        out["vs qiskit-aer"] = f"unavailable: {exc}"
+    return out
+
+
+def run_case(name, spec, threads, timeout):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), NUMBA_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), BENCH_THREADS=str(threads),
+               PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
+    cmd = [sys.executable, __file__, "--worker", name, "--spec", json.dumps(spec)]
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {timeout} s"}
+    if p.returncode != 0:
+        tail = [ln for ln in (p.stderr or p.stdout).strip().splitlines() if ln.strip()][-1:] or ["?"]
+        return {"error": tail[0][:200]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def cases(args):
+    """(contestant, spec) for the grid: exact, shots, noise; forward and each gradient mode."""
+    out = []
+    settings = [(None, None)] + [(s, None) for s in args.shots] + [(None, t) for t in args.trajectories]
+    peers = [] if args.peers == "none" else (
+        ["pennylane-default.mixed", "pennylane-lightning.qubit", "qiskit-aer-estimator"]
+        if args.peers == "all" else args.peers.split(","))
+    for wl in args.workloads:
+        for shots, traj in settings:
+            for mode in ("forward",) + MODES:
+                if (shots, traj) == (None, None) and mode in ("parameter-shift", "spsa"):
+                    continue
+                batch = PS_BATCH[traj] if mode == "parameter-shift" else args.batch
+                spec = dict(workload=wl, q=args.qubits, batch=batch, shots=shots, traj=traj, mode=mode,
+                            p1=args.p1, p2=args.p2, budget=args.budget)
+                if not args.skip_hqsim:
+                    out.append(("hqsim", spec))
+                for peer in peers:
+                    if mode in ("forward", "parameter-shift") and (shots, traj) != (None, None):
+                        out.append((peer, dict(spec, batch=args.peer_batch)))
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workloads", type=lambda s: s.split(","), default=["w1", "w2"])
+    ap.add_argument("--qubits", type=int, default=10)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--peer-batch", type=int, default=2)
+    ap.add_argument("--shots", type=lambda s: [int(v) for v in s.split(",") if v], default=[1024, 8192])
+    ap.add_argument("--trajectories", type=lambda s: [int(v) for v in s.split(",") if v], default=[16, 64])
+    ap.add_argument("--p1", type=float, default=1e-3)
+    ap.add_argument("--p2", type=float, default=1e-2)
+    ap.add_argument("--peers", default="all")
+    ap.add_argument("--skip-hqsim", action="store_true", help="time the peers only")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--budget", type=float, default=60.0)
+    ap.add_argument("--timeout", type=int, default=400)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "noise.json"))
+    ap.add_argument("--worker")
+    ap.add_argument("--spec")
+    args = ap.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, json.loads(args.spec))))
+        return 0
+    from bench.noise.record import git_rev, machine, render
+    meta = {"date": datetime.date.today().isoformat(), "machine": machine(), "threads": args.threads,
+            "revision": git_rev(ROOT),
+            "command": "python bench/noise/run_noise.py " + " ".join(sys.argv[1:] if argv is None else argv),
+            "p1": args.p1, "p2": args.p2, "qubits": args.qubits}
+    if args.peers != "none":
+        meta["agreement"] = agreement()
+        print("agreement check:", meta["agreement"], flush=True)
+    rows, too_slow = [], {}
+    for name, spec in cases(args):
+        key = (name, spec["workload"], spec["shots"], spec["traj"])
+        if name != "hqsim" and spec["mode"] != "forward" and key in too_slow:
+            res = {"error": f"not run: its forward alone {too_slow[key]}"}
+        else:
+            res = run_case(name, spec, args.threads, args.timeout)
+        if name != "hqsim" and spec["mode"] == "forward":
+            per_sample = res["seconds"] / spec["batch"] if res.get("seconds") else None
+            if per_sample is None:
+                too_slow[key] = res.get("error") or res.get("note")
+            elif per_sample * PS_CIRCUITS > args.budget:
+                too_slow[key] = (f"takes {per_sample:.2g} s per sample; a parameter-shift step runs "
+                                 f"~{PS_CIRCUITS} circuits per sample (> {args.budget:.0f} s budget)")
+        res.update(name=name, **{k: spec[k] for k in ("workload", "batch", "shots", "traj", "mode")})
+        rows.append(res)
+        rate = f"{spec['batch'] / res['seconds']:.1f}/s" if res.get("seconds") else res.get("error") or res.get("note")
+        print(f"{name:26s} {spec['workload']} S={spec['shots']} T={spec['traj']} {spec['mode']:16s} "
+              f"B={spec['batch']:3d} {rate}", flush=True)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    print(render(meta, rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The finite-shot / noisy expectation as a torch.autograd.Function: forward = the Estimator's
+estimate, backward = the Estimator's VJP in the chosen gradient mode."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..backends import get_backend
+from ..ir.validate import check_amplitudes, check_inputs, check_weights
+
+
+def _to_numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float64).numpy()
+
+
+class NoisyExpectationFunction(torch.autograd.Function):
+    """(inputs (B, n_in), weights (n_w,)) -> (B, n_obs) estimates. Saves inputs, weights and,
+    for the adjoint mode, the forward's trajectories (and states when they fit)."""
+
+    @staticmethod
+    def forward(ctx, inputs, weights, estimator, rng, real_dtype, keep):
+        src = estimator.source
+        x = check_inputs(_to_numpy(inputs), src.num_inputs)
+        w = check_weights(_to_numpy(weights), src.num_weights)
+        check_amplitudes(x, src)
+        values, record = estimator.forward(x, w, rng, real_dtype, keep=keep)
+        ctx.save_for_backward(inputs, weights)
+        ctx.estimator, ctx.rng, ctx.real_dtype, ctx.record = estimator, rng, real_dtype, record
+        return torch.from_numpy(values).to(device=inputs.device, dtype=inputs.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        inputs, weights = ctx.saved_tensors
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        if not (need_x or need_w):
+            return None, None, None, None, None, None
+        dw, dx = ctx.estimator.vjp(_to_numpy(inputs), _to_numpy(weights), _to_numpy(grad_out), ctx.rng,
+                                   ctx.real_dtype, need_w, need_x, ctx.record)
+        ctx.record = None
+        gx = torch.from_numpy(np.ascontiguousarray(dx)).to(inputs.device, inputs.dtype) if need_x else None
+        gw = torch.from_numpy(np.ascontiguousarray(dw)).to(weights.device, weights.dtype) if need_w else None
+        return gx, gw, None, None, None, None
+
+
+def noisy_torch_expectation(estimator, inputs, weights, rng, dtype=None):
+    """Validate and shape torch arguments like hqsim.expectation, then apply the Function."""
+    from ..api import real_dtype_for
+    src = estimator.source
+    ref = inputs if isinstance(inputs, torch.Tensor) else weights
+    float_dtype = ref.dtype if isinstance(ref, torch.Tensor) and ref.is_floating_point() else torch.get_default_dtype()
+    device = ref.device if isinstance(ref, torch.Tensor) else torch.device("cpu")
+    squeeze = False
+    if inputs is None:
+        inputs, squeeze = torch.zeros((1, src.num_inputs), dtype=float_dtype, device=device), True
+    inputs = torch.as_tensor(inputs, dtype=float_dtype, device=device)
+    if inputs.ndim == 1:
+        inputs, squeeze = inputs.unsqueeze(0), True
+    if inputs.ndim != 2 or inputs.shape[1] != src.num_inputs:
+        raise ValueError(f"inputs must have shape (batch, {src.num_inputs}), got {tuple(inputs.shape)}")
+    weights = torch.as_tensor(weights if weights is not None else torch.zeros(0), dtype=float_dtype, device=device)
+    if weights.numel() != src.num_weights:
+        raise ValueError(f"weights must hold {src.num_weights} values (the circuit's weight count), "
+                         f"got {weights.numel()}")
+    rd = real_dtype_for(dtype if dtype is not None else float_dtype)
+    # Decided here: inside Function.forward grad mode is always off. Keep the forward's
+    # trajectories (and states) only when a backward can follow.
+    keep = torch.is_grad_enabled() and (inputs.requires_grad or weights.requires_grad)
+    out = NoisyExpectationFunction.apply(inputs, weights.reshape(-1), estimator, rng, rd, keep)
+    return out[0] if squeeze else out
+
+
+def backend_for(backend, inputs, weights):
+    ref = inputs if isinstance(inputs, torch.Tensor) else weights
+    on_cuda = isinstance(ref, torch.Tensor) and ref.device.type == "cuda"
+    return get_backend(backend, on_cuda=on_cuda)

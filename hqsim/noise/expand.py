@@ -1,0 +1,180 @@
+"""Circuit expansion: the one source circuit becomes one batched program per kind of run.
+
+Every per-row difference (which Pauli error struck where, which gate angle is shifted) is
+carried by extra input columns, so all rows of all samples run as one batch of one program
+through the fast backend and its adjoint:
+
+- a Pauli error on qubit q becomes RZ(pi * z) then RX(pi * x) on q with two new input
+  columns x, z in {0, 1}: X^x Z^z up to a global phase, i.e. I, X, Z or Y (x = z = 1);
+- a parameter-shift occurrence (one gate application with a trainable or input angle)
+  becomes a second gate of the same kind right after it with angle input(c): same-axis
+  rotations add, G(a) G(s) = G(a + s), so column c = s shifts that one occurrence only, even
+  when the weight is shared by several gates;
+- a per-row weight offset (SPSA's perturbed weights) puts G(scale * input(c_i)) after every
+  occurrence of weight i: column c_i = d moves weights[i] to weights[i] + d in that row only.
+
+Rot and U3 are first split into their three elementary rotations (exactly, global phase
+included), which is also how noise models and the Cirq bridge see them. Column layout of an
+expanded circuit: [original inputs | shift columns | weight-offset columns | noise columns].
+Pauli errors after CNOT / SWAP / CZ are pushed to the end of their run (hqsim.noise.frames).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..ir import INPUT, WEIGHT, Circuit, Gate, Param, input
+from ..ir.observables import as_observable
+from .frames import CLIFFORD_RUN, FrameBuilder
+
+SQ = math.sqrt(2.0)
+TWO_TERM = ((math.pi / 2, 0.5), (-math.pi / 2, -0.5))
+FOUR_TERM = ((math.pi / 2, (SQ + 1) / (4 * SQ)), (-math.pi / 2, -(SQ + 1) / (4 * SQ)),
+             (3 * math.pi / 2, -(SQ - 1) / (4 * SQ)), (-3 * math.pi / 2, (SQ - 1) / (4 * SQ)))
+SHIFT_RULES = {**{n: TWO_TERM for n in ("RX", "RY", "RZ", "PhaseShift", "RXX", "RYY", "RZZ")},
+               **{n: FOUR_TERM for n in ("CRX", "CRY", "CRZ")}}
+
+
+def elementary_gates(circuit: Circuit) -> list[Gate]:
+    """The circuit's gates with Rot and U3 split into their three rotations (same unitary)."""
+    out = []
+    for g in circuit.gates:
+        q = g.qubits
+        if g.name == "Rot":  # RZ(omega) RY(theta) RZ(phi): phi first
+            phi, theta, omega = g.params
+            out += [Gate("RZ", q, (phi,)), Gate("RY", q, (theta,)), Gate("RZ", q, (omega,))]
+        elif g.name == "U3":  # PhaseShift(phi) RY(theta) PhaseShift(lam): lam first
+            theta, phi, lam = g.params
+            out += [Gate("PhaseShift", q, (lam,)), Gate("RY", q, (theta,)), Gate("PhaseShift", q, (phi,))]
+        else:
+            out.append(g)
+    return out
+
+
+def in_light_cone(gates: list[Gate], observables) -> list[bool]:
+    """Per gate: can it influence the observables? (backward walk from their qubits)"""
+    cone = {q for o in observables for q in as_observable(o).qubits}
+    keep = [False] * len(gates)
+    for i in range(len(gates) - 1, -1, -1):
+        if cone.intersection(gates[i].qubits):
+            keep[i] = True
+            cone.update(gates[i].qubits)
+    return keep
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    column: int
+    source: int  # WEIGHT or INPUT
+    index: int
+    scale: float
+    rule: tuple  # ((shift, coefficient), ...)
+
+
+@dataclass(frozen=True, eq=False)
+class ExpandedCircuit:
+    """``circuit`` for the fast backend (Pauli errors unravelled into ``frames`` when
+    ``unravelled``); ``steps`` for the quantum-jump engine: ("gate", Gate) and ("channel",
+    channel, qubits) in order. Columns: [base inputs | extra (shifts, then weight offsets) |
+    noise frames]; a setting supplies the first num_base_inputs + num_extra of them."""
+
+    circuit: Circuit
+    steps: tuple
+    frames: tuple  # hqsim.noise.frames.PauliFrame
+    occurrences: tuple[Occurrence, ...]
+    weight_columns: tuple[int, ...]  # per weight: its offset column, or -1
+    num_base_inputs: int
+    num_extra: int
+    unravelled: bool
+
+    @property
+    def setting_columns(self) -> int:
+        return self.num_base_inputs + self.num_extra
+
+    @property
+    def num_inputs(self) -> int:
+        return self.circuit.num_inputs
+
+    @property
+    def has_noise(self) -> bool:
+        return bool(self.frames) or any(s[0] == "channel" for s in self.steps)
+
+
+def _wants_shift(p: Param, shift_weights: bool, shift_inputs: bool, n_in: int) -> bool:
+    if p.is_constant:
+        return False
+    return (shift_weights and p.source == WEIGHT) or (shift_inputs and p.source == INPUT and p.index < n_in)
+
+
+def _weight_columns(gates, cone, first: int, num_weights: int) -> list[int]:
+    used = sorted({g.params[0].index for g, live in zip(gates, cone) if live and len(g.params) == 1
+                   and g.name in SHIFT_RULES and g.params[0].is_trainable})
+    cols = [-1] * num_weights
+    for k, i in enumerate(used):
+        cols[i] = first + k
+    return cols
+
+
+def _frame_gates(frame) -> list[Gate]:
+    out = []
+    for i, q in enumerate(frame.qubits):
+        out.append(Gate("RZ", (q,), (math.pi * input(frame.column + 2 * i + 1),)))
+        out.append(Gate("RX", (q,), (math.pi * input(frame.column + 2 * i),)))
+    return out
+
+
+def expand(source: Circuit, observables, model=None, unravel: bool = True, shift_weights: bool = False,
+           shift_inputs: bool = False, weight_offsets: bool = False) -> ExpandedCircuit:
+    """Expand ``source`` for ``model`` (NoiseModel or None), the requested shift occurrences
+    and, with ``weight_offsets``, per-row weight offset columns."""
+    gates = elementary_gates(source)
+    cone = in_light_cone(gates, observables)
+    n_in = source.num_inputs
+    shiftable = [live and len(g.params) == 1 and g.name in SHIFT_RULES for g, live in zip(gates, cone)]
+    n_shift = sum(1 for g, ok in zip(gates, shiftable) if ok and _wants_shift(g.params[0], shift_weights,
+                                                                              shift_inputs, n_in))
+    wcols = _weight_columns(gates, cone, n_in + n_shift, source.num_weights) if weight_offsets \
+        else [-1] * source.num_weights
+    n_extra = n_shift + sum(c >= 0 for c in wcols)
+    out, steps, frames, occs = [], [], [], []
+    col_shift, col_noise = n_in, n_in + n_extra
+    builder = FrameBuilder(source.num_qubits)
+
+    def flush():
+        nonlocal col_noise
+        frame = builder.flush(col_noise)
+        if frame is not None:
+            frames.append(frame)
+            out.extend(_frame_gates(frame))
+            col_noise += 2 * len(frame.qubits)
+
+    for g, live, ok in zip(gates, cone, shiftable):
+        in_run = g.name in CLIFFORD_RUN
+        if not in_run:
+            flush()
+        out.append(g)
+        steps.append(("gate", g))
+        if ok and _wants_shift(g.params[0], shift_weights, shift_inputs, n_in):
+            p = g.params[0]
+            occs.append(Occurrence(col_shift, p.source, p.index, p.scale, SHIFT_RULES[g.name]))
+            out.append(Gate(g.name, g.qubits, (input(col_shift),)))
+            steps.append(("gate", out[-1]))
+            col_shift += 1
+        if ok and g.params[0].is_trainable and wcols[g.params[0].index] >= 0:
+            p = g.params[0]
+            out.append(Gate(g.name, g.qubits, (p.scale * input(wcols[p.index]),)))
+            steps.append(("gate", out[-1]))
+        if in_run and unravel:
+            builder.propagate(g)
+        chs = model.channels_after(g) if (model is not None and live) else []  # outside the light
+        for ch, qs in chs:                                                       # cone: no effect
+            steps.append(("channel", ch, qs))
+            if unravel:
+                builder.add(ch, qs)
+        if not in_run:
+            flush()
+    flush()
+    circ = Circuit(source.num_qubits, amplitude_encoding=source.amplitude_encoding,
+                   num_weights=source.num_weights, num_inputs=col_noise)
+    circ.gates = out
+    return ExpandedCircuit(circ, tuple(steps), tuple(frames), tuple(occs), tuple(wcols), n_in, n_extra, unravel)
