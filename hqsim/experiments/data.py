@@ -239,6 +239,8 @@ def load_table(path, *, text_column: str | None = None, label_column: str | None
         raise DataError(f"cannot read data file {path}: {exc.strerror}") from None
     fmt = detect_format(path, fmt)
     lines, warnings = decode_lines(raw, path, encoding)
+    if lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]  # a byte-order mark left by a declared encoding
     if fmt == "jsonl":
         rows = list(_jsonl_rows(lines, path, text_column, label_column))
     else:
@@ -263,7 +265,8 @@ def load_table(path, *, text_column: str | None = None, label_column: str | None
             keep.append((line, text, k))
     bad.sort(key=lambda b: b.line)
     if bad and not skip_bad_rows:
-        shown = "\n  ".join(map(str, bad[:20])) + (f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else "")
+        more = f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
+        shown = "\n  ".join(map(str, bad[:20])) + more
         raise DataError(f"{path}: {len(bad)} bad row(s):\n  {shown}\n"
                         "fix them, or pass --skip-bad-rows to drop them (they will be listed)")
     if bad:

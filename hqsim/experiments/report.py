@@ -187,8 +187,10 @@ def plot_accuracy_vs_qubits(out_dir, rows) -> Path | None:
         by_e[r["encoders"]].append(r)
     for i, (e, rs) in enumerate(sorted(by_e.items())):
         best = {}
-        for r in rs:  # one point per Q: the best configuration by mean test accuracy
-            if r["qubits"] not in best or r["test_acc"] > best[r["qubits"]]["test_acc"]:
+        for r in rs:  # one point per Q: most seeds, then best validation (never test) accuracy
+            key = (r["seeds"], np.nan_to_num(r["val_acc"]))
+            if r["qubits"] not in best or key > (best[r["qubits"]]["seeds"],
+                                                 np.nan_to_num(best[r["qubits"]]["val_acc"])):
                 best[r["qubits"]] = r
         qs = sorted(best)
         ax.errorbar(qs, [100 * best[q]["test_acc"] for q in qs],
@@ -196,7 +198,9 @@ def plot_accuracy_vs_qubits(out_dir, rows) -> Path | None:
                     color=f"C{i}", label=f"hybrid E={e}")
     for j, r in enumerate(x for x in rows if x["kind"] != "hybrid" and math.isfinite(x["test_acc"])):
         ax.axhline(100 * r["test_acc"], ls="--", lw=1, color=f"C{(j + 3) % 10}", label=r["model"])
-    ax.set(xlabel="qubits Q", ylabel="test accuracy %", title="accuracy vs qubits")
+    ax.set_xticks(sorted({r["qubits"] for r in hyb}))
+    ax.set(xlabel="qubits Q", ylabel="test accuracy % (mean ± std over seeds)",
+           title="accuracy vs qubits")
     ax.legend(fontsize=7)
     fig.tight_layout()
     path = Path(out_dir) / QUBITS_PNG

@@ -9,7 +9,6 @@ leaves the last completed epoch's checkpoint in place.
 """
 from __future__ import annotations
 
-import copy
 import os
 import tempfile
 import time
@@ -117,6 +116,21 @@ def _save_atomic(obj, path: Path):
         raise
 
 
+def _trainable_state(model: nn.Module) -> dict:
+    """Trainable parameters and buffers (frozen weights, e.g. a frozen transformer, are left
+    out of checkpoints: they never change)."""
+    keep = {n for n, p in model.named_parameters() if p.requires_grad}
+    keep |= {n for n, _ in model.named_buffers()}
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if k in keep}
+
+
+def _load_state(model: nn.Module, state: dict):
+    missing = set(state) - set(model.state_dict())
+    if missing:
+        raise ValueError(f"checkpoint holds weights this model lacks: {sorted(missing)[:5]}")
+    model.load_state_dict(state, strict=False)
+
+
 def _make_optim(model, cfg):
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -134,7 +148,7 @@ def _load_checkpoint(path, model, opt, sched, gen, cfg, result: FitResult):
         raise ValueError(f"checkpoint {path} was written with training settings "
                          f"{state['train_config']}, not {cfg.resume_key()}; use another --out "
                          "or the original settings")
-    model.load_state_dict(state["model"])
+    _load_state(model, state["model"])
     opt.load_state_dict(state["optimizer"])
     sched.load_state_dict(state["scheduler"])
     gen.set_state(state["generator"])
@@ -189,7 +203,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, cfg: TrainConfig, *,
             result.samples_per_s = len(train_y) * len(result.history) / max(result.train_s, 1e-12)
             key = (rec["val_acc"], -rec["val_loss"]) if len(val_y) else (epoch, 0.0)
             if key > best_key:
-                best_key, best_state, bad_epochs = key, copy.deepcopy(model.state_dict()), 0
+                best_key, best_state, bad_epochs = key, _trainable_state(model), 0
                 result.best_epoch, result.best_val_acc = epoch + 1, rec["val_acc"]
             else:
                 bad_epochs += 1
@@ -197,7 +211,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, cfg: TrainConfig, *,
             bar.set_postfix(loss=f"{rec['loss']:.4f}", val_acc=f"{rec['val_acc']:.4f}",
                             samples_s=f"{rec['samples_per_s']:.0f}")
             if ckpt is not None:
-                _save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                _save_atomic({"model": _trainable_state(model), "optimizer": opt.state_dict(),
                               "scheduler": sched.state_dict(), "generator": gen.get_state(),
                               "shot_generator": shot.get_state() if shot is not None else None,
                               "train_config": cfg.resume_key(), "result": _result_state(result),
@@ -212,7 +226,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, cfg: TrainConfig, *,
         raise Interrupted(ckpt if ckpt is not None and ckpt.exists() else None) from None
     bar.close()
     if best_state is not None:
-        model.load_state_dict(best_state)
+        _load_state(model, best_state)
     return result
 
 

