@@ -77,18 +77,21 @@ def amplitude_encoder(num_qubits: int, num_features: int, layers: int = 2, conne
 
 
 def reuploading_module(num_qubits: int, blocks: int = 4, pqc1_layers: int = 1, pqc2_layers: int = 2,
-                       connectivity: int = 2) -> Circuit:
-    """W2's QPU module: ``blocks`` x [RY(inputs[q]) on each qubit, then PQC1 (weights shared
-    between blocks)], then PQC2. Inputs (B, Q) angles. Weights: PQC1 (L1, C, Q) then PQC2
-    (L2, C, Q), flattened C-order and concatenated. Measure <Z_0> (``observables=[Z(0)]``)."""
+                       connectivity: int = 2, num_encoders: int = 1) -> Circuit:
+    """W2's QPU module: ``blocks`` x [RY(angle) on each qubit, then PQC1 (weights shared
+    between blocks)], then PQC2. Inputs (B, E*Q) angles: block n uploads encoder n mod E's Q
+    outputs (E = ``num_encoders``). Weights: PQC1 (L1, C, Q) then PQC2 (L2, C, Q), flattened
+    C-order and concatenated. Measure <Z_0> (``observables=[Z(0)]``)."""
     _check_positive(num_qubits=num_qubits, blocks=blocks, pqc1_layers=pqc1_layers,
-                    pqc2_layers=pqc2_layers, connectivity=connectivity)
+                    pqc2_layers=pqc2_layers, connectivity=connectivity, num_encoders=num_encoders)
     per_layer = connectivity * num_qubits
     n1 = pqc1_layers * per_layer
-    c = Circuit(num_qubits, num_inputs=num_qubits, num_weights=n1 + pqc2_layers * per_layer)
-    for _ in range(blocks):
+    c = Circuit(num_qubits, num_inputs=num_encoders * num_qubits,
+                num_weights=n1 + pqc2_layers * per_layer)
+    for n in range(blocks):
+        e = n % num_encoders
         for q in range(num_qubits):
-            c.ry(input(q), q)
+            c.ry(input(e * num_qubits + q), q)
         w = 0
         for _ in range(pqc1_layers):
             w = ring_layer(c, connectivity, w)

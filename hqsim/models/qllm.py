@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from ..ansatz import amplitude_encoder, ring_layer
-from ..ir import Circuit, Z, input
+from ..ansatz import amplitude_encoder, reuploading_module
+from ..ir import Circuit, Z
 
 
 @dataclass(frozen=True)
@@ -89,25 +89,9 @@ class QLLMConfig:
 
 def qpu_circuit(num_qubits: int, num_encoders: int = 1, blocks: int = 4, pqc1_layers: int = 1,
                 pqc2_layers: int = 2, connectivity: int = 2) -> Circuit:
-    """The QPU module with E encoders: inputs (B, E·Q) angles; block n uploads encoder n mod E.
-
-    Weights: PQC1 (L1, C, Q) then PQC2 (L2, C, Q), flattened C-order, as in
-    ``hqsim.ansatz.reuploading_module`` (identical to it for E = 1)."""
-    per_layer = connectivity * num_qubits
-    n1 = pqc1_layers * per_layer
-    c = Circuit(num_qubits, num_inputs=num_encoders * num_qubits,
-                num_weights=n1 + pqc2_layers * per_layer)
-    for n in range(blocks):
-        e = n % num_encoders
-        for q in range(num_qubits):
-            c.ry(input(e * num_qubits + q), q)
-        w = 0
-        for _ in range(pqc1_layers):
-            w = ring_layer(c, connectivity, w)
-    w = n1
-    for _ in range(pqc2_layers):
-        w = ring_layer(c, connectivity, w)
-    return c
+    """The QPU module with E encoders: ``hqsim.ansatz.reuploading_module`` (block n uploads
+    encoder n mod E)."""
+    return reuploading_module(num_qubits, blocks, pqc1_layers, pqc2_layers, connectivity, num_encoders)
 
 
 def _quantum_layer_class():
