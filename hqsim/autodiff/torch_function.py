@@ -18,14 +18,21 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy()
 
 
+def checked_arrays(inputs, weights, circuit):
+    """float64 numpy copies of torch inputs (B, n_in) and weights (n_w,), validated for
+    ``circuit`` (shapes, finiteness, non-zero amplitude blocks)."""
+    x = check_inputs(_to_numpy(inputs), circuit.num_inputs)
+    w = check_weights(_to_numpy(weights), circuit.num_weights)
+    check_amplitudes(x, circuit)
+    return x, w
+
+
 class ExpectationFunction(torch.autograd.Function):
     """(inputs (B, n_in), weights (n_w,)) -> (B, n_obs). Saves only inputs and weights."""
 
     @staticmethod
     def forward(ctx, inputs, weights, compiled, backend, real_dtype, keep_states):
-        x = check_inputs(_to_numpy(inputs), compiled.source.num_inputs)
-        w = check_weights(_to_numpy(weights), compiled.source.num_weights)
-        check_amplitudes(x, compiled.source)
+        x, w = checked_arrays(inputs, weights, compiled.source)
         check_state_fits(compiled.num_qubits, min(x.shape[0], 8), np.dtype(real_dtype).itemsize * 2, 6)
         out, states = backend.forward(compiled, x, w, real_dtype, keep_states)
         ctx.save_for_backward(inputs, weights)

@@ -6,11 +6,7 @@ import numpy as np
 import torch
 
 from ..backends import get_backend
-from ..ir.validate import check_amplitudes, check_inputs, check_weights
-
-
-def _to_numpy(t: torch.Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float64).numpy()
+from ..autodiff.torch_function import _to_numpy, checked_arrays
 
 
 class NoisyExpectationFunction(torch.autograd.Function):
@@ -19,10 +15,7 @@ class NoisyExpectationFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, inputs, weights, estimator, rng, real_dtype, keep):
-        src = estimator.source
-        x = check_inputs(_to_numpy(inputs), src.num_inputs)
-        w = check_weights(_to_numpy(weights), src.num_weights)
-        check_amplitudes(x, src)
+        x, w = checked_arrays(inputs, weights, estimator.source)
         values, record = estimator.forward(x, w, rng, real_dtype, keep=keep)
         ctx.save_for_backward(inputs, weights)
         ctx.estimator, ctx.rng, ctx.real_dtype, ctx.record = estimator, rng, real_dtype, record
