@@ -57,7 +57,16 @@ def add_model_options(p):
     g.add_argument("--measured-qubits", type=_pos_int, nargs="+", default=[1], metavar="Q_m",
                    help="qubits Q_m measured (<Z>) at the end of the QPU module (default 1)")
     g.add_argument("-S", "--shots", type=_nonneg_int, nargs="+", default=[0], metavar="S",
-                   help="measurement shots S per expectation; 0 = exact (default 0)")
+                   help="measurement shots S: bitstrings sampled jointly per circuit and sample "
+                        "(hqsim.QuantumLayer(shots=S)); 0 = exact expectations (default 0)")
+    g.add_argument("--gradient", choices=["adjoint", "parameter-shift", "spsa"], nargs="+",
+                   default=["adjoint"], metavar="MODE",
+                   help="gradient of the quantum layers: adjoint (exact gradient of the exact "
+                        "expectation; fast), parameter-shift (every shifted circuit from S shots, "
+                        "as on hardware; slow, not with --finetune-encoder) or spsa (2 S-shot "
+                        "circuits per random direction) (default adjoint)")
+    g.add_argument("--shot-seed", type=int, default=None, metavar="SEED",
+                   help="seed of the shot sampling (default: derived from each run's --seeds value)")
     g.add_argument("-F", "--final-linear", type=_on_off, nargs="+", default=[True], metavar="F",
                    help="final linear layer F on [encoder outputs, QPU outputs]: on|off "
                         "(off: P(positive) = (1+<Z_0>)/2, binary only) (default on)")
@@ -144,12 +153,12 @@ def model_configs(args) -> tuple:
     from ..models import QLLMConfig
     grid = itertools.product(args.qubits, args.encoders, args.encoder_layers, args.reuploads,
                              args.pqc1_layers, args.pqc2_layers, args.connectivity,
-                             args.measured_qubits, args.shots, args.final_linear)
+                             args.measured_qubits, args.shots, args.gradient, args.final_linear)
     out = []
-    for q, e, m, n, l1, l2, c, qm, s, f in grid:
+    for q, e, m, n, l1, l2, c, qm, s, gm, f in grid:
         out.append(QLLMConfig(qubits=q, encoders=e, encoder_layers=m, reuploads=n, pqc1_layers=l1,
                               pqc2_layers=l2, connectivity=c, measured_qubits=qm, shots=s,
-                              final_linear=f, angle_scale=args.angle_scale))
+                              gradient=gm, final_linear=f, angle_scale=args.angle_scale))
     return tuple(out)
 
 
@@ -163,7 +172,8 @@ def experiment_config(args):
     return ExperimentConfig(
         models=model_configs(args),
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                          gamma=args.gamma, weight_decay=args.weight_decay, patience=args.patience),
+                          gamma=args.gamma, weight_decay=args.weight_decay, patience=args.patience,
+                          shot_seed=args.shot_seed),
         seeds=tuple(dict.fromkeys(args.seeds)), protocol=args.protocol,
         data_files=tuple(args.data or ()), load_options=load, per_label=args.per_label,
         val_fraction=args.val_fraction, max_test=args.max_test, encoder=args.encoder,

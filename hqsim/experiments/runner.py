@@ -45,6 +45,11 @@ class ExperimentConfig:
         bad = set(self.baselines) - set(BASELINES)
         if bad:
             raise ValueError(f"unknown baselines {sorted(bad)}; choose from {list(BASELINES)}")
+        if self.finetune_encoder and any(getattr(m, "gradient", "adjoint") == "parameter-shift"
+                                         for m in self.models):
+            raise ValueError("--gradient parameter-shift cannot train through the amplitude encoding "
+                             "(a state preparation has no shift rule), so not with --finetune-encoder; "
+                             "use --gradient adjoint or spsa")
 
 
 class FinetuneModel(nn.Module):

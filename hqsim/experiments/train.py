@@ -4,7 +4,7 @@ validation accuracy, an atomic checkpoint after every epoch, and exact resume.
 Resume is exact: the checkpoint holds the model, optimizer, scheduler, the shuffling
 generator, the model's shot generator (if any), the history and the early-stopping state, so
 an interrupted run resumed with the same configuration ends with the same weights as an
-uninterrupted one (on the same machine and thread count). Ctrl-C between or during epochs
+uninterrupted one (finite-shot models included: their layers' numpy Generators are saved) (on the same machine and thread count). Ctrl-C between or during epochs
 leaves the last completed epoch's checkpoint in place.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ class TrainConfig:
     patience: int = 0             # early stopping: epochs without validation gain; 0 = off
     seed: int = 0
     eval_batch_size: int = 1024
+    shot_seed: int | None = None  # seed of the quantum layers' shot sampling; None → seed + 7919
 
     def __post_init__(self):
         for name in ("epochs", "batch_size", "eval_batch_size"):
@@ -49,6 +50,8 @@ class TrainConfig:
         d = asdict(self)
         d.pop("epochs")
         d.pop("eval_batch_size")
+        if d["shot_seed"] is None:
+            d.pop("shot_seed")  # checkpoints from before the option stay resumable
         return d
 
 
@@ -179,7 +182,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, cfg: TrainConfig, *,
     gen = torch.Generator().manual_seed(cfg.seed)
     shot = _shot_gen(model)
     if shot is not None:
-        shot.manual_seed(cfg.seed + 7919)
+        shot.manual_seed(cfg.seed + 7919 if cfg.shot_seed is None else cfg.shot_seed)
     result = FitResult()
     best_state, best_key, bad_epochs = None, (-1.0, float("-inf")), 0
     if resume and ckpt is not None and ckpt.exists():

@@ -16,20 +16,38 @@ Choices the paper leaves open, made here and kept as options:
 - Encoder outputs z ∈ [-1, 1] become RY angles ``angle_scale · z`` (default π).
 - F ("final linear layer") is on/off: off means no trainable head; binary only, with
   P(positive) = (1 + <Z_0>)/2 of the QPU module.
-- Shots S > 0: each <Z> is replaced by the mean of S ±1 outcomes drawn from its exact
-  distribution (per-observable marginals; correlations between qubits are not sampled), with a
-  straight-through gradient (the exact expectation's). S = 0 is the exact expectation.
+- Shots S > 0: every quantum layer is ``hqsim.QuantumLayer(circuit, shots=S, seed=...,
+  gradient=...)`` (hqsim.noise): for each sample, S bitstrings are drawn jointly from the final
+  state's |psi|^2 and each <Z_q> is the mean parity of qubit q over those S bitstrings, so the
+  estimates of one layer share their shots and carry the physical correlations between qubits.
+  Shots are sampled in training and in evaluation alike (as on hardware). S = 0 is the exact
+  expectation.
+- Gradient mode (``gradient``, used when S > 0, and with S = 0 when not "adjoint"):
+  "adjoint" (default) is the exact gradient of the exact expectation, i.e. of the quantity the
+  S-shot estimate is an unbiased estimate of (one adjoint pass per backward; shot noise enters
+  only the forward); "parameter-shift" estimates every shifted circuit from S shots, as on
+  hardware (2 circuits per weight occurrence and per angle input, so far slower; it cannot
+  differentiate the amplitude encoding, hence not with ``--finetune-encoder``); "spsa" uses
+  two S-shot circuits per random direction and sample.
+- Shot randomness is reproducible: every quantum layer owns a numpy Generator; ``shot_seed``
+  (or ``model.shot_generator.manual_seed(seed)``, which the training loop calls with a value
+  derived from the run's seed) seeds them all through one ``numpy.random.SeedSequence``, one
+  child stream per layer, and ``shot_generator.get_state() / set_state()`` save and restore
+  them for exact resume.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..ansatz import amplitude_encoder, reuploading_module
 from ..ir import Circuit, Z
+
+GRADIENT_MODES = ("adjoint", "parameter-shift", "spsa")  # hqsim.noise.GRADIENT_MODES
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,7 @@ class QLLMConfig:
     measured_qubits: int = 1    # Q_m
     final_linear: bool = True   # F
     shots: int = 0              # S (0 = exact expectations)
+    gradient: str = "adjoint"   # gradient mode: "adjoint" | "parameter-shift" | "spsa"
     angle_scale: float = math.pi
 
     def __post_init__(self):
@@ -66,8 +85,10 @@ class QLLMConfig:
             raise ValueError(f"measured_qubits Q_m={self.measured_qubits} exceeds qubits Q={self.qubits}")
         if self.connectivity >= self.qubits:
             raise ValueError(f"connectivity C={self.connectivity} must be below qubits Q={self.qubits}")
-        if self.shots < 0:
-            raise ValueError(f"shots S must be >= 0 (0 = exact), got {self.shots}")
+        if isinstance(self.shots, bool) or not isinstance(self.shots, int) or self.shots < 0:
+            raise ValueError(f"shots S must be an int >= 0 (0 = exact), got {self.shots!r}")
+        if self.gradient not in GRADIENT_MODES:
+            raise ValueError(f"gradient must be one of {', '.join(GRADIENT_MODES)}, got {self.gradient!r}")
         if not self.final_linear and (self.num_classes != 2 or self.measured_qubits != 1):
             raise ValueError("without the final linear layer (F off) the model reads P(positive) "
                              "from <Z_0>: needs num_classes=2 and measured_qubits=1")
@@ -82,6 +103,8 @@ class QLLMConfig:
             s += f" L1={self.pqc1_layers} L2={self.pqc2_layers}"
         if self.shots:
             s += f" S={self.shots}"
+        if self.gradient != "adjoint":
+            s += f" grad={self.gradient}"
         if not self.final_linear:
             s += " F=off"
         return s
@@ -103,40 +126,65 @@ def _quantum_layer_class():
                           f"({type(exc).__name__}: {exc}); the QLLM model needs it") from exc
 
 
-def sample_shots(z: torch.Tensor, shots: int, generator: torch.Generator | None) -> torch.Tensor:
-    """Replace expectations z ∈ [-1, 1] of ±1-valued observables by S-shot estimates;
-    straight-through gradient."""
-    if shots <= 0:
-        return z
-    with torch.no_grad():
-        p = ((1 + z.detach()) / 2).clamp(0, 1).to(torch.float64)
-        k = torch.binomial(torch.full_like(p, float(shots)), p, generator=generator)
-        est = (2 * k / shots - 1).to(z.dtype)
-    return z + (est - z).detach()
+class ShotGenerator:
+    """The shot randomness of a model's quantum layers, behind torch.Generator's interface
+    (``manual_seed``, ``get_state``, ``set_state``) so the training loop can seed, checkpoint
+    and restore it. Seeding draws one child of ``numpy.random.SeedSequence(seed)`` per layer."""
+
+    def __init__(self, layers):
+        self._layers = [layer for layer in layers if getattr(layer, "noise_options", None) is not None]
+
+    @property
+    def active(self) -> bool:
+        return bool(self._layers)
+
+    def manual_seed(self, seed: int) -> "ShotGenerator":
+        children = np.random.SeedSequence(int(seed)).spawn(len(self._layers))
+        for layer, child in zip(self._layers, children):
+            layer.rng = np.random.default_rng(child)
+        return self
+
+    def get_state(self):
+        return [layer.rng.bit_generator.state for layer in self._layers]
+
+    def set_state(self, state):
+        if not self._layers and not isinstance(state, (list, tuple)):
+            return  # an exact model's checkpoint from before the shot layers (a torch.Generator state)
+        if len(state) != len(self._layers):
+            raise ValueError(f"shot generator state holds {len(state)} layers, the model has {len(self._layers)}")
+        for layer, st in zip(self._layers, state):
+            layer.rng.bit_generator.state = st
 
 
 class QLLMClassifier(nn.Module):
     """``forward(embeddings (B, D) float) -> logits (B, K)``. Does not mutate its input.
 
     Trainable: each encoder's ``weights`` (M·C·Q), the QPU module's (L1+L2)·C·Q, the head's
-    (E·Q + Q_m)·K + K. ``backend`` and ``dtype`` go to every ``hqsim.QuantumLayer``."""
+    (E·Q + Q_m)·K + K. ``backend`` and ``dtype`` go to every ``hqsim.QuantumLayer``; with
+    ``config.shots`` S > 0 (or a gradient mode other than adjoint) the layers are built with
+    ``shots=S, gradient=config.gradient`` and seeded from ``shot_seed`` (default 0; see
+    ``shot_generator``)."""
 
     def __init__(self, config: QLLMConfig, backend: str = "auto", dtype=torch.float32,
-                 init_scale: float = math.pi):
+                 init_scale: float = math.pi, shot_seed: int = 0):
         super().__init__()
         self.config = cfg = config
         layer_cls = _quantum_layer_class()
+        estimator = {}
+        if cfg.shots > 0 or cfg.gradient != "adjoint":
+            estimator = {"shots": cfg.shots or None, "gradient": cfg.gradient, "seed": 0}
         self.encoders = nn.ModuleList(
             layer_cls(amplitude_encoder(cfg.qubits, cfg.num_features, cfg.encoder_layers,
-                                        cfg.connectivity), backend=backend, dtype=dtype)
+                                        cfg.connectivity), backend=backend, dtype=dtype, **estimator)
             for _ in range(cfg.encoders))
         self.qpu = layer_cls(
             qpu_circuit(cfg.qubits, cfg.encoders, cfg.reuploads, cfg.pqc1_layers,
                         cfg.pqc2_layers, cfg.connectivity),
-            observables=[Z(q) for q in range(cfg.measured_qubits)], backend=backend, dtype=dtype)
+            observables=[Z(q) for q in range(cfg.measured_qubits)], backend=backend, dtype=dtype,
+            **estimator)
         feats = cfg.encoders * cfg.qubits + cfg.measured_qubits
         self.head = nn.Linear(feats, cfg.num_classes, dtype=dtype) if cfg.final_linear else None
-        self.shot_generator = torch.Generator()
+        self.shot_generator = ShotGenerator([*self.encoders, self.qpu]).manual_seed(shot_seed)
         with torch.no_grad():
             for layer in (*self.encoders, self.qpu):
                 layer.weights.uniform_(-init_scale, init_scale)
@@ -146,9 +194,8 @@ class QLLMClassifier(nn.Module):
         if x.ndim != 2 or x.shape[1] != self.config.num_features:
             raise ValueError(f"embeddings must have shape (batch, {self.config.num_features}), "
                              f"got {tuple(x.shape)}")
-        gen = self.shot_generator
-        enc = torch.cat([sample_shots(layer(x), self.config.shots, gen) for layer in self.encoders], 1)
-        qpu = sample_shots(self.qpu(self.config.angle_scale * enc), self.config.shots, gen)
+        enc = torch.cat([layer(x) for layer in self.encoders], 1)
+        qpu = self.qpu(self.config.angle_scale * enc)
         return torch.cat([enc, qpu], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -71,10 +71,23 @@ def test_help_names_every_paper_hyperparameter(capsys):
     text = capsys.readouterr().out
     for flag in ("--qubits", "--encoders", "--encoder-layers", "--reuploads", "--pqc1-layers",
                  "--pqc2-layers", "--connectivity", "--batch-size", "--shots", "--final-linear",
-                 "--lr", "--gamma", "--weight-decay", "--epochs", "--seeds", "--measured-qubits"):
+                 "--lr", "--gamma", "--weight-decay", "--epochs", "--seeds", "--measured-qubits",
+                 "--gradient", "--shot-seed"):
         assert flag in text
     for symbol in ("Q", "E", "M", "N", "L1", "L2", "C", "B", "S", "F", "L", "γ", "ρ", "Q_m"):
         assert any(f"{a}{symbol}{b}" in text for a, b in ((" ", " "), (" ", "\n"), ("", ":"), (" ", ",")))
+
+
+def test_shots_and_gradient_options_reach_the_model_configs():
+    from hqsim.cli import build_parser
+    from hqsim.experiments.cli import experiment_config
+    args = build_parser().parse_args(["train", "-S", "0", "1024", "--gradient", "adjoint", "spsa",
+                                      "--shot-seed", "7"])
+    cfg = experiment_config(args)
+    assert {(m.shots, m.gradient) for m in cfg.models} == {(0, "adjoint"), (0, "spsa"),
+                                                            (1024, "adjoint"), (1024, "spsa")}
+    assert cfg.train.shot_seed == 7
+    assert any(m.label().endswith("S=1024 grad=spsa") for m in cfg.models)
 
 
 def write_sweep(tmp_path, body):
