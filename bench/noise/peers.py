@@ -227,7 +227,9 @@ def describe(name, spec) -> str:
         return est + (f", statevector with {spec['traj']} noisy trajectories (shots)" if spec["traj"] else "")
     grad = "parameter-shift with shots" if spec["shots"] else (
         "backprop through the density matrix" if name.endswith("mixed") else "parameter-shift")
-    sim = "exact density matrix (T unused)" if spec["traj"] else ("sampled shots" if spec["shots"] else "exact")
+    parts = (["exact density matrix (T unused)"] if spec["traj"] else []) + \
+        ([f"{spec['shots']} sampled shots"] if spec["shots"] else [])
+    sim = ", ".join(parts) or "exact"
     return f"{sim}; train: {grad}"
 
 
