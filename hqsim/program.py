@@ -10,9 +10,11 @@ Ops (``ops``, int32, shape (n_ops, OP_FIELDS)); qubit q's bit in a basis index i
               OP_PERM: a basis permutation psi'[i] = psi[perm[i]] (runs of CNOT / SWAP / X)
               OP_CZ: sign flip where both q0 and q1 are 1
               OP_UK: a constant dense 2^k x 2^k matrix on k qubits listed in ``wires``
+              OP_CXU1: CNOT(control q1 -> target q0) then a fused single-qubit gate on q0 (like
+                       U1); one pass: rows whose control bit is set read the pair swapped
     q0, q1    qubits (-1 where unused)
-    fstart    first factor (U1, U2) | perm row (PERM) | first wire (UK)
-    fcount    number of factors (U1, U2) | k (UK)
+    fstart    first factor (U1, CXU1, U2) | perm row (PERM) | first wire (UK)
+    fcount    number of factors (U1, CXU1, U2) | k (UK)
     mat       offset into ``const_mats`` (UK)
 
 Factors (``factors``, int32, shape (n_f, F_FIELDS)) multiply in order: factor 0 acts first,
@@ -37,13 +39,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import weakref
+
 import numpy as np
 
-OP_U1, OP_U2, OP_PERM, OP_CZ, OP_UK = 0, 1, 2, 3, 4
+OP_U1, OP_U2, OP_PERM, OP_CZ, OP_UK, OP_CXU1 = 0, 1, 2, 3, 4, 5
 OP_FIELDS = 6  # kind, q0, q1, fstart, fcount, mat
 (F_CONST, F_RX, F_RY, F_RZ, F_PHASE, F_CRX, F_CRY, F_CRZ, F_RXX, F_RYY, F_RZZ) = range(11)
 F_FIELDS = 5  # code, source, index, wire, mat
-OP_NAMES = {OP_U1: "U1", OP_U2: "U2", OP_PERM: "PERM", OP_CZ: "CZ", OP_UK: "UK"}
+OP_NAMES = {OP_U1: "U1", OP_U2: "U2", OP_PERM: "PERM", OP_CZ: "CZ", OP_UK: "UK", OP_CXU1: "CXU1"}
 F_NAMES = ["CONST", "RX", "RY", "RZ", "PHASE", "CRX", "CRY", "CRZ", "RXX", "RYY", "RZZ"]
 
 
@@ -74,9 +78,56 @@ class OpProgram:
                  f"{self.factors.shape[0]} factors, {self.num_observables} observables"]
         for op in self.ops:
             kind, q0, q1, fs, fc, _ = (int(v) for v in op)
-            if kind in (OP_U1, OP_U2):
+            if kind in (OP_U1, OP_U2, OP_CXU1):
                 fs_names = [F_NAMES[self.factors[f, 0]] for f in range(fs, fs + fc)]
                 lines.append(f"  {OP_NAMES[kind]} q{q0}{'' if q1 < 0 else f',q{q1}'}: {' '.join(fs_names)}")
             else:
                 lines.append(f"  {OP_NAMES[kind]} q{q0},{q1}")
         return "\n".join(lines)
+
+
+_EXPANDED: "weakref.WeakKeyDictionary[OpProgram, OpProgram]" = weakref.WeakKeyDictionary()
+
+
+def expand_fused_cnots(program: OpProgram) -> OpProgram:
+    """The same program with every CXU1 op split into a one-CNOT PERM op and a U1 op, for
+    backends whose kernels do not interpret CXU1 (the CUDA kernels, cuStateVec). Cached per
+    program, so a backend's per-program uploads still hit their caches."""
+    if not np.any(program.ops[:, 0] == OP_CXU1):
+        return program
+    cached = _EXPANDED.get(program)
+    if cached is not None:
+        return cached
+    dim = 2 ** program.num_qubits
+    idx = np.arange(dim, dtype=np.int64)
+    ops, perms = [], list(program.perms)
+    for row in program.ops:
+        if row[0] != OP_CXU1:
+            ops.append(row)
+            continue
+        target, control = int(row[1]), int(row[2])
+        cbit, tbit = 1 << (program.num_qubits - 1 - control), 1 << (program.num_qubits - 1 - target)
+        cnot = np.where(idx & cbit, idx ^ tbit, idx)
+        if ops and ops[-1][0] == OP_PERM:  # join the permutation just before: one pass, not two
+            before = perms[int(ops[-1][3])]
+            ops[-1] = np.array([OP_PERM, -1, -1, len(perms), 0, -1], dtype=np.int32)
+            perms.append(before[cnot].astype(np.int32))  # psi''[i] = psi[before[cnot[i]]]
+        else:
+            ops.append(np.array([OP_PERM, -1, -1, len(perms), 0, -1], dtype=np.int32))
+            perms.append(cnot.astype(np.int32))
+        ops.append(np.array([OP_U1, target, -1, row[3], row[4], -1], dtype=np.int32))
+    used = sorted({int(r[3]) for r in ops if r[0] == OP_PERM})  # rows a join replaced go
+    new_row = {old: k for k, old in enumerate(used)}
+    ops = [np.array([OP_PERM, -1, -1, new_row[int(r[3])], 0, -1], dtype=np.int32) if r[0] == OP_PERM else r
+           for r in ops]
+    perms = [perms[k] for k in used]
+    perm_arr = np.stack(perms).astype(np.int32) if perms else np.zeros((0, dim), dtype=np.int32)
+    inv = np.empty_like(perm_arr)
+    for i, p in enumerate(perm_arr):
+        inv[i, p] = np.arange(dim, dtype=np.int32)
+    out = OpProgram(program.num_qubits, program.num_weights, program.num_inputs,
+                    np.asarray(ops, dtype=np.int32).reshape(-1, OP_FIELDS), program.factors, program.fcoef,
+                    program.const_mats, perm_arr, inv, program.wires, program.amp_start, program.amp_size,
+                    program.terms, program.term_coeff, program.num_observables)
+    _EXPANDED[program] = out
+    return out

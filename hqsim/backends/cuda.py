@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..program import OpProgram
+from ..program import OpProgram, expand_fused_cnots
 from . import cuda_plan as plan
 
 _KERNEL_DIRS = (Path(__file__).resolve().parents[2] / "kernels", Path(__file__).resolve().parents[1] / "kernels")
@@ -165,11 +165,12 @@ class CudaOptions:
 
 
 def _op_program(program) -> OpProgram:
-    """The OpProgram itself, or the one inside a hqsim.compile.CompiledCircuit."""
+    """The OpProgram itself, or the one inside a hqsim.compile.CompiledCircuit, with fused
+    CNOT+U1 ops (OP_CXU1, a Numba-backend op) split back into PERM and U1 for the kernels."""
     program = getattr(program, "program", program)
     if not isinstance(program, OpProgram):
         raise TypeError(f"expected a lowered OpProgram (or CompiledCircuit), got {type(program).__name__}")
-    return program
+    return expand_fused_cnots(program)
 
 
 def _real_itemsize(real_dtype) -> int:

@@ -130,6 +130,7 @@ def _close(passes, i0, i1, need, fixed, tile_bits, q_n):
 def plan_blocked(program: OpProgram, tile_bits: int) -> BlockedPlan:
     """Cut the program into local passes (as many consecutive ops per pass as fit in the
     tile's bits) and permutation passes."""
+    check_supported(program)
     q_n = program.num_qubits
     tile_bits = min(tile_bits, q_n)
     kmax = max([2] + [len(_op_bits(program, i)) for i in range(program.num_ops)])
@@ -191,4 +192,7 @@ def check_supported(program: OpProgram) -> None:
     if len(uk) and int(uk[:, 4].max()) > MAX_UK_QUBITS:
         raise ValueError(f"the CUDA backend applies dense Unitary gates on at most {MAX_UK_QUBITS} qubits, "
                          f"got one on {int(uk[:, 4].max())}")
+    if program.num_ops and int(program.ops[:, 0].max()) > OP_UK:
+        raise ValueError("the CUDA kernels interpret U1, U2, PERM, CZ and UK ops only: pass the program "
+                         "through hqsim.program.expand_fused_cnots first")
     assert OP_CZ == 3 and OP_U2 == 1  # the kernels' dispatch assumes program.py's codes

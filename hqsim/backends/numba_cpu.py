@@ -14,7 +14,7 @@ invalidate_stale_cache()  # before the Numba modules below load their cached mac
 
 from numba import njit, prange  # noqa: E402
 
-from ..program import OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram  # noqa: E402
+from ..program import OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram  # noqa: E402
 from . import numba_lanes as lanes_ops  # noqa: E402
 from .numba_lanes import LANES  # noqa: E402
 from .numba_kernels import _chain_grads, op_matrix  # noqa: E402
@@ -64,6 +64,9 @@ def _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, ba
     if kind == OP_U1:
         _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger, c)
         lanes_ops.apply_1q(re, im, n, 1 << (nq - 1 - ops[i, 1]), c)
+    elif kind == OP_CXU1:  # the inverse (dagger) is U^dagger, then the CNOT
+        _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger, c)
+        lanes_ops.apply_1q_cx(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]), c, dagger)
     elif kind == OP_U2:
         _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, dagger, c, u, fm, tmp, m2)
         lanes_ops.apply_2q(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]),
@@ -201,10 +204,14 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
     lanes_ops.apply_weighted_observable(re, im, n, terms, coeff, cotg, lre, lim)
     for i in range(ops.shape[0] - 1, -1, -1):
         kind = ops[i, 0]
-        if kind == OP_U1:
+        if kind == OP_U1 or kind == OP_CXU1:
             _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, True, c)
             macc[:8 * lanes] = 0
-            lanes_ops.undo_1q_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), c, macc)
+            if kind == OP_U1:
+                lanes_ops.undo_1q_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), c, macc)
+            else:
+                lanes_ops.undo_1q_cx_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]),
+                                               1 << (nq - 1 - ops[i, 2]), c, macc)
             for l in range(valid):
                 m00 = macc[l] + 1j * macc[lanes + l]
                 m01 = macc[2 * lanes + l] + 1j * macc[3 * lanes + l]

@@ -2,8 +2,11 @@
 
 Fusion happens here: every run of single-qubit gates on one qubit becomes one U1 op (its
 factors multiply per sample inside the kernel; adjacent constant factors are multiplied now);
-pending single-qubit runs are absorbed into a following parametric two-qubit gate (U2); runs
-of CNOT / SWAP become one basis permutation (PERM) instead of one pass per gate.
+pending single-qubit runs are absorbed into a following parametric two-qubit gate (U2); a
+CNOT whose target is next touched by a single-qubit gate becomes one CXU1 op with that gate's
+run (the ring PQCs of W2 alternate CNOT and RY on the target: one pass per pair instead of a
+permutation pass plus a gate pass); other runs of CNOT / SWAP become one basis permutation
+(PERM) instead of one pass per gate.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import numpy as np
 from ..ir import CONST, Circuit, Gate, Param
 from ..ir.observables import as_observable
 from ..program import (F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, F_RZ, F_RZZ,
-                       OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram)
+                       OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram)
 
 _ONE_Q_CODES = {"RX": F_RX, "RY": F_RY, "RZ": F_RZ, "PhaseShift": F_PHASE}
 _TWO_Q_CODES = {"CRX": F_CRX, "CRY": F_CRY, "CRZ": F_CRZ, "RXX": F_RXX, "RYY": F_RYY, "RZZ": F_RZZ}
@@ -73,6 +76,8 @@ class _Builder:
         self.perms: list[np.ndarray] = []
         self.wires: list[int] = []
         self.pending: dict[int, list[_Factor]] = {}
+        # target -> control of a CNOT that opens the target's pending run (emitted as CXU1)
+        self.control_of: dict[int, int] = {}
         self.open_perm: np.ndarray | None = None
         self.open_perm_qubits: set[int] = set()
 
@@ -114,17 +119,38 @@ class _Builder:
             self.open_perm = None
             self.open_perm_qubits = set()
 
+    def flush_controlled_by(self, qubit: int):
+        for target in [t for t, c in self.control_of.items() if c == qubit]:
+            self.flush(target)
+
     def flush(self, qubit: int):
+        # A fused CNOT controlled by this qubit acts before anything that follows on it.
+        self.flush_controlled_by(qubit)
         run = self.pending.pop(qubit, None)
-        if not run:
-            return
-        if len(run) == 1 and run[0].code == F_CONST and np.allclose(run[0].matrix, np.eye(2), atol=1e-15):
-            return
+        control = self.control_of.pop(qubit, -1)
+        if control < 0:
+            if not run:
+                return
+            if len(run) == 1 and run[0].code == F_CONST and np.allclose(run[0].matrix, np.eye(2), atol=1e-15):
+                return
+        elif not run:  # the CNOT alone (its target's next gate came later than a flush)
+            run = [_Factor(F_CONST, matrix=np.eye(2, dtype=np.complex128))]
         start = self.add_factors(run, embed_one_qubit=False)
         # The open permutation run is emitted only when closed, so this U1 lands before it.
         # That is valid: a single-qubit gate on a qubit the open run touches closes the run
-        # first (one_qubit), so a pending run commutes with the whole open run.
-        self._emit([OP_U1, qubit, -1, start, len(run), -1])
+        # first (one_qubit), and a fused CNOT closes it too (fused_cnot), so a pending run
+        # commutes with the whole open run.
+        self._emit([OP_U1 if control < 0 else OP_CXU1, qubit, control, start, len(run), -1])
+
+    def fused_cnot(self, g: Gate):
+        """CNOT(c -> t) whose target's next gate is single-qubit: it opens t's pending run."""
+        control, target = g.qubits
+        self.flush(control)
+        self.flush(target)
+        if control in self.open_perm_qubits or target in self.open_perm_qubits:
+            self.close_perm()
+        self.control_of[target] = control
+        self.pending[target] = []
 
     def one_qubit(self, g: Gate):
         if g.qubits[0] in self.open_perm_qubits:
@@ -157,6 +183,10 @@ class _Builder:
 
     def two_qubit(self, g: Gate):
         q0, q1 = g.qubits
+        for q in (q0, q1):  # fused CNOTs on or controlled by these qubits come first
+            if q in self.control_of:
+                self.flush(q)
+            self.flush_controlled_by(q)
         lead = []
         for wire, q in ((0, q0), (1, q1)):
             for f in self.pending.pop(q, []):
@@ -183,10 +213,13 @@ class _Builder:
 def lower(circuit: Circuit, observables) -> OpProgram:
     """Lower ``circuit`` (already passed through hqsim.compile passes) and its observables."""
     b = _Builder(circuit.num_qubits)
-    for g in circuit.gates:
+    fuse = _cnots_to_fuse(circuit.gates)
+    for i, g in enumerate(circuit.gates):
         k = len(g.qubits)
         if k == 1:
             b.one_qubit(g)
+        elif fuse[i]:
+            b.fused_cnot(g)
         elif g.name in ("CNOT", "SWAP"):
             b.permutation(g)
         elif g.name == "CZ":
@@ -218,6 +251,20 @@ def lower(circuit: Circuit, observables) -> OpProgram:
         wires=np.asarray(b.wires if b.wires else [0], dtype=np.int32),
         amp_start=enc.start if enc else 0, amp_size=enc.size if enc else 0,
         terms=terms, term_coeff=coeffs, num_observables=len(observables))
+
+
+def _cnots_to_fuse(gates) -> list[bool]:
+    """gates[i] is a CNOT whose target is next touched by a single-qubit gate."""
+    fuse = [False] * len(gates)
+    next_gate: dict[int, int] = {}
+    for i in range(len(gates) - 1, -1, -1):
+        g = gates[i]
+        if g.name == "CNOT":
+            j = next_gate.get(g.qubits[1])
+            fuse[i] = j is not None and len(gates[j].qubits) == 1
+        for q in g.qubits:
+            next_gate[q] = i
+    return fuse
 
 
 def lower_observables(observables, num_qubits: int):

@@ -15,13 +15,15 @@ random_circuit, random_observables, random_args, random_unitary = (
 
 
 def random_case(rng, num_qubits, num_gates, batch, amplitude=False):
-    """(program, compiled, circuit, observables, x, w) for a seeded random circuit."""
+    """(program, compiled, circuit, observables, x, w) for a seeded random circuit; the
+    program as the CUDA backend runs it (fused CNOT+U1 ops split back into PERM and U1)."""
     from hqsim.compile import compile_circuit
+    from hqsim.program import expand_fused_cnots
     c = random_circuit(rng, num_qubits, num_gates, amplitude=amplitude)
     obs = random_observables(rng, num_qubits)
     x, w = random_args(rng, c, batch)
     compiled = compile_circuit(c, obs)
-    return compiled.program, compiled, c, obs, x, w
+    return expand_fused_cnots(compiled.program), compiled, c, obs, x, w
 
 
 def cuda_backend_or_skip(**options):

@@ -5,7 +5,7 @@ import pytest
 from hqsim.ansatz import amplitude_encoder, rpqc, z_all
 from hqsim.backends import cuda_plan as cp
 from hqsim.compile import compile_circuit
-from hqsim.program import OP_PERM, OP_U1, OP_U2, OP_UK
+from hqsim.program import OP_PERM, OP_U1, OP_U2, OP_UK, expand_fused_cnots
 
 from .helpers import random_case
 
@@ -44,7 +44,7 @@ def _covering_ok(program, bp):
 @pytest.mark.parametrize("q,tile", [(8, 4), (12, 6), (16, 11), (20, 12)])
 def test_w1_plan_covers_every_op(q, tile):
     c = rpqc(q)
-    prog = compile_circuit(c, z_all(q)).program
+    prog = expand_fused_cnots(compile_circuit(c, z_all(q)).program)
     bp = cp.plan_blocked(prog, tile)
     _covering_ok(prog, bp)
     # passes per layer, not per gate: ceil(Q / free tile bits) local passes + 1 permutation
@@ -67,7 +67,7 @@ def test_uk_wider_than_tile_is_refused():
     from .helpers import random_unitary
     c = Circuit(5)
     c.unitary(random_unitary(rng, 8), [0, 2, 4])
-    prog = compile_circuit(c, z_all(5)).program
+    prog = expand_fused_cnots(compile_circuit(c, z_all(5)).program)
     assert (prog.ops[:, 0] == OP_UK).any()
     with pytest.raises(ValueError, match="acts on 3 qubits"):
         cp.plan_blocked(prog, 2)
@@ -94,7 +94,7 @@ def test_tile_fits_shared_memory():
 
 def test_amplitude_encoder_plan():
     c = amplitude_encoder(10, 384)
-    prog = compile_circuit(c, z_all(10)).program
+    prog = expand_fused_cnots(compile_circuit(c, z_all(10)).program)
     _covering_ok(prog, cp.plan_blocked(prog, 7))
 
 
@@ -173,7 +173,7 @@ def test_blocked_tile_algebra_reproduces_the_state(seed):
         c.cz(a, b)
     obs = random_observables(rng, nq)
     x, w = random_args(rng, c, 2)
-    prog = compile_circuit(c, obs, optimize=False).program
+    prog = expand_fused_cnots(compile_circuit(c, obs, optimize=False).program)
     _, want = numba_cpu.forward(prog, x, w, np.float64, True)
     for tile in sorted({2, 3, nq - 1, nq}):
         got = _emulate_blocked_forward(prog, x[0], w, tile)

@@ -1,0 +1,139 @@
+"""CNOT + single-qubit run on the target lowered as one CXU1 op: where the lowering fuses,
+that the order of everything around it is kept, and that the Numba backend (which runs CXU1)
+and the expanded program (which the CUDA kernels run) both agree with the oracle, forward
+and adjoint."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hqsim import ansatz
+from hqsim.api import compile_circuit
+from hqsim.backends import get_backend, numba_cpu
+from hqsim.compile import CompiledCircuit
+from hqsim.ir import Circuit, X, Z, input, weight
+from hqsim.program import OP_CXU1, OP_PERM, OP_U1, expand_fused_cnots
+
+from .random_circuits import random_observables
+
+
+def _kinds(program):
+    return [int(k) for k in program.ops[:, 0]]
+
+
+def _oracle(circ, obs, x, w, cot):
+    compiled = compile_circuit(circ, obs)
+    ref = get_backend("reference")
+    out, _ = ref.forward(compiled, x, w, np.float64, False)
+    dw, dx = ref.vjp(compiled, x, w, cot, np.float64, True)
+    return out, dw, dx
+
+
+def _numba_on(program, x, w, cot):
+    out, _ = numba_cpu.forward(program, x, w, np.float64)
+    dw, dx = numba_cpu.vjp(program, x, w, cot, np.float64, True)
+    return out, dw, dx
+
+
+def _check(circ, obs, batch=3, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, size=(batch, circ.num_inputs))
+    w = rng.uniform(-2, 2, size=circ.num_weights)
+    compiled = compile_circuit(circ, obs)
+    cot = rng.normal(size=(batch, len(compiled.observables)))
+    want = _oracle(circ, obs, x, w, cot)
+    for program in (compiled.program, expand_fused_cnots(compiled.program)):
+        got = _numba_on(program, x, w, cot)
+        for g, e in zip(got, want):
+            np.testing.assert_allclose(g, e, atol=1e-10)
+    return compiled.program
+
+
+def test_ring_pqc_lowers_to_cxu1_ops_only():
+    circ = ansatz.ring_pqc(5, layers=2, connectivity=2)
+    program = compile_circuit(circ).program
+    assert set(_kinds(program)) == {OP_CXU1}  # every CNOT carries its target's RY
+    assert _kinds(expand_fused_cnots(program)).count(OP_PERM) == program.num_ops
+    _check(circ, None)
+
+
+def test_w2_qpu_module_matches_oracle_with_fused_cnots():
+    circ = ansatz.reuploading_module(4, 2, 1, 1, 2)
+    program = _check(circ, [Z(0), X(1)])
+    assert OP_CXU1 in _kinds(program)
+
+
+def test_cnot_not_followed_by_a_gate_on_its_target_stays_a_permutation():
+    c = Circuit(3, num_weights=2)
+    c.ry(weight(0), 0).ry(weight(1), 1).cnot(0, 1).cnot(1, 2).cnot(2, 0)
+    program = _check(c, [Z(0), Z(1), Z(2)])
+    assert OP_CXU1 not in _kinds(program)
+    assert OP_PERM in _kinds(program)
+
+
+def test_order_kept_around_fused_cnots():
+    # gates on the control after the CNOT must come after it; a later CNOT out of the
+    # target ends the run; a parametric two-qubit gate on the control flushes the fused op
+    c = Circuit(4, num_weights=6, num_inputs=2)
+    c.h(0).cnot(0, 1).ry(weight(0), 0).rx(input(0), 1)
+    c.cnot(1, 2).cnot(1, 3).rz(weight(1), 2).ry(weight(2), 3)
+    c.cnot(3, 0).crx(weight(3), 0, 2).ry(weight(4), 0)
+    c.cnot(2, 1).rxx(1.1 * input(1) + 0.2, 1, 3).cnot(0, 3).cz(3, 2).ry(weight(5), 3)
+    program = _check(c, [Z(0), Z(1) @ Z(2), X(3)])
+    assert OP_CXU1 in _kinds(program)
+
+
+def test_two_qubit_gate_on_the_control_waits_for_the_fused_cnot():
+    # RXX on the control does not commute with the CNOT: the fused op must be emitted first
+    c = Circuit(3, num_weights=3)
+    c.ry(0.4, 0).rx(0.9, 1).cnot(0, 1).rxx(weight(0), 0, 2).ry(weight(1), 1).crx(weight(2), 2, 0).ry(0.3, 0)
+    program = _check(c, [Z(0), Z(1), X(2)])
+    assert OP_CXU1 in _kinds(program)
+
+
+def test_fused_cnot_whose_run_folds_away_keeps_the_cnot():
+    c = Circuit(2, num_weights=1)
+    c.ry(weight(0), 0).cnot(0, 1).rz(0.0, 1)  # the RZ(0) folds to nothing
+    _check(c, [Z(1)])
+
+
+def test_amplitude_encoder_with_fused_cnots_gives_input_gradients():
+    circ = ansatz.amplitude_encoder(3, 6, layers=2, connectivity=1)
+    program = _check(circ, None, batch=4)
+    assert OP_CXU1 in _kinds(program) and OP_U1 not in _kinds(program)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), nq=st.integers(2, 4), ngates=st.integers(1, 24))
+def test_hypothesis_cnot_heavy_circuits_match_oracle(seed, nq, ngates):
+    rng = np.random.default_rng(seed)
+    c = Circuit(nq, num_weights=3, num_inputs=2)
+    for _ in range(ngates):
+        r = rng.random()
+        a, b = (int(q) for q in rng.choice(nq, size=2, replace=False))
+        if r < 0.4:
+            c.cnot(a, b)
+        elif r < 0.75:
+            p = weight(int(rng.integers(3))) if rng.random() < 0.5 else 0.7 * input(int(rng.integers(2))) - 0.1
+            getattr(c, ["rx", "ry", "rz"][int(rng.integers(3))])(p, a)
+        elif r < 0.85:
+            c.crz(weight(int(rng.integers(3))), a, b)
+        elif r < 0.92:
+            c.swap(a, b)
+        else:
+            c.cz(a, b)
+    _check(c, random_observables(rng, nq, 2), batch=2, seed=seed)
+
+
+@pytest.mark.parametrize("batch", [1, 17, 40])
+def test_fused_program_float32_batches_match_oracle(batch):
+    circ = ansatz.reuploading_module(5, 2, 1, 2, 2)
+    rng = np.random.default_rng(batch)
+    x = rng.uniform(-2, 2, size=(batch, circ.num_inputs))
+    w = rng.uniform(-2, 2, size=circ.num_weights)
+    compiled: CompiledCircuit = compile_circuit(circ)
+    want, _ = get_backend("reference").forward(compiled, x, w, np.float64, False)
+    got, _ = numba_cpu.forward(compiled.program, x, w, np.float32)
+    np.testing.assert_allclose(got, want, atol=2e-5)
