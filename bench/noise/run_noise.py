@@ -14,7 +14,7 @@ batch, the rest at the first batch (and parameter shift also at B=2).
 
 Time caps: each case runs in its own process killed after ``--timeout`` s (marked "timeout");
 inside it, after one warm-up call, calls repeat until ``--budget`` s (hqsim cases first run
-once on a 1-sample copy, so that Numba compilation is never timed). A case whose first call at
+once on a small copy, so that Numba compilation is never timed). A case whose first call at
 its batch size alone exceeds the budget is recorded from that single call and marked so (for
 peers that call is cold: an upper bound). A larger batch whose cost, scaled linearly from the same case at a smaller batch, would
 exceed ``--cap`` s per call is not run, and the row says so (never extrapolated into a rate).
@@ -106,9 +106,12 @@ def hqsim_case(spec):
 
 def worker(name, spec):
     if name == "hqsim":
-        # compile (or load from Numba's cache) every kernel the case uses on a 1-sample copy
-        # first, so the timed calls, even a single one, exclude JIT compilation
-        wfwd, wtrain = hqsim_case(dict(spec, batch=1))
+        # compile (or load from Numba's cache) every kernel the case uses on a small copy first,
+        # so the timed calls, even a single one, exclude JIT compilation; the copy has more than
+        # one 16-lane group of rows whenever the case does (a one-group batch runs without the
+        # parallel region, so it would not compile the parallel kernels)
+        warm = min(spec["batch"], 2 if spec["traj"] or spec["mode"] == "parameter-shift" else 32)
+        wfwd, wtrain = hqsim_case(dict(spec, batch=warm))
         (wfwd if spec["mode"] == "forward" else wtrain)()
         fwd, train = hqsim_case(spec)
     else:
