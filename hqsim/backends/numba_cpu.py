@@ -71,8 +71,6 @@ def _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, ba
         _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, dagger, c, u, fm, tmp, m2)
         lanes_ops.apply_2q(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]),
                            c, tre, tim)
-    elif kind == OP_PERM:
-        lanes_ops.permute(re, im, n, perms[ops[i, 3]], tre, tim)
     elif kind == OP_CZ:
         lanes_ops.apply_cz(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]))
     elif kind == OP_UK:
@@ -114,8 +112,10 @@ def _forward_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, wires, nq, 
     b0 = gi * lanes
     re = np.empty(n * lanes, proto.dtype)
     im = np.empty(n * lanes, proto.dtype)
-    tre = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
-    tim = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+    sre = np.empty(n * lanes, proto.dtype)  # a permutation writes here, then the two swap
+    sim = np.empty(n * lanes, proto.dtype)
+    tre = np.empty(max(4, kdim) * lanes, proto.dtype)
+    tim = np.empty(max(4, kdim) * lanes, proto.dtype)
     c = np.empty(32 * lanes, proto.dtype)
     u = np.zeros((4, 4), np.complex128)
     fm = np.zeros((4, 4), np.complex128)
@@ -126,8 +126,13 @@ def _forward_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, wires, nq, 
     offs = np.empty(kdim, np.int64)
     _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
     for i in range(ops.shape[0]):
-        _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re, im,
-                  tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
+        if ops[i, 0] == OP_PERM:
+            lanes_ops.gather_rows(re, im, n, perms[ops[i, 3]], sre, sim)
+            re, sre = sre, re
+            im, sim = sim, im
+        else:
+            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re,
+                      im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
     og = np.zeros((lanes, n_obs), np.float64)
     lanes_ops.pauli_expectations(re, im, n, terms, coeff, og,
                                  np.zeros(lanes, np.float64), np.zeros(lanes, np.float64))
@@ -168,8 +173,10 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
     im = np.empty(n * lanes, proto.dtype)
     lre = np.empty(n * lanes, proto.dtype)
     lim = np.empty(n * lanes, proto.dtype)
-    tre = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
-    tim = np.empty(max(n, 4 * kdim) * lanes, proto.dtype)
+    sre = np.empty(n * lanes, proto.dtype)  # a permutation writes here, then the two swap
+    sim = np.empty(n * lanes, proto.dtype)
+    tre = np.empty(max(4, kdim) * lanes, proto.dtype)
+    tim = np.empty(max(4, kdim) * lanes, proto.dtype)
     c = np.empty(32 * lanes, proto.dtype)
     macc = np.empty(32 * lanes, proto.dtype)
     u = np.zeros((4, 4), np.complex128)
@@ -199,8 +206,13 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
     else:
         _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size)
         for i in range(ops.shape[0]):
-            _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes,
-                      re, im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
+            if ops[i, 0] == OP_PERM:
+                lanes_ops.gather_rows(re, im, n, perms[ops[i, 3]], sre, sim)
+                re, sre = sre, re
+                im, sim = sim, im
+            else:
+                _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes,
+                          re, im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, False)
     lanes_ops.apply_weighted_observable(re, im, n, terms, coeff, cotg, lre, lim)
     for i in range(ops.shape[0] - 1, -1, -1):
         kind = ops[i, 0]
@@ -212,13 +224,23 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
             else:
                 lanes_ops.undo_1q_cx_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]),
                                                1 << (nq - 1 - ops[i, 2]), c, macc)
-            for l in range(valid):
-                m00 = macc[l] + 1j * macc[lanes + l]
-                m01 = macc[2 * lanes + l] + 1j * macc[3 * lanes + l]
-                m10 = macc[4 * lanes + l] + 1j * macc[5 * lanes + l]
-                m11 = macc[6 * lanes + l] + 1j * macc[7 * lanes + l]
-                u1_chain(factors, fcoef, cm, fcache, ops[i, 3], ops[i, 4], x[b0 + l], w,
-                         m00, m01, m10, m11, f1, p1, dw, dx[b0 + l], need_x)
+            if u1_depends_on_inputs(factors, ops[i, 3], ops[i, 4]):
+                for l in range(valid):
+                    m00 = macc[l] + 1j * macc[lanes + l]
+                    m01 = macc[2 * lanes + l] + 1j * macc[3 * lanes + l]
+                    m10 = macc[4 * lanes + l] + 1j * macc[5 * lanes + l]
+                    m11 = macc[6 * lanes + l] + 1j * macc[7 * lanes + l]
+                    u1_chain(factors, fcoef, cm, fcache, ops[i, 3], ops[i, 4], x[b0 + l], w,
+                             m00, m01, m10, m11, f1, p1, dw, dx[b0 + l], need_x)
+            else:  # the same factors for every sample: the chain rule is linear in M, sum first
+                m00, m01, m10, m11 = 0j, 0j, 0j, 0j
+                for l in range(valid):
+                    m00 += macc[l] + 1j * macc[lanes + l]
+                    m01 += macc[2 * lanes + l] + 1j * macc[3 * lanes + l]
+                    m10 += macc[4 * lanes + l] + 1j * macc[5 * lanes + l]
+                    m11 += macc[6 * lanes + l] + 1j * macc[7 * lanes + l]
+                u1_chain(factors, fcoef, cm, fcache, ops[i, 3], ops[i, 4], x[b0], w,
+                         m00, m01, m10, m11, f1, p1, dw, dx[b0], need_x)
         elif kind == OP_U2:
             b0_, b1_ = 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2])
             _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, True, c, u, fm, tmp, m2)
@@ -232,8 +254,12 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
                 _chain_grads(ops, factors, fcoef, cm, i, x[b0 + l], w, 4, m, fs_m, cs, as_, g,
                              tmp, m2, dw, dx[b0 + l], need_x)
         elif kind == OP_PERM:
-            lanes_ops.permute(re, im, n, inv_perms[ops[i, 3]], tre, tim)
-            lanes_ops.permute(lre, lim, n, inv_perms[ops[i, 3]], tre, tim)
+            lanes_ops.gather_rows(re, im, n, inv_perms[ops[i, 3]], sre, sim)
+            re, sre = sre, re
+            im, sim = sim, im
+            lanes_ops.gather_rows(lre, lim, n, inv_perms[ops[i, 3]], sre, sim)
+            lre, sre = sre, lre
+            lim, sim = sim, lim
         else:
             _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, batch, lanes, re,
                       im, tre, tim, c, u, fm, tmp, m2, ur, ui, offs, True)
