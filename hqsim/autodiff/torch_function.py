@@ -18,11 +18,13 @@ def _to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy()
 
 
-def checked_arrays(inputs, weights, circuit):
+def checked_arrays(inputs, weights, circuit, program=None):
     """float64 numpy copies of torch inputs (B, n_in) and weights (n_w,), validated for
-    ``circuit`` (shapes, finiteness, non-zero amplitude blocks)."""
-    x = check_inputs(_to_numpy(inputs), circuit.num_inputs)
-    w = check_weights(_to_numpy(weights), circuit.num_weights)
+    ``circuit`` (shapes, finiteness, non-zero amplitude blocks). ``program``, the circuit's
+    lowered OpProgram, gives the counts without a scan over the gates (every training step)."""
+    counts = program if program is not None else circuit
+    x = check_inputs(_to_numpy(inputs), counts.num_inputs)
+    w = check_weights(_to_numpy(weights), counts.num_weights)
     check_amplitudes(x, circuit)
     return x, w
 
@@ -32,7 +34,7 @@ class ExpectationFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, inputs, weights, compiled, backend, real_dtype, keep_states):
-        x, w = checked_arrays(inputs, weights, compiled.source)
+        x, w = checked_arrays(inputs, weights, compiled.source, compiled.program)
         check_state_fits(compiled.num_qubits, min(x.shape[0], 8), np.dtype(real_dtype).itemsize * 2, 6)
         out, states = backend.forward(compiled, x, w, real_dtype, keep_states)
         ctx.save_for_backward(inputs, weights)
@@ -60,7 +62,7 @@ def torch_expectation(compiled, inputs, weights, backend="auto", dtype=None):
     ref = inputs if isinstance(inputs, torch.Tensor) else weights
     float_dtype = ref.dtype if isinstance(ref, torch.Tensor) and ref.is_floating_point() else torch.get_default_dtype()
     device = ref.device if isinstance(ref, torch.Tensor) else torch.device("cpu")
-    n_in, n_w = compiled.source.num_inputs, compiled.source.num_weights
+    n_in, n_w = compiled.program.num_inputs, compiled.program.num_weights
     squeeze = False
     if inputs is None:
         inputs, squeeze = torch.zeros((1, n_in), dtype=float_dtype, device=device), True

@@ -56,6 +56,9 @@ def check_weights(weights, num_weights: int) -> np.ndarray:
     return arr
 
 
+SMALL_STATE_BYTES = 64 << 20
+
+
 def available_memory_bytes() -> int:
     try:
         with open("/proc/meminfo") as f:
@@ -71,6 +74,8 @@ def check_state_fits(num_qubits: int, batch: int, itemsize: int, states_per_samp
                      what: str = "simulation"):
     """Raise MemoryError-like ValueError naming the bytes needed when the states will not fit."""
     need = int(batch) * (2 ** num_qubits) * itemsize * states_per_sample
+    if need <= SMALL_STATE_BYTES:  # no /proc read on every small training step
+        return need
     free = available_memory_bytes()
     if need > free:
         raise ValueError(
