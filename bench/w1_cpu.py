@@ -95,9 +95,13 @@ def fma_peak_gflops():
 
 
 def run_worker_process(name, q, batch, threads, repeats, timeout):
+    # OMP_WAIT_POLICY=PASSIVE for everyone: with the default (spinning) policy an OpenMP
+    # runtime whose second thread is descheduled by any other load stalls each parallel
+    # region for a time slice; lightning.qubit then measured 16 s for 4 samples at Q=4
+    # instead of 0.08 s, which made every ratio against it meaningless.
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), NUMBA_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               BENCH_THREADS=str(threads), PYTHONPATH=str(ROOT))
+               OMP_WAIT_POLICY="PASSIVE", BENCH_THREADS=str(threads), PYTHONPATH=str(ROOT))
     cmd = [sys.executable, __file__, "--worker", name, "--q", str(q), "--b", str(batch),
            "--repeats", str(repeats), "--threads", str(threads)]
     try:

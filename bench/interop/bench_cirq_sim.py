@@ -92,8 +92,9 @@ def worker(name: str, q: int, batch: int, mode: str, threads: int, repeats: int)
 
 
 def _spawn(name, q, batch, mode, threads, repeats) -> dict:
+    # passive OpenMP waiting for every contestant: spinning runtimes stall on a shared machine
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), NUMBA_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+               MKL_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE")
     cmd = [sys.executable, __file__, "--worker", name, str(q), str(batch), mode, str(threads), str(repeats)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=1800,
                           check=False)
