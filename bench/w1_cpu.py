@@ -43,10 +43,10 @@ def _median_time(fn, repeats, min_time=0.3):
 def _hqsim_flops(q, batch):
     """Useful FLOPs of one forward and one backward of W1, from the lowered program."""
     import hqsim
-    from hqsim.program import OP_U1, OP_U2
+    from hqsim.program import OP_CXU1, OP_U1, OP_U2
     prog = hqsim.compile_circuit(hqsim.ansatz.rpqc(q, R, L, C)).program
     n = 2 ** q
-    u1 = int(np.sum(prog.ops[:, 0] == OP_U1))
+    u1 = int(np.sum((prog.ops[:, 0] == OP_U1) | (prog.ops[:, 0] == OP_CXU1)))  # CXU1: a U1 pass
     u2 = int(np.sum(prog.ops[:, 0] == OP_U2))
     fwd = (u1 * 14 + u2 * 32) * n + q * 3 * n      # 2x2 complex per pair = 28 flops; Z terms
     bwd = fwd + (u1 * (14 + 8) + u2 * 40) * n       # recompute + undo psi, undo lambda, M accumulate
