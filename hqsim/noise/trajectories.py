@@ -116,8 +116,9 @@ class Runner:
         """Exact gradient of the trajectory-averaged exact expectation of the recorded rows:
         (dweights (n_w,), dinputs (N, n_base_inputs) or None)."""
         if self.jumps:
-            raise ValueError("gradients are not available under amplitude damping (a non-unitary "
-                             "channel simulated by quantum jumps, forward only); remove "
+            raise ValueError("adjoint gradients are not available under amplitude damping (a non-unitary "
+                             "channel simulated by quantum jumps, forward only); use "
+                             "gradient='parameter-shift' or 'spsa' (they only run forwards), remove "
                              "AmplitudeDamping from the noise model, or compute outputs under "
                              "torch.no_grad()")
         compiled = self.compiled(effective=True)

@@ -84,12 +84,38 @@ def test_amplitude_damping_is_forward_only(small_circuit, args, observables):
     with torch.no_grad():
         assert layer(torch.tensor(x)).shape == (2, 3)
     out = layer(torch.tensor(x))
-    with pytest.raises(ValueError, match="amplitude damping"):
+    with pytest.raises(ValueError, match="amplitude damping.*gradient='parameter-shift' or 'spsa'"):
         out.sum().backward()
     # hardware-style modes only need forward runs, so they work under amplitude damping
     dw, _ = hqsim.vjp(small_circuit, x, w, np.ones((2, 3)), observables=observables, noise=model,
                       trajectories=8, seed=0, gradient="parameter-shift")
     assert np.all(np.isfinite(dw))
+
+
+@pytest.mark.parametrize("gradient", ["parameter-shift", "spsa"])
+def test_hardware_gradients_under_amplitude_damping_match_density_matrix(gradient, small_circuit, args,
+                                                                          observables):
+    """The adjoint is unavailable under amplitude damping, but parameter shift (exact for any
+    angle-independent channel) and SPSA (unbiased up to O(c^2)) only run forwards: their
+    trajectory estimates must match the density-matrix gradient, not just be finite."""
+    x, w = args
+    model = MODELS["amplitude-damping"]
+    g = np.random.default_rng(2).normal(size=(2, 3))
+    dw, dx = dm_vjp(small_circuit, observables, x, w, g, model)
+    exact = np.concatenate([dw, dx.ravel()])
+    if gradient == "spsa":
+        from hqsim.noise import SPSA
+        mode, seeds, traj = SPSA(epsilon=0.02, directions=32), range(24), 128
+    else:
+        mode, seeds, traj = gradient, range(8), 128
+    mean, se = seeded_mean_and_error(
+        lambda s: np.concatenate([v.ravel() for v in hqsim.vjp(
+            small_circuit, x, w, g, observables=observables, noise=model, trajectories=traj, seed=s,
+            gradient=mode)]), seeds)
+    _check(mean, se, exact)
+    # the check can tell the noisy gradient from the noiseless one
+    clean = np.concatenate([v.ravel() for v in hqsim.vjp(small_circuit, x, w, g, observables=observables)])
+    assert np.any(np.abs(clean - exact) > 5 * se + 2e-3)
 
 
 def test_trajectories_batched_and_reproducible(small_circuit, args, observables):
