@@ -161,7 +161,8 @@ def main(argv=None):
             "threads": args.threads, "revision": args.revision or git_rev(ROOT),
             "command": "python bench/noise/qllm_epochs.py " + " ".join(sys.argv[1:] if argv is None else argv)}
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), NUMBA_NUM_THREADS=str(args.threads),
-               MKL_NUM_THREADS=str(args.threads), BENCH_THREADS=str(args.threads), PYTHONPATH=str(ROOT))
+               MKL_NUM_THREADS=str(args.threads), BENCH_THREADS=str(args.threads), OMP_WAIT_POLICY="PASSIVE",
+               PYTHONPATH=str(ROOT))
     rows = []
     for case in cases:
         cmd = [sys.executable, __file__, "--worker", "--case", case, "--epochs", str(args.epochs),

@@ -162,9 +162,11 @@ def run_case(name, spec, threads, timeout):
 
 
 def _run_case(name, spec, threads, timeout):
+    # OMP_WAIT_POLICY=PASSIVE for every contestant (as bench/w1_cpu.py): a spinning OpenMP
+    # runtime on a loaded 2-core machine slows lightning.qubit (and others) by orders of magnitude
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), NUMBA_NUM_THREADS=str(threads),
                MKL_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), BENCH_THREADS=str(threads),
-               PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
+               OMP_WAIT_POLICY="PASSIVE", PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
     cmd = [sys.executable, __file__, "--worker", name, "--spec", json.dumps(spec)]
     try:
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
