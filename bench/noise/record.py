@@ -51,6 +51,12 @@ def _rate(r):
     return r["batch"] / r["seconds"] if r.get("seconds") else None
 
 
+def _fmt(rate) -> str:
+    if not rate:
+        return "-"
+    return f"{rate:.1f}" if rate >= 10 else f"{rate:.3g}"
+
+
 def _load(r) -> str:
     ld = r.get("load")
     return f"{ld[0]:.1f}/{ld[1]:.1f}" if ld else ""
@@ -86,7 +92,7 @@ def render(meta, rows, ref_batch: int = 16) -> str:
         if r.get("diff"):
             note = f"{r['diff']}; {note}"
         lines.append(f"| {r['workload'].upper()} | {_setting(r)} | {r['mode']} | {r['name']} | {r['batch']} | "
-                     f"{f'{rate:.1f}' if rate else '-'} | {ratio} | {_load(r)} | {note} |")
+                     f"{_fmt(rate)} | {ratio} | {_load(r)} | {note} |")
     train = [r for r in rows if r["name"] == "hqsim" and r["workload"] == "w2" and r["mode"] != "forward"
              and r["batch"] == ref_batch and _rate(r)]
     if train:
@@ -97,5 +103,5 @@ def render(meta, rows, ref_batch: int = 16) -> str:
                   "| setting | mode | samples/s | projected hours |", "|---|---|---|---|"]
         for r in train:
             hours = QLLM_SAMPLE_STEPS / _rate(r) / 3600
-            lines.append(f"| {_setting(r)} | {r['mode']} | {_rate(r):.1f} | {hours:.2f} |")
+            lines.append(f"| {_setting(r)} | {r['mode']} | {_fmt(_rate(r))} | {hours:.2f} |")
     return "\n".join(lines)
