@@ -75,7 +75,7 @@ def logistic_regression(xtr, ytr, xva, yva, xte, yte, seed: int = 0,
                           time.perf_counter() - t0, {"C": float(np.ravel(model.C_)[0])})
 
 
-def svc(xtr, ytr, xva, yva, xte, yte, seed: int = 0) -> BaselineResult:
+def svc(xtr, ytr, xva, yva, xte, yte, seed: int = 0, name: str = "SVC (RBF)") -> BaselineResult:
     """RBF SVC; C in {0.1..100}, gamma in {'scale', 0.1, 1, 10} by CV on the training split."""
     _, model_selection, svm = _sklearn()
     t0 = time.perf_counter()
@@ -84,7 +84,7 @@ def svc(xtr, ytr, xva, yva, xte, yte, seed: int = 0) -> BaselineResult:
     search.fit(xtr, ytr)
     model = search.best_estimator_
     params = int(model.support_vectors_.size + model.dual_coef_.size + model.intercept_.size)
-    return BaselineResult("SVC (RBF)", params, _acc(model, xva, yva), _acc(model, xte, yte),
+    return BaselineResult(name, params, _acc(model, xva, yva), _acc(model, xte, yte),
                           time.perf_counter() - t0, {k: v for k, v in search.best_params_.items()})
 
 

@@ -201,7 +201,7 @@ def run_train(args) -> int:
     for m in cfg.models:
         print(f"{m.label()}: {count_parameters(m):,} trainable parameters (for 384-d embeddings, 2 classes)")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "command.txt").write_text("hqsim " + " ".join(shlex.quote(a) for a in sys.argv[2:]) + "\n"
+    (out / "command.txt").write_text("hqsim train " + " ".join(shlex.quote(a) for a in sys.argv[2:]) + "\n"
                                      if len(sys.argv) > 1 and sys.argv[1] == "train" else "")
     from .runner import Experiment
     try:

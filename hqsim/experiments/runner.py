@@ -194,7 +194,7 @@ class Experiment:
         if "lr" in c.baselines:
             sk.append(lambda: bl.logistic_regression(*args, seed=seed, name="logistic regression" + emb))
         if "svc" in c.baselines:
-            sk.append(lambda: bl.svc(*args, seed=seed))
+            sk.append(lambda: bl.svc(*args, seed=seed, name="SVC (RBF)" + emb))
         if "setfit" in c.baselines and setfit_outcome is not None:
             if c.setfit:
                 fx = np_x
