@@ -16,7 +16,7 @@ from numba import njit, prange  # noqa: E402
 
 from ..program import OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram  # noqa: E402
 from . import numba_lanes as lanes_ops  # noqa: E402
-from .numba_lanes import LANES  # noqa: E402
+from .numba_lanes import HAVE_FUSED_UNDO, LANES  # noqa: E402
 from .numba_kernels import _chain_grads, op_matrix  # noqa: E402
 from .numba_u1 import precompute_factors, u1_chain, u1_depends_on_inputs, u1_matrix  # noqa: E402
 
@@ -219,11 +219,13 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
         if kind == OP_U1 or kind == OP_CXU1:
             _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, True, c)
             macc[:8 * lanes] = 0
-            if kind == OP_U1:
+            cbit = 0 if kind == OP_U1 else 1 << (nq - 1 - ops[i, 2])
+            if HAVE_FUSED_UNDO:  # a compile-time constant: one pass over psi and lam
+                lanes_ops.undo_1q_fused(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), cbit, c, macc)
+            elif kind == OP_U1:
                 lanes_ops.undo_1q_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), c, macc)
             else:
-                lanes_ops.undo_1q_cx_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]),
-                                               1 << (nq - 1 - ops[i, 2]), c, macc)
+                lanes_ops.undo_1q_cx_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), cbit, c, macc)
             if u1_depends_on_inputs(factors, ops[i, 3], ops[i, 4]):
                 for l in range(valid):
                     m00 = macc[l] + 1j * macc[lanes + l]

@@ -137,3 +137,26 @@ def test_fused_program_float32_batches_match_oracle(batch):
     want, _ = get_backend("reference").forward(compiled, x, w, np.float64, False)
     got, _ = numba_cpu.forward(compiled.program, x, w, np.float32)
     np.testing.assert_allclose(got, want, atol=2e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bit,cbit", [(1, 0), (8, 0), (4, 1), (1, 16), (16, 2)])
+def test_one_pass_adjoint_kernel_equals_the_three_pass_kernels(dtype, bit, cbit):
+    from hqsim.backends import numba_lanes as lanes
+    assert lanes.HAVE_FUSED_UNDO  # Numba's flag hook is there; without it the backend falls back
+    n, L = 32, lanes.LANES
+    rng = np.random.default_rng(bit * 31 + cbit)
+    arrays = [rng.normal(size=n * L).astype(dtype) for _ in range(4)]
+    c = rng.normal(size=32 * L).astype(dtype)
+    want = [a.copy() for a in arrays]
+    got = [a.copy() for a in arrays]
+    m_want, m_got = np.zeros(32 * L, dtype), np.zeros(32 * L, dtype)
+    if cbit:
+        lanes.undo_1q_cx_with_grad(*want, n, bit, cbit, c, m_want)
+    else:
+        lanes.undo_1q_with_grad(*want, n, bit, c, m_want)
+    lanes.undo_1q_fused(*got, n, bit, cbit, c, m_got)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(m_got, m_want, rtol=tol, atol=tol * 10)
