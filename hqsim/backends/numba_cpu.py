@@ -222,10 +222,8 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
             cbit = 0 if kind == OP_U1 else 1 << (nq - 1 - ops[i, 2])
             if HAVE_FUSED_UNDO:  # a compile-time constant: one pass over psi and lam
                 lanes_ops.undo_1q_fused(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), cbit, c, macc)
-            elif kind == OP_U1:
-                lanes_ops.undo_1q_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), c, macc)
             else:
-                lanes_ops.undo_1q_cx_with_grad(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), cbit, c, macc)
+                lanes_ops.undo_1q_three_pass(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), cbit, c, macc)
             if u1_depends_on_inputs(factors, ops[i, 3], ops[i, 4]):
                 for l in range(valid):
                     m00 = macc[l] + 1j * macc[lanes + l]

@@ -44,24 +44,6 @@ def _njit_noalias(**options):
     return decorate
 
 
-@njit(**_JIT)
-def apply_1q(re, im, n, bit, c):
-    L = uint64(LANES)
-    for blk in range(0, n, 2 * bit):
-        for j0 in range(bit):
-            j = (uint64(blk) + uint64(j0)) * L
-            k = j + uint64(bit) * L
-            for l0 in range(LANES):
-                l = uint64(l0)
-                xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
-                ar, ai, br, bi = c[l], c[L + l], c[2 * L + l], c[3 * L + l]
-                cr, ci, dr, di = c[4 * L + l], c[5 * L + l], c[6 * L + l], c[7 * L + l]
-                re[j + l] = ar * xr - ai * xi + br * yr - bi * yi
-                im[j + l] = ar * xi + ai * xr + br * yi + bi * yr
-                re[k + l] = cr * xr - ci * xi + dr * yr - di * yi
-                im[k + l] = cr * xi + ci * xr + dr * yi + di * yr
-
-
 @njit(inline="always", **_JIT)
 def _pair_1q(re, im, c, jr, kr, jw, kw):
     """One row pair of all lanes: (jw, kw) <- c (jr, kr)."""
@@ -75,6 +57,16 @@ def _pair_1q(re, im, c, jr, kr, jw, kw):
         im[jw + l] = ar * xi + ai * xr + br * yi + bi * yr
         re[kw + l] = cr * xr - ci * xi + dr * yr - di * yi
         im[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
+
+
+@njit(**_JIT)
+def apply_1q(re, im, n, bit, c):
+    L = uint64(LANES)
+    for blk in range(0, n, 2 * bit):
+        for j0 in range(bit):
+            j = (uint64(blk) + uint64(j0)) * L
+            k = j + uint64(bit) * L
+            _pair_1q(re, im, c, j, k, j, k)
 
 
 @njit(**_JIT)
@@ -99,7 +91,7 @@ def apply_1q_cx(re, im, n, bit, cbit, c, swap_out):
 
 
 @njit(**_JIT)
-def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit=0):
+def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit):
     """macc[(2e+part)*L + l] += conj(lam_a) psi_b over all pairs, e = 2a + b (the matrix
     gradient M per lane). Read-only on the states, with the sums in a fresh local array:
     fused into the undo loop the accumulator stores defeated vectorisation (11 vs 2 us).
@@ -130,18 +122,11 @@ def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit=0):
 
 
 @njit(**_JIT)
-def undo_1q_with_grad(re, im, lre, lim, n, bit, c, macc):
+def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, macc):
     """psi <- V psi, lam <- V lam with V = U^dagger given in c, and macc += conj(lam_before)
-    psi_after (see accumulate_outer_1q): three vectorised passes over the pair."""
-    apply_1q(re, im, n, bit, c)
-    accumulate_outer_1q(re, im, lre, lim, n, bit, macc)
-    apply_1q(lre, lim, n, bit, c)
-
-
-@njit(**_JIT)
-def undo_1q_cx_with_grad(re, im, lre, lim, n, bit, cbit, c, macc):
-    """undo_1q_with_grad for a CXU1 op (CNOT then U): psi and lam go back through U^dagger
-    and the CNOT; the gradient sees the state between the two (psi read swapped back)."""
+    psi_inner (see accumulate_outer_1q), in three vectorised passes: the fallback of
+    undo_1q_fused. cbit = 0 for a U1 op; a CXU1 op's control bit also sends both states back
+    through the CNOT, and the gradient sees the state between the two (psi read swapped back)."""
     apply_1q_cx(re, im, n, bit, cbit, c, True)
     accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit)
     apply_1q_cx(lre, lim, n, bit, cbit, c, True)
@@ -181,7 +166,7 @@ def _undo_pair_1q(re, im, lre, lim, c, a, j, k, jw, kw):
 
 
 def _undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc):
-    """undo_1q_with_grad (cbit = 0) or undo_1q_cx_with_grad in ONE pass over psi and lam
+    """undo_1q_three_pass in ONE pass over psi and lam
     (measured 14 vs 28 us per op at Q=10, 16 lanes). re, im, lre, lim, c, macc must be
     distinct arrays (declared non-aliasing)."""
     L = uint64(LANES)

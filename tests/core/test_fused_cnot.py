@@ -151,10 +151,7 @@ def test_one_pass_adjoint_kernel_equals_the_three_pass_kernels(dtype, bit, cbit)
     want = [a.copy() for a in arrays]
     got = [a.copy() for a in arrays]
     m_want, m_got = np.zeros(32 * L, dtype), np.zeros(32 * L, dtype)
-    if cbit:
-        lanes.undo_1q_cx_with_grad(*want, n, bit, cbit, c, m_want)
-    else:
-        lanes.undo_1q_with_grad(*want, n, bit, c, m_want)
+    lanes.undo_1q_three_pass(*want, n, bit, cbit, c, m_want)
     lanes.undo_1q_fused(*got, n, bit, cbit, c, m_got)
     tol = 1e-4 if dtype == np.float32 else 1e-12
     for g, w in zip(got, want):
