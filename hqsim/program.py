@@ -86,48 +86,52 @@ class OpProgram:
         return "\n".join(lines)
 
 
+def cnot_permutation(num_qubits: int, control: int, target: int) -> np.ndarray:
+    """The PERM table of CNOT(control -> target): psi'[i] = psi[perm[i]] (an involution)."""
+    idx = np.arange(2 ** num_qubits, dtype=np.int64)
+    cbit, tbit = 1 << (num_qubits - 1 - control), 1 << (num_qubits - 1 - target)
+    return np.where(idx & cbit, idx ^ tbit, idx).astype(np.int32)
+
+
+def inverse_permutations(perms: np.ndarray) -> np.ndarray:
+    """Row-wise inverses of a (n_perm, 2^Q) stack of PERM tables."""
+    inv = np.empty_like(perms)
+    for i, p in enumerate(perms):
+        inv[i, p] = np.arange(perms.shape[1], dtype=perms.dtype)
+    return inv
+
+
 _EXPANDED: "weakref.WeakKeyDictionary[OpProgram, OpProgram]" = weakref.WeakKeyDictionary()
 
 
 def expand_fused_cnots(program: OpProgram) -> OpProgram:
-    """The same program with every CXU1 op split into a one-CNOT PERM op and a U1 op, for
-    backends whose kernels do not interpret CXU1 (the CUDA kernels, cuStateVec). Cached per
-    program, so a backend's per-program uploads still hit their caches."""
+    """The same program with every CXU1 op split into a one-CNOT PERM op (joined with a PERM op
+    just before it) and a U1 op, for backends whose kernels do not interpret CXU1 (the CUDA
+    kernels, cuStateVec). Cached per program, so a backend's per-program uploads still hit
+    their caches."""
     if not np.any(program.ops[:, 0] == OP_CXU1):
         return program
     cached = _EXPANDED.get(program)
     if cached is not None:
         return cached
-    dim = 2 ** program.num_qubits
-    idx = np.arange(dim, dtype=np.int64)
-    ops, perms = [], list(program.perms)
+    ops, perms = [], list(program.perms)  # every PERM op owns its row
     for row in program.ops:
         if row[0] != OP_CXU1:
             ops.append(row)
             continue
-        target, control = int(row[1]), int(row[2])
-        cbit, tbit = 1 << (program.num_qubits - 1 - control), 1 << (program.num_qubits - 1 - target)
-        cnot = np.where(idx & cbit, idx ^ tbit, idx)
+        cnot = cnot_permutation(program.num_qubits, int(row[2]), int(row[1]))
         if ops and ops[-1][0] == OP_PERM:  # join the permutation just before: one pass, not two
-            before = perms[int(ops[-1][3])]
-            ops[-1] = np.array([OP_PERM, -1, -1, len(perms), 0, -1], dtype=np.int32)
-            perms.append(before[cnot].astype(np.int32))  # psi''[i] = psi[before[cnot[i]]]
+            r = int(ops[-1][3])
+            perms[r] = perms[r][cnot]  # psi''[i] = psi[before[cnot[i]]]
         else:
             ops.append(np.array([OP_PERM, -1, -1, len(perms), 0, -1], dtype=np.int32))
-            perms.append(cnot.astype(np.int32))
-        ops.append(np.array([OP_U1, target, -1, row[3], row[4], -1], dtype=np.int32))
-    used = sorted({int(r[3]) for r in ops if r[0] == OP_PERM})  # rows a join replaced go
-    new_row = {old: k for k, old in enumerate(used)}
-    ops = [np.array([OP_PERM, -1, -1, new_row[int(r[3])], 0, -1], dtype=np.int32) if r[0] == OP_PERM else r
-           for r in ops]
-    perms = [perms[k] for k in used]
-    perm_arr = np.stack(perms).astype(np.int32) if perms else np.zeros((0, dim), dtype=np.int32)
-    inv = np.empty_like(perm_arr)
-    for i, p in enumerate(perm_arr):
-        inv[i, p] = np.arange(dim, dtype=np.int32)
+            perms.append(cnot)
+        ops.append(np.array([OP_U1, row[1], -1, row[3], row[4], -1], dtype=np.int32))
+    perm_arr = np.stack(perms).astype(np.int32)
     out = OpProgram(program.num_qubits, program.num_weights, program.num_inputs,
                     np.asarray(ops, dtype=np.int32).reshape(-1, OP_FIELDS), program.factors, program.fcoef,
-                    program.const_mats, perm_arr, inv, program.wires, program.amp_start, program.amp_size,
-                    program.terms, program.term_coeff, program.num_observables)
+                    program.const_mats, perm_arr, inverse_permutations(perm_arr), program.wires,
+                    program.amp_start, program.amp_size, program.terms, program.term_coeff,
+                    program.num_observables)
     _EXPANDED[program] = out
     return out

@@ -15,7 +15,8 @@ import numpy as np
 from ..ir import CONST, Circuit, Gate, Param
 from ..ir.observables import as_observable
 from ..program import (F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, F_RZ, F_RZZ,
-                       OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram)
+                       OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram, cnot_permutation,
+                       inverse_permutations)
 
 _ONE_Q_CODES = {"RX": F_RX, "RY": F_RY, "RZ": F_RZ, "PhaseShift": F_PHASE}
 _TWO_Q_CODES = {"CRX": F_CRX, "CRY": F_CRY, "CRZ": F_CRZ, "RXX": F_RXX, "RYY": F_RYY, "RZZ": F_RZZ}
@@ -166,11 +167,11 @@ class _Builder:
             self.close_perm()
             self.u2_const(g)
             return
-        idx = np.arange(2 ** self.q, dtype=np.int64)
-        a, b = (1 << (self.q - 1 - g.qubits[0])), (1 << (self.q - 1 - g.qubits[1]))
         if g.name == "CNOT":
-            p = np.where(idx & a, idx ^ b, idx)
+            p = cnot_permutation(self.q, *g.qubits)
         else:  # SWAP: exchange the two bits
+            idx = np.arange(2 ** self.q, dtype=np.int64)
+            a, b = (1 << (self.q - 1 - g.qubits[0])), (1 << (self.q - 1 - g.qubits[1]))
             bit_a, bit_b = (idx & a) != 0, (idx & b) != 0
             p = np.where(bit_a != bit_b, idx ^ a ^ b, idx)
         cur = self.open_perm
@@ -237,9 +238,6 @@ def lower(circuit: Circuit, observables) -> OpProgram:
     terms, coeffs = lower_observables(observables, circuit.num_qubits)
     dim = 2 ** circuit.num_qubits
     perms = np.stack(b.perms) if b.perms else np.zeros((0, dim), dtype=np.int32)
-    inv = np.empty_like(perms)
-    for i, p in enumerate(perms):
-        inv[i, p] = np.arange(dim, dtype=np.int32)
     enc = circuit.amplitude_encoding
     return OpProgram(
         num_qubits=circuit.num_qubits, num_weights=circuit.num_weights, num_inputs=circuit.num_inputs,
@@ -247,7 +245,7 @@ def lower(circuit: Circuit, observables) -> OpProgram:
         factors=np.asarray(b.factors, dtype=np.int32).reshape(-1, 5),
         fcoef=np.asarray(b.fcoef, dtype=np.float64).reshape(-1, 2),
         const_mats=np.concatenate(b.mats) if b.mats else np.zeros(1, dtype=np.complex128),
-        perms=perms, inv_perms=inv,
+        perms=perms, inv_perms=inverse_permutations(perms),
         wires=np.asarray(b.wires if b.wires else [0], dtype=np.int32),
         amp_start=enc.start if enc else 0, amp_size=enc.size if enc else 0,
         terms=terms, term_coeff=coeffs, num_observables=len(observables))
