@@ -56,27 +56,35 @@ class ExpectationFunction(torch.autograd.Function):
         return gx, gw, None, None, None, None
 
 
-def torch_expectation(compiled, inputs, weights, backend="auto", dtype=None):
-    """Validate and shape torch arguments, then call ExpectationFunction."""
-    from ..api import real_dtype_for
+def shaped_torch_args(inputs, weights, num_inputs: int, num_weights: int):
+    """(inputs (B, num_inputs), weights (num_weights,), squeeze): tensors in one float dtype
+    and device (taken from whichever argument is a float tensor; inputs None means one empty
+    sample, a 1-d input one sample and ``squeeze`` True), with the shapes checked."""
     ref = inputs if isinstance(inputs, torch.Tensor) else weights
     float_dtype = ref.dtype if isinstance(ref, torch.Tensor) and ref.is_floating_point() else torch.get_default_dtype()
     device = ref.device if isinstance(ref, torch.Tensor) else torch.device("cpu")
-    n_in, n_w = compiled.program.num_inputs, compiled.program.num_weights
     squeeze = False
     if inputs is None:
-        inputs, squeeze = torch.zeros((1, n_in), dtype=float_dtype, device=device), True
+        inputs, squeeze = torch.zeros((1, num_inputs), dtype=float_dtype, device=device), True
     inputs = torch.as_tensor(inputs, dtype=float_dtype, device=device)
     if inputs.ndim == 1:
         inputs, squeeze = inputs.unsqueeze(0), True
-    if inputs.ndim != 2 or inputs.shape[1] != n_in:
-        raise ValueError(f"inputs must have shape (batch, {n_in}), got {tuple(inputs.shape)}")
+    if inputs.ndim != 2 or inputs.shape[1] != num_inputs:
+        raise ValueError(f"inputs must have shape (batch, {num_inputs}), got {tuple(inputs.shape)}")
     weights = torch.as_tensor(weights if weights is not None else torch.zeros(0), dtype=float_dtype, device=device)
-    if weights.numel() != n_w:
-        raise ValueError(f"weights must hold {n_w} values (the circuit's weight count), got {weights.numel()}")
-    weights = weights.reshape(-1)
-    be = get_backend(backend, on_cuda=device.type == "cuda")
-    rd = real_dtype_for(dtype if dtype is not None else float_dtype)
+    if weights.numel() != num_weights:
+        raise ValueError(f"weights must hold {num_weights} values (the circuit's weight count), "
+                         f"got {weights.numel()}")
+    return inputs, weights.reshape(-1), squeeze
+
+
+def torch_expectation(compiled, inputs, weights, backend="auto", dtype=None):
+    """Validate and shape torch arguments, then call ExpectationFunction."""
+    from ..api import real_dtype_for
+    inputs, weights, squeeze = shaped_torch_args(inputs, weights, compiled.program.num_inputs,
+                                                 compiled.program.num_weights)
+    be = get_backend(backend, on_cuda=inputs.device.type == "cuda")
+    rd = real_dtype_for(dtype if dtype is not None else inputs.dtype)
     # Decided here: inside Function.forward grad mode is always off.
     keep = (getattr(be, "keeps_states", False) and torch.is_grad_enabled()
             and (inputs.requires_grad or weights.requires_grad)

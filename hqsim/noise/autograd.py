@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..backends import get_backend
-from ..autodiff.torch_function import _to_numpy, checked_arrays
+from ..autodiff.torch_function import _to_numpy, checked_arrays, shaped_torch_args
 
 
 class NoisyExpectationFunction(torch.autograd.Function):
@@ -39,26 +39,12 @@ def noisy_torch_expectation(estimator, inputs, weights, rng, dtype=None):
     """Validate and shape torch arguments like hqsim.expectation, then apply the Function."""
     from ..api import real_dtype_for
     src = estimator.source
-    ref = inputs if isinstance(inputs, torch.Tensor) else weights
-    float_dtype = ref.dtype if isinstance(ref, torch.Tensor) and ref.is_floating_point() else torch.get_default_dtype()
-    device = ref.device if isinstance(ref, torch.Tensor) else torch.device("cpu")
-    squeeze = False
-    if inputs is None:
-        inputs, squeeze = torch.zeros((1, src.num_inputs), dtype=float_dtype, device=device), True
-    inputs = torch.as_tensor(inputs, dtype=float_dtype, device=device)
-    if inputs.ndim == 1:
-        inputs, squeeze = inputs.unsqueeze(0), True
-    if inputs.ndim != 2 or inputs.shape[1] != src.num_inputs:
-        raise ValueError(f"inputs must have shape (batch, {src.num_inputs}), got {tuple(inputs.shape)}")
-    weights = torch.as_tensor(weights if weights is not None else torch.zeros(0), dtype=float_dtype, device=device)
-    if weights.numel() != src.num_weights:
-        raise ValueError(f"weights must hold {src.num_weights} values (the circuit's weight count), "
-                         f"got {weights.numel()}")
-    rd = real_dtype_for(dtype if dtype is not None else float_dtype)
+    inputs, weights, squeeze = shaped_torch_args(inputs, weights, src.num_inputs, src.num_weights)
+    rd = real_dtype_for(dtype if dtype is not None else inputs.dtype)
     # Decided here: inside Function.forward grad mode is always off. Keep the forward's
     # trajectories (and states) only when a backward can follow.
     keep = torch.is_grad_enabled() and (inputs.requires_grad or weights.requires_grad)
-    out = NoisyExpectationFunction.apply(inputs, weights.reshape(-1), estimator, rng, rd, keep)
+    out = NoisyExpectationFunction.apply(inputs, weights, estimator, rng, rd, keep)
     return out[0] if squeeze else out
 
 
