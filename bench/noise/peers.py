@@ -40,6 +40,18 @@ def ring(q, layers, first):
     return ops, w
 
 
+def w2_ops(q):
+    """W2's encoder and QPU module as op lists: (enc_ops, n_enc, mod_ops, n_mod)."""
+    enc_ops, n_enc = ring(q, M, 0)
+    mod_ops = []
+    for _ in range(N):
+        mod_ops += [("RY", (j,), ("x", j)) for j in range(q)]
+        blk, n1 = ring(q, L1, 0)
+        mod_ops += blk
+    blk, n_mod = ring(q, L2, n1)
+    return enc_ops, n_enc, mod_ops + blk, n_mod
+
+
 def _data(spec):
     rng = np.random.default_rng(1234)
     q, b = spec["q"], spec["batch"]
@@ -100,14 +112,7 @@ def pennylane(spec, device_name):
                 return torch.stack([torch.stack(circ(xt[i], params[0])) for i in range(xt.shape[0])])
             return torch.stack(circ(xt, params[0]), -1)
     else:
-        enc_ops, n_enc = ring(q, M, 0)
-        mod_ops, n_mod = [], 0
-        for _ in range(N):
-            mod_ops += [("RY", (j,), ("x", j)) for j in range(q)]
-            blk, n1 = ring(q, L1, 0)
-            mod_ops += blk
-        blk, n_mod = ring(q, L2, n1)
-        mod_ops += blk
+        enc_ops, n_enc, mod_ops, n_mod = w2_ops(q)
         rng = np.random.default_rng(5)
 
         @qnode
@@ -193,15 +198,8 @@ def aer(spec):
         pub = (qc, [[o] for o in obs], x)
         return (lambda: est.run([pub]).result()[0].data.evs), None
     rng = np.random.default_rng(5)
-    enc_ops, n_enc = ring(q, M, 0)
+    enc_ops, n_enc, mod_ops, n_mod = w2_ops(q)
     w_enc = rng.uniform(-1, 1, n_enc)
-    mod_ops = []
-    for _ in range(N):
-        mod_ops += [("RY", (j,), ("x", j)) for j in range(q)]
-        blk, n1 = ring(q, L1, 0)
-        mod_ops += blk
-    blk, n_mod = ring(q, L2, n1)
-    mod_ops += blk
     w_mod = rng.uniform(-1, 1, n_mod)
     body = _aer_circuit(q, enc_ops, lambda src: float(w_enc[src[1]]))
     encs = []
