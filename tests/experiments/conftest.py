@@ -34,6 +34,15 @@ def small_embeddings(small_splits, cache_dir):
     return xs, ys
 
 
+def write_sst2_sample(path: Path, count: int) -> Path:
+    """The first ``count`` SST-2 dev sentences as a sentence/label TSV at ``path``."""
+    from hqsim.experiments.data import load_sst2
+    dev = load_sst2()["dev"]
+    rows = [f"{t}\t{'positive' if y else 'negative'}" for t, y in zip(dev.texts[:count], dev.labels[:count])]
+    path.write_text("sentence\tlabel\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
 def needs_quantum_layer():
     return pytest.importorskip("hqsim.nn.layer")
 

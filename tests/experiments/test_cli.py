@@ -5,19 +5,14 @@ import pytest
 
 from hqsim.cli import main
 
-from .conftest import needs_quantum_layer, require_embeddings
+from .conftest import needs_quantum_layer, require_embeddings, write_sst2_sample
 
 torch = pytest.importorskip("torch")
 
 
 @pytest.fixture(scope="module")
 def small_tsv(tmp_path_factory):
-    from hqsim.experiments.data import load_sst2
-    dev = load_sst2()["dev"]
-    path = tmp_path_factory.mktemp("data") / "small.tsv"
-    rows = [f"{t}\t{'positive' if y else 'negative'}" for t, y in zip(dev.texts[:160], dev.labels[:160])]
-    path.write_text("sentence\tlabel\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    return path
+    return write_sst2_sample(tmp_path_factory.mktemp("data") / "small.tsv", 160)
 
 
 def test_train_cli_outputs_exist_and_parse(small_tsv, cache_dir, tmp_path, capsys):

@@ -5,7 +5,7 @@ import pytest
 
 from hqsim.cli import main
 
-from .conftest import needs_quantum_layer, require_embeddings
+from .conftest import needs_quantum_layer, require_embeddings, write_sst2_sample
 
 torch = pytest.importorskip("torch")
 
@@ -14,12 +14,7 @@ TINY_MODEL = ["-Q", "9", "-M", "1", "-N", "1", "--pqc2-layers", "1", "-C", "1", 
 
 @pytest.fixture(scope="module")
 def tiny_tsv(tmp_path_factory):
-    from hqsim.experiments.data import load_sst2
-    dev = load_sst2()["dev"]
-    path = tmp_path_factory.mktemp("data") / "tiny.tsv"
-    rows = [f"{t}\t{'positive' if y else 'negative'}" for t, y in zip(dev.texts[:60], dev.labels[:60])]
-    path.write_text("sentence\tlabel\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    return path
+    return write_sst2_sample(tmp_path_factory.mktemp("data") / "tiny.tsv", 60)
 
 
 def test_train_cli_setfit_end_to_end(tiny_tsv, cache_dir, tmp_path):
