@@ -21,19 +21,32 @@ _JIT = dict(cache=True, nogil=True, fastmath=True, boundscheck=False)
 LANES = 16
 
 
+def _has_noalias_hook() -> bool:
+    probe = njit(lambda: 0)
+    return (hasattr(numba_flags.Flags, "noalias")
+            and hasattr(getattr(probe, "_compiler", None), "_customize_flags"))
+
+
+HAVE_NOALIAS = _has_noalias_hook()
+
+
 def _njit_noalias(**options):
     """``njit`` whose array arguments are declared non-aliasing to LLVM (Numba's internal
     ``noalias`` flag, set through the dispatcher's flag hook; Numba exposes no public option).
-    Without it a loop that writes several arrays needs more run-time overlap checks than the
-    loop vectoriser allows and stays scalar: the fused adjoint pass below ran 3x slower than
-    three separate passes. Only for functions whose array arguments are always distinct.
-    Returns None when this Numba has no such hook (callers then keep the unfused passes)."""
+    Without it LLVM must prove at run time that the arrays a lane loop reads and writes do not
+    overlap: the checks cost more than a 16-lane loop when a pass has short inner loops
+    (apply_1q on qubit Q-1: 20 vs 3.6 us at Q=10, 16 lanes), and a loop that writes several
+    arrays needs more checks than the vectoriser allows and stays scalar (the fused adjoint
+    pass below ran 3x slower than three separate passes). Only for functions whose array
+    arguments are always distinct arrays. Where this Numba has no such hook the result is a
+    plain ``njit`` (HAVE_NOALIAS False: correct, slower; the backend then keeps the
+    three-pass adjoint)."""
     def decorate(func):
         dispatcher = njit(**options)(func)
-        compiler = getattr(dispatcher, "_compiler", None)
-        customize = getattr(compiler, "_customize_flags", None)
-        if customize is None or not hasattr(numba_flags.Flags, "noalias"):
-            return None
+        if not HAVE_NOALIAS:
+            return dispatcher
+        compiler = dispatcher._compiler
+        customize = compiler._customize_flags
 
         def with_noalias(flags):
             flags = customize(flags)
@@ -59,7 +72,7 @@ def _pair_1q(re, im, c, jr, kr, jw, kw):
         im[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def apply_1q(re, im, n, bit, c):
     L = uint64(LANES)
     for blk in range(0, n, 2 * bit):
@@ -69,7 +82,7 @@ def apply_1q(re, im, n, bit, c):
             _pair_1q(re, im, c, j, k, j, k)
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def apply_1q_cx(re, im, n, bit, cbit, c, swap_out):
     """The CXU1 op: rows whose control bit ``cbit`` is set swap the pair (the CNOT) on the
     way in (forward: U after the CNOT) or, with ``swap_out``, on the way out (the inverse:
@@ -90,7 +103,7 @@ def apply_1q_cx(re, im, n, bit, cbit, c, swap_out):
                 _pair_1q(re, im, c, k, j, j, k)
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit):
     """macc[(2e+part)*L + l] += conj(lam_a) psi_b over all pairs, e = 2a + b (the matrix
     gradient M per lane). Read-only on the states, with the sums in a fresh local array:
@@ -186,9 +199,7 @@ def _undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc):
 
 
 undo_1q_fused = _njit_noalias(**_JIT)(_undo_1q_fused)
-HAVE_FUSED_UNDO = undo_1q_fused is not None
-if not HAVE_FUSED_UNDO:  # never called then (numba_cpu branches on HAVE_FUSED_UNDO), but typed
-    undo_1q_fused = njit(**_JIT)(_undo_1q_fused)
+HAVE_FUSED_UNDO = HAVE_NOALIAS  # without noalias the fused pass is slower than three passes
 
 
 @njit(**_JIT)
@@ -202,7 +213,7 @@ def _group_rows(t, bit0, bit1):
     return base, base + bit1, base + bit0, base + bit0 + bit1
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def apply_2q(re, im, n, bit0, bit1, c, xr, xi):
     """4x4 per-lane matrices in the frame (q0 high, q1 low); xr, xi scratch of 4*L."""
     L = uint64(LANES)
@@ -230,7 +241,7 @@ def apply_2q(re, im, n, bit0, bit1, c, xr, xi):
                 im[ra + l] = si
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def accumulate_outer_2q(re, im, lre, lim, n, bit0, bit1, macc):
     """macc[(2e+part)*L + l] += conj(lam_a) psi_b, e = 4a + b."""
     L = uint64(LANES)
@@ -249,7 +260,7 @@ def accumulate_outer_2q(re, im, lre, lim, n, bit0, bit1, macc):
                     macc[(2 * e + 1) * L + l] += lr * pi - li * pr
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def gather_rows(re, im, n, perm, ore, oim):
     """(ore, oim)[i] = (re, im)[perm[i]]: a basis permutation into other arrays (the caller
     swaps them in; copying back cost as much as the gather). One lane loop per array: with
@@ -264,7 +275,7 @@ def gather_rows(re, im, n, perm, ore, oim):
             oim[dst + uint64(l0)] = im[src + uint64(l0)]
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def apply_cz(re, im, n, bit0, bit1):
     both = bit0 | bit1
     L = uint64(LANES)
@@ -277,7 +288,7 @@ def apply_cz(re, im, n, bit0, bit1):
                 im[r + l] = -im[r + l]
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def apply_uk(re, im, n, wires, ws, k, nq, ur, ui, offs, xr, xi):
     """A constant dense 2^k matrix (ur + i ui, row-major) on wires[ws:ws+k], all lanes."""
     dim = 1 << k
@@ -327,7 +338,7 @@ def parity(x):
     return x & 1
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def pauli_expectations(re, im, n, terms, coeff, out, accr, acci):
     """out[l, obs] += coeff <psi_l|P|psi_l> (float64 accumulation per lane)."""
     L = uint64(LANES)
@@ -356,7 +367,7 @@ def pauli_expectations(re, im, n, terms, coeff, out, accr, acci):
             acci[l] = 0.0
 
 
-@njit(**_JIT)
+@_njit_noalias(**_JIT)
 def apply_weighted_observable(re, im, n, terms, coeff, g, lre, lim):
     """lam_l = sum_t g[l, obs_t] coeff_t P_t psi_l."""
     L = uint64(LANES)
