@@ -84,9 +84,13 @@ def summarize(runs: list) -> list[dict]:
     rows = []
     for name, rs in groups.items():
         test, test_sd = stat(rs, "test_acc")
+        # parameter counts can differ between seeds (an SVC stores its support vectors): the
+        # row carries the median and the range, not the first seed's count
+        params = sorted(int(r["params"]) for r in rs)
         rows.append({"model": name, "kind": rs[0]["kind"], "seeds": len(rs), "test_acc": test,
                      "test_std": test_sd, "val_acc": stat(rs, "val_acc")[0],
-                     "params": rs[0]["params"], "wall_s": stat(rs, "wall_s")[0],
+                     "params": int(np.median(params)), "params_range": (params[0], params[-1]),
+                     "wall_s": stat(rs, "wall_s")[0],
                      "samples_per_s": stat(rs, "samples_per_s")[0],
                      "qubits": rs[0].get("config", {}).get("qubits"),
                      "encoders": rs[0].get("config", {}).get("encoders")})
@@ -103,8 +107,10 @@ def markdown_table(rows: list, title: str = "") -> str:
         "|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["kind"] != "hybrid", -np.nan_to_num(r["test_acc"]))):
         sps = "–" if not math.isfinite(r["samples_per_s"] or float("nan")) else f"{r['samples_per_s']:.0f}"
+        lo, hi = r.get("params_range") or (r["params"], r["params"])
+        params = f"{r['params']:,}" if lo == hi else f"{r['params']:,} (median; {lo:,}–{hi:,})"
         lines.append(f"| {r['model']} | {r['kind']} | {r['seeds']} | {_pct(r['test_acc'])} ± "
-                     f"{100 * r['test_std']:.2f} | {_pct(r['val_acc'])} | {r['params']:,} | "
+                     f"{100 * r['test_std']:.2f} | {_pct(r['val_acc'])} | {params} | "
                      f"{r['wall_s']:.1f} | {sps} |")
     return "\n".join(lines) + "\n"
 
