@@ -4,8 +4,9 @@ Every per-row difference (which Pauli error struck where, which gate angle is sh
 carried by extra input columns, so all rows of all samples run as one batch of one program
 through the fast backend and its adjoint:
 
-- a Pauli error on qubit q becomes RZ(pi * z) then RX(pi * x) on q with two new input
-  columns x, z in {0, 1}: X^x Z^z up to a global phase, i.e. I, X, Z or Y (x = z = 1);
+- Pauli errors become input-controlled rotations R(pi * c), c in {0, 1}, on noise columns
+  (RX(pi) = -iX, RZ(pi) = -iZ): the sampled errors are carried forward (hqsim.noise.frames)
+  and what does not commute with the next gate on a qubit is applied just before it;
 - a parameter-shift occurrence (one gate application with a trainable or input angle)
   becomes a second gate of the same kind right after it with angle input(c): same-axis
   rotations add, G(a) G(s) = G(a + s), so column c = s shifts that one occurrence only, even
@@ -16,7 +17,8 @@ through the fast backend and its adjoint:
 Rot and U3 are first split into their three elementary rotations (exactly, global phase
 included), which is also how noise models and the Cirq bridge see them. Column layout of an
 expanded circuit: [original inputs | shift columns | weight-offset columns | noise columns].
-Pauli errors after CNOT / SWAP / CZ are pushed to the end of their run (hqsim.noise.frames).
+Pauli errors are carried forward and applied only where they stop commuting, as one rotation
+per qubit and gate where the gate is a rotation about one axis (hqsim.noise.frames).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 from ..ir import INPUT, WEIGHT, Circuit, Gate, Param, input
 from ..ir.observables import as_observable
-from .frames import CLIFFORD_RUN, FrameBuilder
+from .frames import CLIFFORD_RUN, GATE_AXES, PAULI_GATES, FrameBuilder
 
 SQ = math.sqrt(2.0)
 TWO_TERM = ((math.pi / 2, 0.5), (-math.pi / 2, -0.5))
@@ -62,6 +64,16 @@ def in_light_cone(gates: list[Gate], observables) -> list[bool]:
     return keep
 
 
+def measured_axes(observables) -> dict:
+    """{qubit: "X" | "Y" | "Z" when every observable term reads it in that basis, else None}."""
+    axes: dict = {}
+    for o in observables:
+        for t in as_observable(o).terms:
+            for q, p in t.paulis:
+                axes[q] = p if axes.get(q, p) == p else None
+    return axes
+
+
 @dataclass(frozen=True)
 class Occurrence:
     column: int
@@ -80,7 +92,7 @@ class ExpandedCircuit:
 
     circuit: Circuit
     steps: tuple
-    frames: tuple  # hqsim.noise.frames.PauliFrame
+    frames: object  # hqsim.noise.frames.FrameTable or None
     occurrences: tuple[Occurrence, ...]
     weight_columns: tuple[int, ...]  # per weight: its offset column, or -1
     num_base_inputs: int
@@ -97,7 +109,7 @@ class ExpandedCircuit:
 
     @property
     def has_noise(self) -> bool:
-        return bool(self.frames) or any(s[0] == "channel" for s in self.steps)
+        return any(s[0] == "channel" for s in self.steps)
 
 
 def _wants_shift(p: Param, shift_weights: bool, shift_inputs: bool, n_in: int) -> bool:
@@ -136,22 +148,24 @@ def expand(source: Circuit, observables, model=None, unravel: bool = True, shift
     wcols = _weight_columns(gates, cone, n_in + n_shift, source.num_weights) if weight_offsets \
         else [-1] * source.num_weights
     n_extra = n_shift + sum(c >= 0 for c in wcols)
-    out, steps, frames, occs = [], [], [], []
-    col_shift, col_noise = n_in, n_in + n_extra
-    builder = FrameBuilder(source.num_qubits)
+    out, steps, occs = [], [], []
+    col_shift = n_in
+    builder = FrameBuilder(source.num_qubits, n_in + n_extra)
 
-    def flush():
-        nonlocal col_noise
-        frame = builder.flush(col_noise)
-        if frame is not None:
-            frames.append(frame)
-            out.extend(_frame_gates(frame))
-            col_noise += 2 * len(frame.qubits)
+    def frame_gates(pairs, qubit=None):
+        for item in pairs:
+            q, name, col = item if qubit is None else (qubit, *item)
+            out.append(Gate(name, (q,), (math.pi * input(col),)))
 
     for g, live, ok in zip(gates, cone, shiftable):
-        in_run = g.name in CLIFFORD_RUN
-        if not in_run:
-            flush()
+        in_run = g.name in CLIFFORD_RUN or g.name in PAULI_GATES
+        if unravel:
+            if in_run:
+                builder.propagate(g)
+            else:
+                axes = GATE_AXES.get(g.name)
+                for i, q in enumerate(g.qubits):
+                    frame_gates(builder.flush(q, None if axes is None else axes[i]), q)
         out.append(g)
         steps.append(("gate", g))
         if ok and _wants_shift(g.params[0], shift_weights, shift_inputs, n_in):
@@ -164,17 +178,17 @@ def expand(source: Circuit, observables, model=None, unravel: bool = True, shift
             p = g.params[0]
             out.append(Gate(g.name, g.qubits, (p.scale * input(wcols[p.index]),)))
             steps.append(("gate", out[-1]))
-        if in_run and unravel:
-            builder.propagate(g)
         chs = model.channels_after(g) if (model is not None and live) else []  # outside the light
         for ch, qs in chs:                                                       # cone: no effect
             steps.append(("channel", ch, qs))
             if unravel:
                 builder.add(ch, qs)
-        if not in_run:
-            flush()
-    flush()
+    frames = None
+    if unravel and model is not None:
+        frame_gates(builder.finish(measured_axes(observables)))
+        frames = builder.table()
+    col_noise = n_in + n_extra + (frames.num_columns if frames is not None else 0)
     circ = Circuit(source.num_qubits, amplitude_encoding=source.amplitude_encoding,
                    num_weights=source.num_weights, num_inputs=col_noise)
     circ.gates = out
-    return ExpandedCircuit(circ, tuple(steps), tuple(frames), tuple(occs), tuple(wcols), n_in, n_extra, unravel)
+    return ExpandedCircuit(circ, tuple(steps), frames, tuple(occs), tuple(wcols), n_in, n_extra, unravel)

@@ -1,17 +1,30 @@
-"""Pauli frames: sampled Pauli errors pushed through runs of Clifford permutation gates.
+"""Pauli frames: sampled Pauli errors carried forward through the circuit and applied only where
+they stop commuting, as few input-controlled rotations as possible.
 
-A Pauli error P that strikes after gate k of a run of CNOT / SWAP / CZ gates equals, up to a
-global phase, the error C P C^dagger after the whole run (C = the rest of the run), and
-conjugating a Pauli by these gates only permutes and XORs its x / z bits:
+Every noise site (one Pauli channel after one gate) samples one outcome per trajectory row. Its
+Pauli P is not applied where it strikes; it is *pending* and moves forward with the circuit:
 
-    CNOT(c -> t): x_t ^= x_c, z_c ^= z_t;   CZ(a, b): z_a ^= x_b, z_b ^= x_a;   SWAP: exchange.
+- through CNOT / SWAP / CZ it is conjugated, which only permutes and XORs its x / z bits
+  (CNOT(c -> t): x_t ^= x_c, z_c ^= z_t; CZ(a, b): z_a ^= x_b, z_b ^= x_a; SWAP: exchange);
+  through the Pauli gates X, Y, Z it passes unchanged (they commute up to a sign);
+- before any other gate, only the part on that gate's qubits that does not commute with it is
+  applied ("flushed"). A rotation about one axis A per qubit (RY: Y; RX, SX: X; RZ,
+  PhaseShift, S, T: Z; RXX / RYY / RZZ: their axis on both qubits; CRX / CRY / CRZ: Z on the
+  control, the rotation's axis on the target) commutes with A, so the pending Pauli on qubit q
+  is split as A^a B^b (B an axis anticommuting with A) and only B^b is applied, as ONE
+  rotation R_B(pi b) on an input column b in {0, 1}; A^a stays pending. Other gates (H, U2
+  constants, k-qubit unitaries) flush both parts: RZ(pi z) then RX(pi x);
+- at the end of the circuit, the part that commutes with what is measured on each qubit
+  (e.g. Z errors before a Z-basis measurement) is dropped, and so is everything pending on
+  qubits no observable reads.
 
-So all errors of a run collapse into one frame per row: the XOR of every site's sampled and
-propagated bits, applied once after the run as RZ(pi z_q) RX(pi x_q) on the touched qubits.
-This keeps a CNOT ring one basis permutation in the lowered program (errors between its CNOTs
-would otherwise split it into one pass per CNOT). Sites after any other gate form a frame of
-their own at once. Rows stay unitary circuits equal to the unpropagated ones up to a phase,
-so expectations, shots and per-row adjoint gradients are unchanged.
+Every flushed column is a GF(2)-linear function of the sites' sampled outcomes (the maps above
+are linear in the bits), so a FrameTable holds, per site and outcome, the XOR contribution of
+that outcome to every column; sampling draws the outcomes and XORs the contributions of the
+rows' non-identity outcomes. Rows stay unitary circuits equal to the uncarried trajectories up
+to a global phase, so expectations, shots and per-row adjoint gradients are unchanged; the
+lowered program keeps its op structure (a flushed rotation joins the fused single-qubit run of
+its qubit) and a ring of CNOT + RY costs one input factor per RY instead of up to five.
 """
 from __future__ import annotations
 
@@ -19,19 +32,37 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CLIFFORD_RUN = ("CNOT", "SWAP", "CZ")
+CLIFFORD_RUN = ("CNOT", "SWAP", "CZ")   # conjugated, never flushed
+PAULI_GATES = ("X", "Y", "Z")            # commute with every Pauli up to a sign
 _BITS = {"I": (0, 0), "X": (1, 0), "Y": (1, 1), "Z": (0, 1)}
+# the axis each gate's qubits commute with (per qubit, in gate order); absent: flush both parts
+GATE_AXES = {"RX": "X", "SX": "X", "RY": "Y", "RZ": "Z", "PhaseShift": "Z", "S": "Z", "T": "Z",
+             "RXX": "XX", "RYY": "YY", "RZZ": "ZZ", "CRX": "ZX", "CRY": "ZY", "CRZ": "ZZ"}
 
 
 @dataclass(frozen=True, eq=False)
-class PauliFrame:
-    """One frame: ``qubits`` (qubit i uses columns column + 2i for x, column + 2i + 1 for z) and
-    its ``members``: (cumulative outcome probabilities (n_out,), bits (n_out, 2 len(qubits)))
-    per noise site, outcome 0 = no error."""
+class FrameTable:
+    """Sampling data of an expanded circuit's noise columns [column, column + num_columns).
 
-    qubits: tuple[int, ...]
+    cums: per site, cumulative outcome probabilities (outcome 0 = no error); offsets: per site,
+    its first row in ``table``; table: (total outcomes, num_columns) uint8, the XOR contribution
+    of each (site, outcome) to every column."""
+
     column: int
-    members: tuple
+    cums: tuple
+    offsets: np.ndarray
+    table: np.ndarray
+
+    @property
+    def num_columns(self) -> int:
+        return int(self.table.shape[1])
+
+    @property
+    def num_sites(self) -> int:
+        return len(self.cums)
+
+    def __bool__(self) -> bool:
+        return self.num_columns > 0
 
 
 def _outcomes(channel):
@@ -41,53 +72,137 @@ def _outcomes(channel):
 
 
 class FrameBuilder:
-    """Collects the sites of a Clifford run (``add``), propagates them through each further gate
-    of the run (``propagate``) and turns them into one PauliFrame (``flush``)."""
+    """Pending Pauli errors of all sites: ``add`` a site, ``propagate`` through a Clifford-run
+    gate, ``flush`` a qubit before a gate (returns the frame gates to insert), ``finish`` at the
+    end. Rows of ``bits`` are (site, outcome) pairs; ``bits[r, 0 | 1, q]`` = x | z on qubit q."""
 
-    def __init__(self, num_qubits: int):
+    def __init__(self, num_qubits: int, first_column: int):
         self.nq = num_qubits
-        self.pending: list[tuple[np.ndarray, np.ndarray]] = []  # (cum probs, bits (n_out, 2, Q))
+        self.first = first_column
+        self.cums: list[np.ndarray] = []
+        self.offsets: list[int] = []
+        self._blocks: list[np.ndarray] = []
+        self._bits = np.zeros((0, 2, num_qubits), dtype=np.uint8)
+        self.columns: list[np.ndarray] = []   # per column: values over the rows existing then
 
-    def add(self, channel, qubits) -> None:
+    @property
+    def bits(self) -> np.ndarray:
+        if self._blocks:
+            self._bits = np.concatenate([self._bits, *self._blocks])
+            self._blocks = []
+        return self._bits
+
+    @property
+    def num_rows(self) -> int:
+        return self._bits.shape[0] + sum(b.shape[0] for b in self._blocks)
+
+    def add(self, channel, qubits) -> int:
+        """A new site: ``channel`` on ``qubits``; returns its index."""
         cum, words = _outcomes(channel)
-        bits = np.zeros((len(words), 2, self.nq), dtype=np.uint8)
+        block = np.zeros((len(words), 2, self.nq), dtype=np.uint8)
         for i, w in enumerate(words):
             for q, letter in zip(qubits, w):
-                bits[i, :, q] = _BITS[letter]
-        self.pending.append((cum, bits))
+                block[i, :, q] = _BITS[letter]
+        self.offsets.append(self.num_rows)
+        self.cums.append(cum)
+        self._blocks.append(block)
+        return len(self.cums) - 1
+
+    def site_bits(self, site: int) -> np.ndarray:
+        """(n_outcomes, 2, Q): the site's pending Pauli per outcome (x row 0, z row 1)."""
+        start = self.offsets[site]
+        return self.bits[start:start + len(self.cums[site])]
 
     def propagate(self, gate) -> None:
+        """Conjugate every pending Pauli by a CNOT / SWAP / CZ (a no-op for X, Y, Z)."""
+        if gate.name in PAULI_GATES:
+            return
         a, b = gate.qubits
-        for _, bits in self.pending:
-            x, z = bits[:, 0], bits[:, 1]
-            if gate.name == "CNOT":
-                x[:, b] ^= x[:, a]
-                z[:, a] ^= z[:, b]
-            elif gate.name == "CZ":
-                z[:, a] ^= x[:, b]
-                z[:, b] ^= x[:, a]
-            else:  # SWAP
-                x[:, [a, b]] = x[:, [b, a]]
-                z[:, [a, b]] = z[:, [b, a]]
+        bits = self.bits
+        if not bits.shape[0]:
+            return
+        x, z = bits[:, 0], bits[:, 1]
+        if gate.name == "CNOT":
+            x[:, b] ^= x[:, a]
+            z[:, a] ^= z[:, b]
+        elif gate.name == "CZ":
+            z[:, a] ^= x[:, b]
+            z[:, b] ^= x[:, a]
+        elif gate.name == "SWAP":
+            x[:, [a, b]] = x[:, [b, a]]
+            z[:, [a, b]] = z[:, [b, a]]
+        else:
+            raise ValueError(f"cannot propagate a Pauli frame through {gate.name}")
 
-    def flush(self, column: int) -> PauliFrame | None:
-        if not self.pending:
+    def _column(self, values: np.ndarray) -> int | None:
+        if not values.any():
             return None
-        touched = sorted({int(q) for _, bits in self.pending for q in np.flatnonzero(bits.any(axis=(0, 1)))})
-        members = []
-        for cum, bits in self.pending:
-            sel = bits[:, :, touched]                       # (n_out, 2, n)
-            members.append((cum, np.ascontiguousarray(sel.transpose(0, 2, 1).reshape(len(cum), -1))))
-        self.pending = []
-        return PauliFrame(tuple(touched), column, tuple(members)) if touched else None
+        self.columns.append(values.astype(np.uint8))
+        return self.first + len(self.columns) - 1
+
+    def flush(self, qubit: int, axis: str | None) -> list[tuple[str, int]]:
+        """Apply, before a gate, the part of the pending Pauli on ``qubit`` that does not commute
+        with rotations about ``axis`` ("X", "Y", "Z"; None: everything). Returns the frame
+        gates as (rotation name, input column) in application order; each is R(pi * column)."""
+        bits = self.bits
+        if not bits.shape[0]:
+            return []
+        x, z = bits[:, 0, qubit], bits[:, 1, qubit]
+        out = []
+        if axis == "Y":   # P = Y^z X^(x^z): apply X^(x^z), keep Y^z
+            c = self._column(x ^ z)
+            x[:] = z
+            return [("RX", c)] if c is not None else []
+        if axis == "Z":   # P = Z^z X^x: apply X^x, keep Z^z
+            c = self._column(x.copy())
+            x[:] = 0
+            return [("RX", c)] if c is not None else []
+        if axis == "X":   # P = X^x Z^z: apply Z^z, keep X^x
+            c = self._column(z.copy())
+            z[:] = 0
+            return [("RZ", c)] if c is not None else []
+        cz, cx = self._column(z.copy()), self._column(x.copy())
+        x[:] = 0
+        z[:] = 0
+        if cz is not None:
+            out.append(("RZ", cz))
+        if cx is not None:
+            out.append(("RX", cx))
+        return out
+
+    def finish(self, measured_axes: dict) -> list[tuple[int, str, int]]:
+        """End of the circuit: flush what each measured qubit's observables can see
+        (``measured_axes[q]``: "X" / "Y" / "Z" when every observable term reads q in that basis,
+        None when they mix bases); drop the rest. Returns (qubit, rotation, column) triples."""
+        out = []
+        for q in sorted(measured_axes):
+            out += [(q, name, col) for name, col in self.flush(q, measured_axes[q])]
+        return out
+
+    def table(self) -> FrameTable | None:
+        if not self.cums:
+            return None
+        rows = self.num_rows
+        tab = np.zeros((rows, len(self.columns)), dtype=np.uint8)
+        for j, col in enumerate(self.columns):
+            tab[:col.shape[0], j] = col
+        return FrameTable(self.first, tuple(self.cums), np.asarray(self.offsets, dtype=np.int64), tab)
 
 
-def sample_frames(frames, rows: int, rng: np.random.Generator, out: np.ndarray) -> None:
-    """Fill the frame columns of ``out`` (rows, n_cols) with each row's x / z bits: per frame the
-    XOR over its members of one sampled outcome each."""
-    for f in frames:
-        acc = np.zeros((rows, 2 * len(f.qubits)), dtype=np.uint8)
-        for cum, bits in f.members:
-            idx = np.searchsorted(cum, rng.random(rows) * cum[-1], side="right")
-            acc ^= bits[np.minimum(idx, len(cum) - 1)]
-        out[:, f.column:f.column + acc.shape[1]] = acc
+def sample_frames(frames: FrameTable, rows: int, rng: np.random.Generator, out: np.ndarray) -> None:
+    """Fill the noise columns of ``out`` (rows, n_cols): per row, one outcome per site and the
+    XOR of the non-identity outcomes' contributions."""
+    n_sites = frames.num_sites
+    u = rng.random((rows, n_sites))
+    idx = np.zeros((rows, n_sites), dtype=np.int64)
+    groups: dict = {}
+    for s, cum in enumerate(frames.cums):
+        groups.setdefault(cum.tobytes(), (cum, []))[1].append(s)
+    for cum, sites in groups.values():
+        sel = np.asarray(sites)
+        idx[:, sel] = np.minimum(np.searchsorted(cum, u[:, sel] * cum[-1], side="right"), len(cum) - 1)
+    r, s = np.nonzero(idx)
+    acc = np.zeros((rows, frames.num_columns), dtype=np.uint8)
+    if r.size:
+        np.bitwise_xor.at(acc, r, frames.table[frames.offsets[s] + idx[r, s]])
+    out[:, frames.column:frames.column + frames.num_columns] = acc

@@ -129,8 +129,8 @@ def test_trajectories_batched_and_reproducible(small_circuit, args, observables)
 
 
 def test_pauli_frames_through_clifford_runs():
-    """Errors inside runs of CNOT / SWAP / CZ are pushed to the end of the run (one frame):
-    still the exact noisy expectation and gradient, and the run stays one permutation pass."""
+    """Errors inside runs of CNOT / SWAP / CZ are carried past the run: still the exact noisy
+    expectation and gradient, and the run stays contiguous (one permutation pass)."""
     c = hqsim.Circuit(4, num_weights=2)
     c.ry(hqsim.weight(0), 0).rx(hqsim.weight(1), 1).h(2).ry(0.3, 3)
     c.cnot(0, 1).swap(1, 2).cz(2, 3).cnot(3, 0).cnot(1, 3).cz(0, 2)
@@ -147,7 +147,57 @@ def test_pauli_frames_through_clifford_runs():
     _check(mean, se, exact)
     from hqsim.noise.expand import expand
     ex = expand(c, obs, model)
-    assert sum(len(f.members) > 1 for f in ex.frames) == 1  # the 6-gate run became one frame
+    names = [g.name for g in ex.circuit.gates]
+    i = names.index("SWAP") - 1
+    assert names[i:i + 6] == ["CNOT", "SWAP", "CZ", "CNOT", "CNOT", "CZ"]
+
+
+def test_ring_pqc_noise_costs_one_input_factor_per_rotation():
+    """W2's CNOT + RY rings under depolarizing noise: the errors are carried, so the lowered
+    program has the noiseless op structure and one noise factor per RY (X part only: the Y part
+    commutes with RY), and nothing is applied for errors no observable can see."""
+    from hqsim.ansatz import amplitude_encoder
+    from hqsim.compile import compile_circuit
+    from hqsim.models.qllm import qpu_circuit
+    from hqsim.noise import depolarizing_model
+    from hqsim.noise.expand import expand
+    model = depolarizing_model(1e-3, 1e-2)
+    circ = qpu_circuit(6, 1, 2, 1, 1, 2)
+    obs = [hqsim.Z(0)]
+    ex = expand(circ, obs, model)
+    exact, noisy = compile_circuit(circ, obs).program, compile_circuit(ex.circuit, obs).program
+    assert noisy.num_ops == exact.num_ops
+    n_ry = sum(g.name == "RY" for g in ex.circuit.gates)
+    frame = [g for g in ex.circuit.gates if g.name != "RY" and g.name != "CNOT"]
+    assert frame and all(g.name == "RX" for g in frame) and len(frame) <= n_ry
+    assert ex.frames.num_columns == len(frame) == ex.num_inputs - circ.num_inputs
+    enc = amplitude_encoder(4, 16, 1, 1)
+    ex = expand(enc, [hqsim.Z(1)], model)   # only qubit 1 read: one end flush, on qubit 1
+    assert [g.qubits for g in ex.circuit.gates[-1:]] == [(1,)]
+
+
+@pytest.mark.parametrize("axis", ["X", "Y", "Z", None])
+@pytest.mark.parametrize("word", ["X", "Y", "Z"])
+def test_frame_flush_splits_off_the_non_commuting_part(word, axis):
+    """Before a rotation about ``axis`` the applied part F and the carried part R satisfy
+    R F = P up to a phase, and R commutes with the axis (all of P is applied for axis None)."""
+    fb = FrameBuilder(1, 0)
+    site = fb.add(PauliChannel({word: 1.0}), (0,))
+    gates = fb.flush(0, axis)
+    f = np.eye(2, dtype=complex)
+    for name, col in gates:
+        c = fb.columns[col][fb.offsets[site] + 1]          # outcome 1 = the word
+        f = hqsim.ir.GATES[name].matrix(np.pi * c) @ f
+    x, z = (int(v) for v in fb.site_bits(site)[1, :, 0])
+    r = _pauli_matrix({0: {(0, 0): "I", (1, 0): "X", (1, 1): "Y", (0, 1): "Z"}[x, z]}, 1)
+    p = PAULI[word]
+    phase = np.vdot((r @ f).ravel(), p.ravel()) / 2
+    assert abs(abs(phase) - 1) < 1e-12 and np.allclose(p, phase * (r @ f))
+    if axis is None:
+        assert (x, z) == (0, 0)
+    else:
+        a = PAULI[axis]
+        assert np.allclose(r @ a, a @ r)
 
 
 def _pauli_matrix(letters: dict, nq: int) -> np.ndarray:
@@ -167,17 +217,60 @@ def test_frame_propagation_is_conjugation(seed):
     qs = tuple(int(q) for q in rng.choice(nq, 2, replace=False))
     gates = [Gate(str(rng.choice(["CNOT", "SWAP", "CZ"])), tuple(int(q) for q in rng.choice(nq, 2, replace=False)))
              for _ in range(5)]
-    fb = FrameBuilder(nq)
-    fb.add(PauliChannel({word: 1.0}), qs)
+    fb = FrameBuilder(nq, 0)
+    site = fb.add(PauliChannel({word: 1.0}), qs)
     for g in gates:
         fb.propagate(g)
-    frame = fb.flush(0)
-    bits = frame.members[0][1][1]  # outcome 1 = the word
+    bits = fb.site_bits(site)[1]  # outcome 1 = the word; (2, nq): x row, z row
     names = {(0, 0): "I", (1, 0): "X", (1, 1): "Y", (0, 1): "Z"}
-    got = _pauli_matrix({q: names[int(bits[2 * i]), int(bits[2 * i + 1])] for i, q in enumerate(frame.qubits)}, nq)
+    got = _pauli_matrix({q: names[int(bits[0, q]), int(bits[1, q])] for q in range(nq)}, nq)
     c = np.eye(2 ** nq, dtype=complex)
     for g in gates:
         c = apply_matrix(c.T.copy(), g.unitary(), g.qubits, nq).T  # g @ c
     want = c @ _pauli_matrix(dict(zip(qs, word)), nq) @ c.conj().T
     phase = np.vdot(got.ravel(), want.ravel()) / 2 ** nq
     assert abs(abs(phase) - 1) < 1e-12 and np.allclose(want, phase * got)
+
+
+def _axes_circuit():
+    c = hqsim.Circuit(3, num_weights=5, num_inputs=1)
+    c.h(0).ry(hqsim.weight(0), 1).rx(hqsim.input(0), 2).cnot(0, 1).sx(2).rxx(hqsim.weight(1), 0, 2)
+    c.x(1).rz(hqsim.weight(2), 0).ryy(hqsim.weight(3), 1, 2).s(1).cry(hqsim.weight(4), 2, 0)
+    c.phase(hqsim.weight(2), 2).y(0).crx(hqsim.weight(0), 1, 2).rzz(hqsim.weight(1), 0, 1)
+    c.crz(hqsim.weight(3), 2, 1).t(0).cz(0, 1).ry(0.3, 1)
+    return c, np.array([[0.4], [-1.1]]), np.array([0.7, -0.4, 1.2, 1.5, -0.9])
+
+
+@pytest.mark.parametrize("one,two", [("X", "XY"), ("Y", "ZX"), ("Z", "YY"), ("X", "IZ"), ("Y", "XI"),
+                                     ("Z", "YX")])
+def test_carried_errors_exact_for_certain_errors(one, two):
+    """Channels that always strike the same Pauli make every trajectory the same circuit, so
+    carrying the errors through every rotation axis the frames split on (RX RY RZ PhaseShift SX
+    S T, RXX RYY RZZ CRX CRY CRZ, Pauli gates passed through, CNOT / CZ conjugation) and the end
+    flushes in the X, Y and Z bases must give the density matrix's values exactly."""
+    c, x, w = _axes_circuit()
+    model = NoiseModel(one_qubit=PauliChannel({one: 1.0}), two_qubit=PauliChannel({two: 1.0}))
+    for obs in ([hqsim.X(0), hqsim.Y(1) @ hqsim.Z(2), hqsim.Z(2)], [hqsim.Y(0), hqsim.X(1), hqsim.Z(1) @ hqsim.X(2)]):
+        g = np.random.default_rng(2).normal(size=(2, 3))
+        got = hqsim.expectation(c, x, w, observables=obs, noise=model, trajectories=2, seed=0)
+        dw, dx = hqsim.vjp(c, x, w, g, observables=obs, noise=model, trajectories=2, seed=0)
+        want_dw, want_dx = dm_vjp(c, obs, x, w, g, model)
+        np.testing.assert_allclose(got, dm_expectations(c, obs, x, w, model), atol=1e-9)
+        np.testing.assert_allclose(dw, want_dw, atol=1e-9)
+        np.testing.assert_allclose(dx, want_dx, atol=1e-9)
+
+
+def test_carried_errors_with_single_basis_measurements():
+    """The same circuit under random Pauli errors against the density matrix (statistical)."""
+    c, x, w = _axes_circuit()
+    model = NoiseModel(one_qubit=PauliChannel({"X": 0.05, "Y": 0.04, "Z": 0.06}),
+                       two_qubit=Depolarizing(0.1, 2))
+    obs = [hqsim.X(0), hqsim.Y(1) @ hqsim.Z(2), hqsim.Z(2)]
+    g = np.random.default_rng(2).normal(size=(2, 3))
+    dw, dx = dm_vjp(c, obs, x, w, g, model)
+    exact = np.concatenate([dm_expectations(c, obs, x, w, model).ravel(), dw, dx.ravel()])
+    mean, se = seeded_mean_and_error(lambda s: np.concatenate([
+        hqsim.expectation(c, x, w, observables=obs, noise=model, trajectories=T, seed=s).ravel(),
+        *(v.ravel() for v in hqsim.vjp(c, x, w, g, observables=obs, noise=model, trajectories=T, seed=s))]),
+        range(K))
+    _check(mean, se, exact)
