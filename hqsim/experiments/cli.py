@@ -36,6 +36,19 @@ def _on_off(s):
     raise argparse.ArgumentTypeError(f"must be on or off, got {s}")
 
 
+def _presets():
+    from ..noise import PRESETS
+    return list(PRESETS)
+
+
+def _noise_spec(s):
+    from ..models.qllm import parse_noise
+    try:
+        return parse_noise(s)[0]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_model_options(p):
     g = p.add_argument_group("hybrid model (paper's hyperparameters; several values → every combination)")
     g.add_argument("-Q", "--qubits", type=_pos_int, nargs="+", default=[10], metavar="Q",
@@ -66,7 +79,23 @@ def add_model_options(p):
                         "as on hardware; slow, not with --finetune-encoder) or spsa (2 S-shot "
                         "circuits per random direction) (default adjoint)")
     g.add_argument("--shot-seed", type=int, default=None, metavar="SEED",
-                   help="seed of the shot sampling (default: derived from each run's --seeds value)")
+                   help="seed of the shot and trajectory sampling (default: derived from each run's "
+                        "--seeds value)")
+    g.add_argument("--noise", type=_noise_spec, nargs="+", default=["none"], metavar="MODEL",
+                   help="gate noise, simulated by quantum trajectories in training and evaluation: "
+                        "none; a device preset (" + ", ".join(_presets()) + ": depolarizing gate "
+                        "errors and readout error from published rates, see hqsim/noise/models.py); "
+                        "depolarizing:P1[,P2[,READOUT]] (P1 after 1-qubit gates, P2 after 2-qubit "
+                        "gates, default P2=P1; optional readout error); amplitude-damping:GAMMA "
+                        "(no adjoint gradient: needs --gradient parameter-shift or spsa). Pauli "
+                        "noise trains with adjoint gradients of each trajectory (default none)")
+    g.add_argument("--trajectories", type=_pos_int, nargs="+", default=[16], metavar="T",
+                   help="quantum trajectories T per sample under --noise (cost grows about "
+                        "linearly in T; ignored without noise) (default 16)")
+    g.add_argument("--noise-on", choices=["qpu", "all"], default="qpu",
+                   help="where --noise applies: qpu = the QPU module only (the paper simulates the "
+                        "encoders classically and runs only the QPU module on hardware); all = "
+                        "the encoders too. Shots -S apply to every layer either way (default qpu)")
     g.add_argument("-F", "--final-linear", type=_on_off, nargs="+", default=[True], metavar="F",
                    help="final linear layer F on [encoder outputs, QPU outputs]: on|off "
                         "(off: P(positive) = (1+<Z_0>)/2, binary only) (default on)")
@@ -153,13 +182,17 @@ def model_configs(args) -> tuple:
     from ..models import QLLMConfig
     grid = itertools.product(args.qubits, args.encoders, args.encoder_layers, args.reuploads,
                              args.pqc1_layers, args.pqc2_layers, args.connectivity,
-                             args.measured_qubits, args.shots, args.gradient, args.final_linear)
+                             args.measured_qubits, args.shots, args.gradient, args.final_linear,
+                             args.noise, args.trajectories)
     out = []
-    for q, e, m, n, l1, l2, c, qm, s, gm, f in grid:
+    for q, e, m, n, l1, l2, c, qm, s, gm, f, nz, t in grid:
+        if nz == "none" and t != args.trajectories[0]:
+            continue  # T is ignored without noise: one exact run, not one per T
         out.append(QLLMConfig(qubits=q, encoders=e, encoder_layers=m, reuploads=n, pqc1_layers=l1,
                               pqc2_layers=l2, connectivity=c, measured_qubits=qm, shots=s,
-                              gradient=gm, final_linear=f, angle_scale=args.angle_scale))
-    return tuple(out)
+                              gradient=gm, final_linear=f, angle_scale=args.angle_scale,
+                              noise=nz, trajectories=t, noise_on=args.noise_on))
+    return tuple(dict.fromkeys(out))
 
 
 def experiment_config(args):

@@ -29,11 +29,31 @@ Choices the paper leaves open, made here and kept as options:
   hardware (2 circuits per weight occurrence and per angle input, so far slower; it cannot
   differentiate the amplitude encoding, hence not with ``--finetune-encoder``); "spsa" uses
   two S-shot circuits per random direction and sample.
-- Shot randomness is reproducible: every quantum layer owns a numpy Generator; ``shot_seed``
-  (or ``model.shot_generator.manual_seed(seed)``, which the training loop calls with a value
-  derived from the run's seed) seeds them all through one ``numpy.random.SeedSequence``, one
-  child stream per layer, and ``shot_generator.get_state() / set_state()`` save and restore
-  them for exact resume.
+- Gate noise (``noise``, default "none"): a noise model by name (``parse_noise``): the device
+  presets of ``hqsim.noise.PRESETS`` ("ionq-aria", "google-sycamore", "google-weber-2021";
+  depolarizing gate errors plus readout error, see hqsim/noise/models.py for the sources),
+  "depolarizing:P1[,P2[,READOUT]]" (P1 after single-qubit gates, P2 after two-qubit gates,
+  default P2 = P1; optional symmetric readout error) or "amplitude-damping:GAMMA" (after every
+  gate; not a Pauli channel). Simulated by ``trajectories`` T (default 16) quantum trajectories
+  per sample (``hqsim.QuantumLayer(noise=..., trajectories=T)``): the estimate is the mean
+  over the T rows (then S shots of their mixture when S > 0). Noise applies in training and in
+  evaluation alike. Amplitude-encoding state preparation is noiseless.
+- Where the noise applies (``noise_on``): "qpu" (default) puts it on the QPU module only, since
+  the paper runs the encoders as classical simulation and only the QPU module would run on a
+  device; "all" also puts it on every encoder. Shots (S) keep applying to every layer as
+  before.
+- Gradients under noise: with Pauli channels (every preset, "depolarizing:...") the "adjoint"
+  mode is the exact gradient of each sampled trajectory, averaged (an unbiased estimate of the
+  gradient of the noisy expectation). Amplitude damping is not a Pauli channel and has no
+  adjoint gradient (the trajectories run a forward-only quantum-jump engine): the config
+  refuses it with gradient "adjoint" and asks for "parameter-shift" or "spsa" (no preset
+  contains amplitude damping, so no Pauli part is silently substituted).
+- Shot and trajectory randomness is reproducible: every quantum layer with shots or noise owns
+  one numpy Generator (shots, sampled errors and SPSA directions all come from it);
+  ``shot_seed`` (or ``model.shot_generator.manual_seed(seed)``, which the training loop calls
+  with a value derived from the run's seed) seeds them all through one
+  ``numpy.random.SeedSequence``, one child stream per layer, and ``shot_generator.get_state()
+  / set_state()`` save and restore them for exact resume.
 """
 from __future__ import annotations
 
@@ -48,6 +68,56 @@ from ..ansatz import amplitude_encoder, reuploading_module
 from ..ir import Circuit, Z
 
 GRADIENT_MODES = ("adjoint", "parameter-shift", "spsa")  # hqsim.noise.GRADIENT_MODES
+NOISE_ON = ("qpu", "all")
+
+
+def _noise_error(spec, why: str) -> ValueError:
+    from ..noise import PRESETS
+    forms = ", ".join(["none", *PRESETS, "depolarizing:P1[,P2[,READOUT]]", "amplitude-damping:GAMMA"])
+    return ValueError(f"noise (--noise) {spec!r}: {why}; allowed: {forms}")
+
+
+def _probabilities(spec, text: str, names: tuple) -> list:
+    parts = [t.strip() for t in text.split(",")]
+    if not 1 <= len(parts) <= len(names) or any(not t for t in parts):
+        raise _noise_error(spec, f"expects {len(names) == 1 and names[0] or ','.join(names)} "
+                                 f"(1 to {len(names)} comma-separated numbers)")
+    vals = []
+    for name, t in zip(names, parts):
+        try:
+            v = float(t)
+        except ValueError:
+            raise _noise_error(spec, f"{name} must be a number, got {t!r}") from None
+        if not 0.0 <= v <= 1.0:
+            raise _noise_error(spec, f"{name} must be a probability in [0, 1], got {t}")
+        vals.append(v)
+    return vals
+
+
+def parse_noise(spec: str):
+    """(canonical spec, hqsim.noise.NoiseModel or None) for a ``--noise`` value; a ValueError
+    naming the argument and the allowed forms otherwise."""
+    from ..noise import PRESETS, AmplitudeDamping, NoiseModel, depolarizing_model
+    if not isinstance(spec, str):
+        raise _noise_error(spec, "must be a string")
+    key = spec.strip().lower()
+    if key in ("none", ""):
+        return "none", None
+    if key in PRESETS:
+        return key, PRESETS[key]()
+    kind, sep, rest = key.partition(":")
+    if kind == "depolarizing" and sep:
+        vals = _probabilities(spec, rest, ("P1", "P2", "READOUT"))
+        p1, p2 = vals[0], vals[1] if len(vals) > 1 else vals[0]
+        canon = f"depolarizing:{p1:g},{p2:g}" + (f",{vals[2]:g}" if len(vals) > 2 else "")
+        return canon, depolarizing_model(p1, p2, vals[2] if len(vals) > 2 else None)
+    if kind == "amplitude-damping" and sep:
+        (g,) = _probabilities(spec, rest, ("GAMMA",))
+        ch = AmplitudeDamping(g)
+        return f"amplitude-damping:{g:g}", NoiseModel(one_qubit=ch, two_qubit=ch, name=f"amplitude-damping({g:g})")
+    if kind in ("depolarizing", "amplitude-damping"):
+        raise _noise_error(spec, f"{kind} needs its parameters after a colon")
+    raise _noise_error(spec, "unknown noise model")
 
 
 @dataclass(frozen=True)
@@ -68,6 +138,9 @@ class QLLMConfig:
     shots: int = 0              # S (0 = exact expectations)
     gradient: str = "adjoint"   # gradient mode: "adjoint" | "parameter-shift" | "spsa"
     angle_scale: float = math.pi
+    noise: str = "none"         # gate noise: "none", a preset, "depolarizing:P1[,P2[,READOUT]]", ...
+    trajectories: int = 16      # T: quantum trajectories per sample under gate noise
+    noise_on: str = "qpu"       # where the noise applies: "qpu" (QPU module only) | "all"
 
     def __post_init__(self):
         for name in ("num_features", "qubits", "encoders", "encoder_layers", "reuploads",
@@ -92,6 +165,22 @@ class QLLMConfig:
         if not self.final_linear and (self.num_classes != 2 or self.measured_qubits != 1):
             raise ValueError("without the final linear layer (F off) the model reads P(positive) "
                              "from <Z_0>: needs num_classes=2 and measured_qubits=1")
+        canon, model = parse_noise(self.noise)
+        object.__setattr__(self, "noise", canon)
+        t = self.trajectories
+        if isinstance(t, bool) or not isinstance(t, int) or t < 1:
+            raise ValueError(f"trajectories T (--trajectories) must be a positive int, got {t!r}")
+        if self.noise_on not in NOISE_ON:
+            raise ValueError(f"noise_on (--noise-on) must be one of {', '.join(NOISE_ON)}, got {self.noise_on!r}")
+        if model is not None and not model.is_pauli and self.gradient == "adjoint":
+            raise ValueError(f"noise (--noise) {canon!r} contains amplitude damping, which has no adjoint "
+                             "gradient (it is simulated by forward-only quantum jumps); train it with "
+                             "gradient (--gradient) parameter-shift or spsa, or choose a Pauli noise "
+                             "model (a preset or depolarizing:P1,P2)")
+
+    def noise_model(self):
+        """The hqsim.noise.NoiseModel of ``noise`` (None for "none")."""
+        return parse_noise(self.noise)[1]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -105,6 +194,8 @@ class QLLMConfig:
             s += f" S={self.shots}"
         if self.gradient != "adjoint":
             s += f" grad={self.gradient}"
+        if self.noise != "none":
+            s += f" noise={self.noise} T={self.trajectories}" + (" on=all" if self.noise_on == "all" else "")
         if not self.final_linear:
             s += " F=off"
         return s
@@ -127,7 +218,8 @@ def _quantum_layer_class():
 
 
 class ShotGenerator:
-    """The shot randomness of a model's quantum layers, behind torch.Generator's interface
+    """The shot and trajectory randomness of a model's quantum layers (each layer with shots or
+    noise draws both from its one numpy Generator), behind torch.Generator's interface
     (``manual_seed``, ``get_state``, ``set_state``) so the training loop can seed, checkpoint
     and restore it. Seeding draws one child of ``numpy.random.SeedSequence(seed)`` per layer."""
 
@@ -162,8 +254,9 @@ class QLLMClassifier(nn.Module):
     Trainable: each encoder's ``weights`` (M·C·Q), the QPU module's (L1+L2)·C·Q, the head's
     (E·Q + Q_m)·K + K. ``backend`` and ``dtype`` go to every ``hqsim.QuantumLayer``; with
     ``config.shots`` S > 0 (or a gradient mode other than adjoint) the layers are built with
-    ``shots=S, gradient=config.gradient`` and seeded from ``shot_seed`` (default 0; see
-    ``shot_generator``)."""
+    ``shots=S, gradient=config.gradient``, and with ``config.noise`` the QPU module (every layer
+    with ``noise_on="all"``) also with ``noise=<model>, trajectories=T``; all are seeded from
+    ``shot_seed`` (default 0; see ``shot_generator``)."""
 
     def __init__(self, config: QLLMConfig, backend: str = "auto", dtype=torch.float32,
                  init_scale: float = math.pi, shot_seed: int = 0):
@@ -173,15 +266,21 @@ class QLLMClassifier(nn.Module):
         estimator = {}
         if cfg.shots > 0 or cfg.gradient != "adjoint":
             estimator = {"shots": cfg.shots or None, "gradient": cfg.gradient, "seed": 0}
+        noisy = dict(estimator)
+        model = cfg.noise_model()
+        if model is not None:
+            noisy.update(shots=cfg.shots or None, gradient=cfg.gradient, seed=0, noise=model,
+                         trajectories=cfg.trajectories if model.has_gate_noise else None)
+        enc_opts = noisy if cfg.noise_on == "all" else estimator
         self.encoders = nn.ModuleList(
             layer_cls(amplitude_encoder(cfg.qubits, cfg.num_features, cfg.encoder_layers,
-                                        cfg.connectivity), backend=backend, dtype=dtype, **estimator)
+                                        cfg.connectivity), backend=backend, dtype=dtype, **enc_opts)
             for _ in range(cfg.encoders))
         self.qpu = layer_cls(
             qpu_circuit(cfg.qubits, cfg.encoders, cfg.reuploads, cfg.pqc1_layers,
                         cfg.pqc2_layers, cfg.connectivity),
             observables=[Z(q) for q in range(cfg.measured_qubits)], backend=backend, dtype=dtype,
-            **estimator)
+            **noisy)
         feats = cfg.encoders * cfg.qubits + cfg.measured_qubits
         self.head = nn.Linear(feats, cfg.num_classes, dtype=dtype) if cfg.final_linear else None
         self.shot_generator = ShotGenerator([*self.encoders, self.qpu]).manual_seed(shot_seed)
