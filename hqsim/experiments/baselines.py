@@ -15,6 +15,8 @@ fitted model stores (support vectors × D + dual coefficients + intercept).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import time
@@ -174,7 +176,9 @@ class SetFitOutcome:
 def setfit_finetune(texts, labels, model_dir, out_dir, seed: int = 0, num_iterations: int = 5,
                     batch_size: int = 16, num_epochs: int = 1) -> SetFitOutcome:
     """Contrastive fine-tuning of ``model_dir`` on (texts, labels) with SetFit, offline; saves
-    the fine-tuned body under ``out_dir`` (skipped when already there from an earlier run)."""
+    the fine-tuned body under ``out_dir``. A body already there is reused only when its
+    ``setfit.json`` says it was fine-tuned from the same texts, labels, base model, seed and
+    settings (``setfit_key``); its recorded fine-tuning time is reported again."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:
@@ -185,10 +189,17 @@ def setfit_finetune(texts, labels, model_dir, out_dir, seed: int = 0, num_iterat
     import joblib
 
     out_dir = Path(out_dir)
-    body, head_file = out_dir / "body", out_dir / "head.joblib"
-    if (body / "modules.json").exists() and head_file.exists():
+    body, head_file, info_file = out_dir / "body", out_dir / "head.joblib", out_dir / "setfit.json"
+    key = setfit_key(texts, labels, model_dir, seed, num_iterations, batch_size, num_epochs)
+    info = _read_json(info_file)
+    if ((body / "modules.json").exists() and head_file.exists() and info is not None
+            and info.get("key") == key):
         head = joblib.load(head_file)
-        return SetFitOutcome(body, head, 0.0, int(head.coef_.size + head.intercept_.size))
+        return SetFitOutcome(body, head, float(info.get("train_s", 0.0)),
+                             int(head.coef_.size + head.intercept_.size))
+    # nothing saved, or saved from other texts, labels, base model, seed or settings (or by a
+    # version that did not record them): fine-tune afresh rather than reuse a foreign body
+    info_file.unlink(missing_ok=True)
     t0 = time.perf_counter()
     model = SetFitModel.from_pretrained(str(model_dir), local_files_only=True)
     args = TrainingArguments(batch_size=batch_size, num_iterations=num_iterations,
@@ -205,7 +216,33 @@ def setfit_finetune(texts, labels, model_dir, out_dir, seed: int = 0, num_iterat
     os.replace(tmp, body)
     joblib.dump(model.model_head, head_file)
     head = model.model_head
-    return SetFitOutcome(body, head, time.perf_counter() - t0, int(head.coef_.size + head.intercept_.size))
+    train_s = time.perf_counter() - t0
+    tmp_info = out_dir / "setfit.json.tmp"
+    tmp_info.write_text(json.dumps({"key": key, "train_s": train_s, "seed": seed,
+                                    "num_iterations": num_iterations, "batch_size": batch_size,
+                                    "num_epochs": num_epochs, "base_model": str(model_dir)}))
+    os.replace(tmp_info, info_file)
+    return SetFitOutcome(body, head, train_s, int(head.coef_.size + head.intercept_.size))
+
+
+def setfit_key(texts, labels, model_dir, seed, num_iterations, batch_size, num_epochs) -> str:
+    """What a saved SetFit body was fine-tuned from: training texts and labels, base model,
+    seed and trainer settings (a saved body is reused only when all of them match)."""
+    from .embeddings import model_key
+    h = hashlib.sha256()
+    h.update(json.dumps({"model": model_key(Path(model_dir)), "seed": int(seed),
+                         "num_iterations": int(num_iterations), "batch_size": int(batch_size),
+                         "num_epochs": int(num_epochs)}, sort_keys=True).encode())
+    for t, y in zip(texts, labels, strict=True):
+        h.update(json.dumps([str(t), int(y)]).encode())
+    return h.hexdigest()
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def setfit_result(outcome: SetFitOutcome, xva, yva, xte, yte) -> BaselineResult:

@@ -88,3 +88,36 @@ def test_finetune_encoder_refuses_parameter_shift(tiny_tsv, tmp_path, capsys):
             "parameter-shift", "--out", str(tmp_path / "o"), "--no-progress"]
     assert main(argv) == 2
     assert "not with --finetune-encoder" in capsys.readouterr().err
+
+
+def test_setfit_body_reused_only_for_the_same_texts_seed_and_settings(tmp_path):
+    """A saved body is reused (with its recorded fine-tuning time) for the same training data,
+    seed and settings; other settings, or a body without its record, are fine-tuned afresh
+    instead of silently reused."""
+    require_embeddings()
+    pytest.importorskip("setfit")
+    from hqsim.experiments.baselines import setfit_finetune, setfit_key
+    from hqsim.experiments.data import load_sst2
+    from hqsim.experiments.embeddings import default_model_path
+    dev = load_sst2()["dev"]
+    texts, labels = dev.texts[:8], dev.labels[:8]
+    base, out = default_model_path(), tmp_path / "seed-0"
+    key = setfit_key(texts, labels, base, 0, 1, 16, 1)
+    assert key == setfit_key(list(texts), [int(v) for v in labels], base, 0, 1, 16, 1)
+    for other in (setfit_key(texts[::-1], labels[::-1], base, 0, 1, 16, 1),
+                  setfit_key(texts, [1 - v for v in labels], base, 0, 1, 16, 1),
+                  setfit_key(texts, labels, base, 1, 1, 16, 1),
+                  setfit_key(texts, labels, base, 0, 2, 16, 1)):
+        assert other != key
+    first = setfit_finetune(texts, labels, base, out, seed=0, num_iterations=1)
+    assert first.train_s > 0 and json.loads((out / "setfit.json").read_text())["key"] == key
+    again = setfit_finetune(texts, labels, base, out, seed=0, num_iterations=1)
+    assert again.train_s == first.train_s  # reused: the recorded time, no new fine-tuning
+    stamp = (out / "body" / "modules.json").stat().st_mtime_ns
+    other = setfit_finetune(texts, labels, base, out, seed=1, num_iterations=1)
+    assert other.train_s != first.train_s
+    assert (out / "body" / "modules.json").stat().st_mtime_ns != stamp
+    assert json.loads((out / "setfit.json").read_text())["seed"] == 1
+    (out / "setfit.json").unlink()  # a body saved without its record is not trusted
+    legacy = setfit_finetune(texts, labels, base, out, seed=1, num_iterations=1)
+    assert legacy.train_s != other.train_s and (out / "setfit.json").exists()
