@@ -3,7 +3,7 @@ import pytest
 
 pytest.importorskip("numpy")
 
-from hqsim.experiments import report  # noqa: E402
+from hqsim.experiments import report
 
 
 def _run(model, seed, params, acc, kind="classical"):
