@@ -17,8 +17,9 @@ from numba import njit, prange  # noqa: E402
 from ..program import OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram  # noqa: E402
 from . import numba_lanes as lanes_ops  # noqa: E402
 from .numba_lanes import HAVE_FUSED_UNDO, LANES  # noqa: E402
-from .numba_kernels import _chain_grads, op_matrix  # noqa: E402
-from .numba_u1 import precompute_factors, u1_chain, u1_depends_on_inputs, u1_matrix  # noqa: E402
+from .numba_kernels import _angle, _chain_grads, op_matrix  # noqa: E402
+from .numba_u1 import (precompute_factors, ry_chain, u1_all_ry, u1_chain,  # noqa: E402
+                       u1_depends_on_inputs, u1_matrix)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True)
 
@@ -45,6 +46,25 @@ def _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger,
 
 
 @njit(**_JIT)
+def _fill_ry(ops, factors, fcoef, i, x, w, b0, batch, lanes, dagger, c):
+    """c's real parts for an all-RY U1 op: RY(theta) with theta the sum of its factors' angles
+    (RY^dagger = RY(-theta)). Imaginary parts are left as they are: the real kernels skip them."""
+    fs, fc = ops[i, 3], ops[i, 4]
+    per_sample = u1_depends_on_inputs(factors, fs, fc)
+    cs, sn = 1.0, 0.0
+    for l in range(lanes):
+        if per_sample or l == 0:
+            xb = x[_lane_sample(b0, l, batch)]
+            th = 0.0
+            for f in range(fs, fs + fc):
+                th += _angle(factors, fcoef, f, xb, w)
+            cs, sn = np.cos(0.5 * th), np.sin(0.5 * th)
+            if dagger:
+                sn = -sn
+        c[l], c[2 * lanes + l], c[4 * lanes + l], c[6 * lanes + l] = cs, -sn, sn, cs
+
+
+@njit(**_JIT)
 def _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, dagger, c, u, fm, tmp, m2):
     for l in range(lanes):
         op_matrix(ops, factors, fcoef, cm, i, x[_lane_sample(b0, l, batch)], w, 4, u, fm, tmp, m2)
@@ -61,12 +81,21 @@ def _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, ba
               tre, tim, c, u, fm, tmp, m2, ur, ui, offs, dagger):
     n = 1 << nq
     kind = ops[i, 0]
-    if kind == OP_U1:
-        _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger, c)
-        lanes_ops.apply_1q(re, im, n, 1 << (nq - 1 - ops[i, 1]), c)
-    elif kind == OP_CXU1:  # the inverse (dagger) is U^dagger, then the CNOT
-        _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger, c)
-        lanes_ops.apply_1q_cx(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]), c, dagger)
+    if kind == OP_U1 or kind == OP_CXU1:
+        bit = 1 << (nq - 1 - ops[i, 1])
+        real = u1_all_ry(factors, ops[i, 3], ops[i, 4])
+        if real:
+            _fill_ry(ops, factors, fcoef, i, x, w, b0, batch, lanes, dagger, c)
+        else:
+            _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger, c)
+        if kind == OP_U1 and real:
+            lanes_ops.apply_1q_real(re, im, n, bit, c)
+        elif kind == OP_U1:
+            lanes_ops.apply_1q(re, im, n, bit, c)
+        elif real:  # CXU1: the inverse (dagger) is U^dagger, then the CNOT
+            lanes_ops.apply_1q_cx_real(re, im, n, bit, 1 << (nq - 1 - ops[i, 2]), c, dagger)
+        else:
+            lanes_ops.apply_1q_cx(re, im, n, bit, 1 << (nq - 1 - ops[i, 2]), c, dagger)
     elif kind == OP_U2:
         _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, dagger, c, u, fm, tmp, m2)
         lanes_ops.apply_2q(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]),
@@ -179,6 +208,7 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
     tim = np.empty(max(4, kdim) * lanes, proto.dtype)
     c = np.empty(32 * lanes, proto.dtype)
     macc = np.empty(32 * lanes, proto.dtype)
+    gacc = np.empty(lanes, proto.dtype)
     u = np.zeros((4, 4), np.complex128)
     fm = np.zeros((4, 4), np.complex128)
     tmp = np.zeros((4, 4), np.complex128)
@@ -216,7 +246,20 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
     lanes_ops.apply_weighted_observable(re, im, n, terms, coeff, cotg, lre, lim)
     for i in range(ops.shape[0] - 1, -1, -1):
         kind = ops[i, 0]
-        if kind == OP_U1 or kind == OP_CXU1:
+        if (kind == OP_U1 or kind == OP_CXU1) and u1_all_ry(factors, ops[i, 3], ops[i, 4]):
+            _fill_ry(ops, factors, fcoef, i, x, w, b0, batch, lanes, True, c)
+            gacc[:] = 0
+            cbit = 0 if kind == OP_U1 else 1 << (nq - 1 - ops[i, 2])
+            lanes_ops.undo_ry(re, im, lre, lim, n, 1 << (nq - 1 - ops[i, 1]), cbit, c, gacc)
+            if u1_depends_on_inputs(factors, ops[i, 3], ops[i, 4]):
+                for l in range(valid):
+                    ry_chain(factors, fcoef, ops[i, 3], ops[i, 4], gacc[l], dw, dx[b0 + l], need_x)
+            else:  # the same factors for every sample: sum the lanes first
+                gsum = 0.0
+                for l in range(valid):
+                    gsum += gacc[l]
+                ry_chain(factors, fcoef, ops[i, 3], ops[i, 4], gsum, dw, dx[b0], need_x)
+        elif kind == OP_U1 or kind == OP_CXU1:
             _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, True, c)
             macc[:8 * lanes] = 0
             cbit = 0 if kind == OP_U1 else 1 << (nq - 1 - ops[i, 2])

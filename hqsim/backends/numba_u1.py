@@ -111,3 +111,24 @@ def u1_chain(factors, fcoef, const_mats, fcache, fs, fc, xb, w, m00, m01, m10, m
                 dxb[factors[f, 2]] += grad
         p, q, r, s = fm[k, 0], fm[k, 1], fm[k, 2], fm[k, 3]
         a0, a1, a2, a3 = a0 * p + a1 * r, a0 * q + a1 * s, a2 * p + a3 * r, a2 * q + a3 * s
+
+
+@njit(**_JIT)
+def u1_all_ry(factors, fs, fc):
+    """Every factor of the U1 op is an RY: its matrix is real and Y generates every angle."""
+    for f in range(fs, fs + fc):
+        if factors[f, 0] != F_RY:
+            return False
+    return True
+
+
+@njit(**_JIT)
+def ry_chain(factors, fcoef, fs, fc, g, dw, dxb, need_x):
+    """The chain rule of an all-RY op: its matrix is RY(sum of the factors' angles), so every
+    angle gets the same dL/dtheta = g, and theta_f = fcoef[f, 0] * value + fcoef[f, 1]."""
+    for f in range(fs, fs + fc):
+        src = factors[f, 1]
+        if src == WEIGHT:
+            dw[factors[f, 2]] += g * fcoef[f, 0]
+        elif src == INPUT and need_x:
+            dxb[factors[f, 2]] += g * fcoef[f, 0]
