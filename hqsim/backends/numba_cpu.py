@@ -6,6 +6,8 @@ mathematics is in numba_kernels' docstring).
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .numba_cache import invalidate_stale_cache
@@ -344,13 +346,20 @@ def vjp_batch_serial(ops, factors, fcoef, cm, fcache, perms, inv_perms, wires, n
             lanes, maxf, maxk, states, have_states)
 
 
-def _max_k(program: OpProgram) -> int:
-    uk = program.ops[program.ops[:, 0] == OP_UK]
-    return int(uk[:, 4].max()) if len(uk) else 1
+_SIZES: "weakref.WeakKeyDictionary[OpProgram, tuple[int, int]]" = weakref.WeakKeyDictionary()
 
 
-def _max_factors(program: OpProgram) -> int:
-    return max(1, int(program.ops[:, 4].max()) if program.num_ops else 1)
+def _scratch_sizes(program: OpProgram) -> tuple[int, int]:
+    """(most factors of one op, widest dense op's qubit count): the kernels' scratch sizes,
+    computed once per program (a training step calls the backend four times)."""
+    sizes = _SIZES.get(program)
+    if sizes is None:
+        ops = program.ops
+        uk = ops[ops[:, 0] == OP_UK]
+        sizes = (max(1, int(ops[:, 4].max()) if program.num_ops else 1),
+                 int(uk[:, 4].max()) if len(uk) else 1)
+        _SIZES[program] = sizes
+    return sizes
 
 
 def _factor_cache(program: OpProgram, w: np.ndarray) -> np.ndarray:
@@ -373,7 +382,7 @@ def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.floa
                   program.wires, program.num_qubits, program.amp_start, program.amp_size,
                   program.terms, program.term_coeff, np.ascontiguousarray(x, np.float64),
                   np.ascontiguousarray(w, np.float64), np.zeros(0, real_dtype), out, states,
-                  want_states, LANES, _max_k(program))
+                  want_states, LANES, _scratch_sizes(program)[1])
     return out, (states if want_states else None)
 
 
@@ -397,7 +406,7 @@ def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
               program.amp_size, program.terms, program.term_coeff,
               np.ascontiguousarray(x, np.float64), np.ascontiguousarray(w, np.float64),
               np.ascontiguousarray(cotangent, np.float64), np.zeros(0, real_dtype), dw, dx,
-              need_inputs, lanes, _max_factors(program), _max_k(program),
+              need_inputs, lanes, *_scratch_sizes(program),
               final_states if final_states is not None else np.zeros((1, 1), cdtype),
               final_states is not None)
     dweights = dw.sum(axis=0)[:program.num_weights]
