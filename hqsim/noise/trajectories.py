@@ -11,6 +11,12 @@ mixed-unitary (amplitude damping) run on the NumPy quantum-jump engine (forward 
 
 A setting's estimate is the mean over its T rows of their exact expectations (shots None), or
 S shots sampled from the average of the T rows' distributions (S samples of the noisy circuit).
+
+Rows of one setting whose sampled errors are all trivial (every noise column 0: no error, or
+only errors that commute with everything after them) are the same circuit: only the first one
+runs, weighted by their number (at the QPU module of W2 with T=16 that is ~27 % of the rows
+under depolarizing 1e-3 / 1e-2 and ~50 % under the IonQ Aria preset). The results are those of
+running every row (same sampled errors, same sums).
 """
 from __future__ import annotations
 
@@ -30,10 +36,31 @@ KEEP_STATES_BYTES = 1 << 30  # like hqsim.autodiff: keep final states for the ba
 
 @dataclass(eq=False)
 class RunRecord:
-    """What an adjoint backward needs from a forward: the rows' inputs and, if kept, states."""
+    """What an adjoint backward needs from a forward: the rows that ran (inputs and, if kept,
+    states), the setting of each (``setting``) and how many trajectories each stands for
+    (``weight``)."""
 
     x_rows: np.ndarray
     states: np.ndarray | None
+    setting: np.ndarray
+    weight: np.ndarray
+    num_settings: int
+
+
+def compact_rows(x: np.ndarray, traj: int, first_noise: int):
+    """Among each setting's ``traj`` adjacent rows of ``x``, those whose noise columns (from
+    ``first_noise`` on) are all 0 collapse into their first one. Returns (rows to run, setting
+    of each, weight of each, position of each original row's representative among them)."""
+    n = x.shape[0] // traj
+    clean = ~x[:, first_noise:].any(axis=1).reshape(n, traj)
+    first_clean = clean & (np.cumsum(clean, axis=1) == 1)
+    keep = ~clean | first_clean
+    weight = np.where(first_clean, clean.sum(axis=1, keepdims=True), 1)[keep]
+    setting = np.repeat(np.arange(n), traj).reshape(n, traj)[keep]
+    pos = (np.cumsum(keep.ravel()) - 1).reshape(n, traj)      # position among the kept rows
+    first_pos = np.where(first_clean, pos, 0).sum(axis=1)      # each setting's clean representative
+    rep = np.where(clean, first_pos[:, None], pos).ravel()
+    return x[keep.ravel()], setting, weight.astype(np.float64), rep
 
 
 class Runner:
@@ -79,6 +106,11 @@ class Runner:
             sample_frames(ex.frames, x.shape[0], rng, x)
         return x
 
+    @property
+    def compacts(self) -> bool:
+        """True when trivial-error rows are collapsed (unravelled noise, T > 1)."""
+        return self.traj > 1 and not self.jumps and bool(self.expanded.frames)
+
     def run(self, settings: np.ndarray, w: np.ndarray, rng: np.random.Generator, real_dtype,
             keep: bool = False):
         """Estimates (N, n_obs) for ``settings`` (N, expanded.setting_columns); with ``keep``,
@@ -88,18 +120,27 @@ class Runner:
             n * self.traj * self._row_bytes(real_dtype, True) <= KEEP_STATES_BYTES
         want_states = self.needs_states or keep_states
         step = n if keep_states else self.chunk_size(n, real_dtype, want_states)
-        out, xs, kept = [], [], []
+        out, xs, segs, weights, kept = [], [], [], [], []
         for start in range(0, n, step):
             x = self.rows(settings[start:start + step], rng)
-            out.append(self._estimate(x, w, rng, real_dtype, want_states, kept if keep_states else None))
+            if self.compacts:
+                x, seg, wt, rep = compact_rows(x, self.traj, self.expanded.setting_columns)
+            else:
+                seg = np.repeat(np.arange(x.shape[0] // self.traj), self.traj)
+                wt, rep = np.ones(x.shape[0]), None
+            out.append(self._estimate(x, seg, wt, rep, w, rng, real_dtype, want_states,
+                                      kept if keep_states else None))
             if keep:
                 xs.append(x)
+                segs.append(seg + start)
+                weights.append(wt)
         record = None
         if keep:
-            record = RunRecord(np.concatenate(xs), kept[0] if kept else None)
+            record = RunRecord(np.concatenate(xs), kept[0] if kept else None, np.concatenate(segs),
+                               np.concatenate(weights), n)
         return np.concatenate(out), record
 
-    def _estimate(self, x, w, rng, real_dtype, want_states, kept):
+    def _estimate(self, x, seg, wt, rep, w, rng, real_dtype, want_states, kept):
         shots = self.options.shots
         if self.jumps:
             states = run_jumps(self.expanded, x, w, rng)
@@ -109,8 +150,12 @@ class Runner:
         if kept is not None:
             kept.append(states)
         if shots is None:
-            return values.reshape(values.shape[0] // self.traj, self.traj, values.shape[1]).mean(axis=1)
-        return estimate_from_states(states, self.plan, shots, rng, self.traj, self.readout)
+            n = int(seg[-1]) + 1 if seg.size else 0
+            total = np.zeros((n, values.shape[1]))
+            np.add.at(total, seg, values * wt[:, None])
+            return total / self.traj
+        full = states if rep is None else states[rep]   # every trajectory's state, for sampling
+        return estimate_from_states(full, self.plan, shots, rng, self.traj, self.readout)
 
     def adjoint_vjp(self, record: RunRecord, w, cotangent, real_dtype, need_x: bool):
         """Exact gradient of the trajectory-averaged exact expectation of the recorded rows:
@@ -125,9 +170,16 @@ class Runner:
         reuse = record.states is not None and (
             self.options.shots is None or
             tuple(compiled.optimized.gates) == tuple(self.compiled(False).optimized.gates))
-        cot_rows = np.repeat(np.asarray(cotangent, np.float64), self.traj, axis=0) / self.traj
+        cot_rows = np.asarray(cotangent, np.float64)[record.setting] * (record.weight / self.traj)[:, None]
+        # The adjoint is linear in the cotangent: run it on a cotangent of order 1 and scale the
+        # gradients back (by a power of two: exact). A training loss's cotangents are ~1e-3, and
+        # the sampled Paulis' RX(pi) leave ~1e-16 residues (cos(pi/2) in floating point); at
+        # that scale their products land among float32 subnormals, which cost the adjoint 3-5x.
+        peak = float(np.max(np.abs(cot_rows))) if cot_rows.size else 0.0
+        unit = 2.0 ** round(np.log2(peak)) if peak > 0 and np.isfinite(peak) else 1.0
+        cot_rows = cot_rows / unit
         rows = record.x_rows.shape[0]
-        step = rows if reuse else self.chunk_size(rows // self.traj, real_dtype, False) * self.traj
+        step = rows if reuse else self.chunk_size(max(1, rows // self.traj), real_dtype, False) * self.traj
         dw = np.zeros(self.expanded.circuit.num_weights)
         dxs = []
         for s in range(0, rows, step):
@@ -138,6 +190,8 @@ class Runner:
             if need_x:
                 dxs.append(dx[:, :self.expanded.num_base_inputs])
         if not need_x:
-            return dw, None
+            return dw * unit, None
         dx = np.concatenate(dxs)
-        return dw, dx.reshape(rows // self.traj, self.traj, dx.shape[1]).sum(axis=1)
+        total = np.zeros((record.num_settings, dx.shape[1]))
+        np.add.at(total, record.setting, dx)
+        return dw * unit, total * unit

@@ -274,3 +274,29 @@ def test_carried_errors_with_single_basis_measurements():
         *(v.ravel() for v in hqsim.vjp(c, x, w, g, observables=obs, noise=model, trajectories=T, seed=s))]),
         range(K))
     _check(mean, se, exact)
+
+
+@pytest.mark.parametrize("shots", [None, 500])
+def test_trivial_error_rows_run_once_with_the_same_results(shots, small_circuit, args, observables, monkeypatch):
+    """Rows of a sample whose sampled errors are all trivial collapse into one weighted row:
+    estimates and adjoint gradients equal running every row (same seed), with fewer rows."""
+    from hqsim.backends import get_backend
+    from hqsim.noise import make_options
+    from hqsim.noise.estimator import Estimator
+    from hqsim.noise.trajectories import Runner
+    x, w = args
+    model = NoiseModel(one_qubit=Depolarizing(0.01), two_qubit=Depolarizing(0.02, 2), readout=ReadoutError(0.02))
+    est = Estimator(hqsim.compile_circuit(small_circuit, observables),
+                    make_options(shots=shots, noise=model, trajectories=64), get_backend("numba"))
+    g = np.random.default_rng(4).normal(size=(2, 3))
+
+    def run():
+        values, record = est.forward(x, w, np.random.default_rng(9), np.float64, keep=True)
+        dw, dx = est.vjp(x, w, g, np.random.default_rng(9), np.float64, record=record)
+        return values, dw, dx, record.x_rows.shape[0]
+    compact = run()
+    monkeypatch.setattr(Runner, "compacts", property(lambda self: False))
+    full = run()
+    assert full[3] == 2 * 64 and compact[3] < 0.8 * full[3]
+    for a, b in zip(compact[:3], full[:3]):
+        np.testing.assert_allclose(a, b, atol=1e-12)
