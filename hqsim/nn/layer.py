@@ -22,7 +22,8 @@ class QuantumLayer(nn.Module):
 
     Finite shots and noise (hqsim.noise; without these options the layer is exact):
     shots: S samples per circuit or None; seed: seeds the layer's own Generator once (so a
-    re-created layer replays the same estimates; successive calls differ); gradient:
+    re-created layer replays the same estimates; successive calls differ; ``manual_seed``
+    restarts it); gradient:
     "adjoint" (exact gradient of the exact expectation), "parameter-shift", "spsa" or
     hqsim.noise.SPSA(...); noise: hqsim.noise.NoiseModel; trajectories: T per sample.
     """
@@ -49,6 +50,15 @@ class QuantumLayer(nn.Module):
             from ..noise import make_options, make_rng
             self.noise_options = make_options(shots, gradient, noise, trajectories)
             self.rng = make_rng(seed)
+
+    def manual_seed(self, seed) -> "QuantumLayer":
+        """Restart the layer's shot and trajectory randomness from ``seed`` (an int >= 0 or a
+        numpy Generator), like ``torch.Generator.manual_seed``; returns the layer. An exact
+        layer (no shots, noise or stochastic gradient) draws no random numbers: nothing to do."""
+        if self.noise_options is not None:
+            from ..noise import make_rng
+            self.rng = make_rng(seed)
+        return self
 
     @property
     def num_outputs(self) -> int:

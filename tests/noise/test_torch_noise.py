@@ -34,6 +34,19 @@ def test_seeded_layer_replays_and_adjoint_gradient_is_exact(circuit):
     np.testing.assert_allclose(x.grad.numpy(), dx, atol=1e-10)
 
 
+def test_manual_seed_restarts_the_shot_stream(circuit):
+    x = torch.rand(4, 3, dtype=torch.float64)
+    layer = hqsim.QuantumLayer(circuit, dtype=torch.float64, shots=128, seed=5)
+    first = layer(x)
+    assert not torch.equal(layer(x), first)
+    assert layer.manual_seed(5) is layer
+    assert torch.equal(layer(x), first)  # the same stream as a layer built with seed=5
+    with pytest.raises(ValueError, match="seed"):
+        layer.manual_seed(-1)
+    exact = hqsim.QuantumLayer(circuit, dtype=torch.float64)
+    assert exact.manual_seed(3) is exact and exact.noise_options is None
+
+
 @pytest.mark.parametrize("gradient", ["adjoint", "parameter-shift", SPSA(epsilon=0.15, directions=8)])
 def test_training_steps_under_each_mode(circuit, gradient):
     """Shots + depolarizing noise + readout: a few Adam steps reduce the (noisy) loss."""
