@@ -47,6 +47,22 @@ def needs_quantum_layer():
     return pytest.importorskip("hqsim.nn.layer")
 
 
+@pytest.fixture(scope="module")
+def qllm():
+    """hqsim.models, skipping where hqsim.QuantumLayer cannot load."""
+    needs_quantum_layer()
+    from hqsim import models
+    return models
+
+
+def tiny_config(models, **kw):
+    """A QLLMConfig small enough for finite-difference and training tests (Q=3, 6 features)."""
+    base = dict(num_features=6, qubits=3, encoders=2, encoder_layers=1, reuploads=3,
+                pqc1_layers=1, pqc2_layers=1, connectivity=1, measured_qubits=2)
+    base.update(kw)
+    return models.QLLMConfig(**base)
+
+
 def require_embeddings():
     """Skip without sentence-transformers or the MiniLM package (checked without importing
     them: importing transformers costs seconds)."""

@@ -3,23 +3,11 @@ import math
 
 import pytest
 
-from .conftest import needs_quantum_layer
+from .conftest import tiny_config
 
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(scope="module")
-def qllm():
-    needs_quantum_layer()
-    from hqsim import models
-    return models
-
-
-def tiny(models, **kw):
-    base = dict(num_features=6, qubits=3, encoders=2, encoder_layers=1, reuploads=3,
-                pqc1_layers=1, pqc2_layers=1, connectivity=1, measured_qubits=2)
-    base.update(kw)
-    return models.QLLMConfig(**base)
 
 
 def test_qpu_circuit_matches_ansatz_for_one_encoder(qllm):
@@ -36,7 +24,7 @@ def test_qpu_circuit_matches_ansatz_for_one_encoder(qllm):
 @pytest.mark.parametrize("kw", [{}, {"encoders": 1, "measured_qubits": 1},
                                 {"final_linear": False, "measured_qubits": 1, "encoders": 1}])
 def test_parameter_count(qllm, kw):
-    cfg = tiny(qllm, **kw)
+    cfg = tiny_config(qllm, **kw)
     m = qllm.QLLMClassifier(cfg)
     assert m.num_parameters() == qllm.count_parameters(cfg) == sum(m.parameter_breakdown().values())
     assert m(torch.randn(5, 6)).shape == (5, 2)
@@ -47,7 +35,7 @@ def test_parameter_count(qllm, kw):
 def test_gradients_match_finite_differences_through_the_whole_stack(qllm):
     from torch.func import functional_call
     torch.manual_seed(0)
-    m = qllm.QLLMClassifier(tiny(qllm), dtype=torch.float64)
+    m = qllm.QLLMClassifier(tiny_config(qllm), dtype=torch.float64)
     names = [n for n, _ in m.named_parameters()]
     assert any(n.startswith("encoders.1") for n in names) and "qpu.weights" in names
     params = tuple(p.detach().clone().requires_grad_(True) for p in m.parameters())
@@ -60,7 +48,7 @@ def test_gradients_match_finite_differences_through_the_whole_stack(qllm):
 
 def test_gradient_reaches_amplitudes_and_is_scale_invariant(qllm):
     torch.manual_seed(1)
-    m = qllm.QLLMClassifier(tiny(qllm, encoders=1), dtype=torch.float64)
+    m = qllm.QLLMClassifier(tiny_config(qllm, encoders=1), dtype=torch.float64)
     x = torch.randn(2, 6, dtype=torch.float64, requires_grad=True)
     out = m(x)
     out.sum().backward()
@@ -72,17 +60,17 @@ def test_gradient_reaches_amplitudes_and_is_scale_invariant(qllm):
 
 def test_shots_go_through_quantum_layer_estimator(qllm):
     for mode in ("adjoint", "parameter-shift", "spsa"):
-        m = qllm.QLLMClassifier(tiny(qllm, shots=64, gradient=mode))
+        m = qllm.QLLMClassifier(tiny_config(qllm, shots=64, gradient=mode))
         for layer in (*m.encoders, m.qpu):
             assert layer.noise_options.shots == 64 and layer.noise_options.gradient == mode
         out = m(torch.randn(3, 6))
         out.sum().backward()
         assert all(torch.isfinite(p.grad).all() for p in m.parameters())
         assert mode == "adjoint" or "grad=" + mode in m.config.label()
-    exact = qllm.QLLMClassifier(tiny(qllm))
+    exact = qllm.QLLMClassifier(tiny_config(qllm))
     assert all(layer.noise_options is None for layer in (*exact.encoders, exact.qpu))
     # S = 0 with a non-adjoint mode: exact expectations, hardware-style gradient
-    ps = qllm.QLLMClassifier(tiny(qllm, gradient="parameter-shift"))
+    ps = qllm.QLLMClassifier(tiny_config(qllm, gradient="parameter-shift"))
     assert ps.qpu.noise_options.shots is None and ps.qpu.noise_options.gradient == "parameter-shift"
 
 
@@ -90,7 +78,7 @@ def test_shot_estimates_are_unbiased_and_sampled_jointly(qllm):
     from hqsim import expectation
     from hqsim.ir import Z
     torch.manual_seed(0)
-    m = qllm.QLLMClassifier(tiny(qllm, encoders=1, shots=1), dtype=torch.float64, shot_seed=3)
+    m = qllm.QLLMClassifier(tiny_config(qllm, encoders=1, shots=1), dtype=torch.float64, shot_seed=3)
     layer = m.encoders[0]
     x = torch.randn(1, 6, dtype=torch.float64).repeat(4000, 1)
     with torch.no_grad():
@@ -108,7 +96,7 @@ def test_shot_estimates_are_unbiased_and_sampled_jointly(qllm):
 
 def test_adjoint_mode_gives_the_exact_gradient(qllm):
     torch.manual_seed(0)
-    cfg = tiny(qllm, encoders=1)
+    cfg = tiny_config(qllm, encoders=1)
     exact = qllm.QLLMClassifier(cfg, dtype=torch.float64)
     shots = qllm.QLLMClassifier(qllm.QLLMConfig(**{**cfg.to_dict(), "shots": 256}), dtype=torch.float64)
     shots.load_state_dict(exact.state_dict())
@@ -127,7 +115,7 @@ def test_adjoint_mode_gives_the_exact_gradient(qllm):
 
 def test_parameter_shift_with_many_shots_approaches_the_exact_gradient(qllm):
     torch.manual_seed(0)
-    cfg = tiny(qllm, encoders=1, measured_qubits=1)
+    cfg = tiny_config(qllm, encoders=1, measured_qubits=1)
     exact = qllm.QLLMClassifier(cfg, dtype=torch.float64)
     ps = qllm.QLLMClassifier(qllm.QLLMConfig(**{**cfg.to_dict(), "shots": 200_000,
                                                "gradient": "parameter-shift"}), dtype=torch.float64)
@@ -141,7 +129,7 @@ def test_parameter_shift_with_many_shots_approaches_the_exact_gradient(qllm):
 def test_shot_seeds_are_reproducible_and_checkpointable(qllm):
     def build(seed):
         torch.manual_seed(0)
-        return qllm.QLLMClassifier(tiny(qllm, shots=50), shot_seed=seed)
+        return qllm.QLLMClassifier(tiny_config(qllm, shots=50), shot_seed=seed)
     x = torch.randn(4, 6)
     with torch.no_grad():
         a, b, c = build(1), build(1), build(2)
@@ -160,7 +148,7 @@ def test_shot_seeds_are_reproducible_and_checkpointable(qllm):
 
 def test_no_final_linear_reads_probability_from_z0(qllm):
     torch.manual_seed(0)
-    m = qllm.QLLMClassifier(tiny(qllm, encoders=1, measured_qubits=1, final_linear=False),
+    m = qllm.QLLMClassifier(tiny_config(qllm, encoders=1, measured_qubits=1, final_linear=False),
                             dtype=torch.float64)
     x = torch.randn(4, 6, dtype=torch.float64)
     p = torch.softmax(m(x), 1)[:, 1]
@@ -179,18 +167,18 @@ def test_no_final_linear_reads_probability_from_z0(qllm):
 ])
 def test_bad_config_is_named(qllm, kw, msg):
     with pytest.raises(ValueError, match=msg):
-        tiny(qllm, **kw)
+        tiny_config(qllm, **kw)
 
 
 def test_bad_input_shape(qllm):
-    m = qllm.QLLMClassifier(tiny(qllm))
+    m = qllm.QLLMClassifier(tiny_config(qllm))
     with pytest.raises(ValueError, match=r"embeddings must have shape \(batch, 6\)"):
         m(torch.randn(2, 7))
     assert math.isclose(m.config.angle_scale, math.pi)
 
 
 def test_multiclass_head(qllm):
-    cfg = tiny(qllm, num_classes=3)
+    cfg = tiny_config(qllm, num_classes=3)
     m = qllm.QLLMClassifier(cfg)
     assert m(torch.randn(4, 6)).shape == (4, 3)
     assert m.num_parameters() == qllm.count_parameters(cfg)

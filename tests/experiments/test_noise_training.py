@@ -8,25 +8,15 @@ import pytest
 
 from hqsim.cli import main
 
-from .conftest import needs_quantum_layer, require_embeddings, write_sst2_sample
+from .conftest import needs_quantum_layer, require_embeddings, tiny_config, write_sst2_sample
 
 torch = pytest.importorskip("torch")
 
 from hqsim.experiments.train import Interrupted, TrainConfig, fit, seed_everything  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def qllm():
-    needs_quantum_layer()
-    from hqsim import models
-    return models
-
-
 def tiny(models, **kw):
-    base = dict(num_features=6, qubits=3, encoders=1, encoder_layers=1, reuploads=2,
-                pqc1_layers=1, pqc2_layers=1, connectivity=1, measured_qubits=2)
-    base.update(kw)
-    return models.QLLMConfig(**base)
+    return tiny_config(models, **{"encoders": 1, "reuploads": 2, **kw})
 
 
 # -- options and errors -------------------------------------------------------------------
