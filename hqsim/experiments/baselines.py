@@ -245,8 +245,11 @@ def _read_json(path: Path):
         return None
 
 
+SETFIT_NAME = "SetFit (contrastive + LR)"
+
+
 def setfit_result(outcome: SetFitOutcome, xva, yva, xte, yte) -> BaselineResult:
     """SetFit's own classifier evaluated on embeddings from its fine-tuned body."""
     head = outcome.head
-    return BaselineResult("SetFit (contrastive + LR)", outcome.params, _acc(head, xva, yva),
+    return BaselineResult(SETFIT_NAME, outcome.params, _acc(head, xva, yva),
                           _acc(head, xte, yte), outcome.train_s, {"body": str(outcome.body_dir)})

@@ -49,6 +49,15 @@ def _noise_spec(s):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _record_command(path: Path, command: str, resume: bool):
+    """command.txt holds the command that started the run; a resume adds its own line."""
+    if resume and path.exists():
+        with path.open("a") as f:
+            f.write(f"# resumed {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC: {command}\n")
+    else:
+        path.write_text(command + "\n")
+
+
 def add_model_options(p):
     g = p.add_argument_group("hybrid model (paper's hyperparameters; several values → every combination)")
     g.add_argument("-Q", "--qubits", type=_pos_int, nargs="+", default=[10], metavar="Q",
@@ -234,8 +243,9 @@ def run_train(args) -> int:
     for m in cfg.models:
         print(f"{m.label()}: {count_parameters(m):,} trainable parameters (for 384-d embeddings, 2 classes)")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "command.txt").write_text("hqsim train " + " ".join(shlex.quote(a) for a in sys.argv[2:]) + "\n"
-                                     if len(sys.argv) > 1 and sys.argv[1] == "train" else "")
+    if len(sys.argv) > 1 and sys.argv[1] == "train":
+        _record_command(out / "command.txt", "hqsim train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+                        args.resume)
     from .runner import Experiment
     try:
         paths = Experiment(cfg, out, resume=args.resume, progress=not args.no_progress).run()

@@ -190,12 +190,14 @@ class Experiment:
         args = (np_x[0], np_y[0], np_x[1], np_y[1], np_x[2], np_y[2])
         k = splits.train.num_classes
         emb = " (SetFit emb.)" if c.setfit else ""
-        sk = []
+        sk = []  # (name, fit): a baseline a resumed run already holds is not fitted again
         if "lr" in c.baselines:
-            sk.append(lambda: bl.logistic_regression(*args, seed=seed, name="logistic regression" + emb))
+            name = "logistic regression" + emb
+            sk.append((name, lambda name=name: bl.logistic_regression(*args, seed=seed, name=name)))
         if "svc" in c.baselines:
-            sk.append(lambda: bl.svc(*args, seed=seed, name="SVC (RBF)" + emb))
-        if "setfit" in c.baselines and setfit_outcome is not None:
+            name = "SVC (RBF)" + emb
+            sk.append((name, lambda name=name: bl.svc(*args, seed=seed, name=name)))
+        if "setfit" in c.baselines and setfit_outcome is not None and not self._done(bl.SETFIT_NAME, seed):
             if c.setfit:
                 fx = np_x
             else:
@@ -205,11 +207,11 @@ class Experiment:
                              c.cache_dir, progress=self.progress)
                 a, b = len(parts[0]), len(parts[0]) + len(parts[1])
                 fx = [allx[:a], allx[a:b], allx[b:]]
-            sk.append(lambda: bl.setfit_result(setfit_outcome, fx[1], np_y[1], fx[2], np_y[2]))
-        for make in sk:
-            res = make()
-            if self._done(res.name, seed):
+            sk.append((bl.SETFIT_NAME, lambda: bl.setfit_result(setfit_outcome, fx[1], np_y[1], fx[2], np_y[2])))
+        for name, fit in sk:
+            if self._done(name, seed):
                 continue
+            res = fit()
             _log(f"  {res.name}: test {100 * res.test_acc:.2f} %  val {100 * res.val_acc:.2f} %  "
                  f"{res.params:,} params  {res.wall_s:.1f} s", self.log)
             self._record({"model": res.name, "kind": "classical", "seed": seed, "params": res.params,

@@ -15,7 +15,7 @@ def small_tsv(tmp_path_factory):
     return write_sst2_sample(tmp_path_factory.mktemp("data") / "small.tsv", 160)
 
 
-def test_train_cli_outputs_exist_and_parse(small_tsv, cache_dir, tmp_path, capsys):
+def test_train_cli_outputs_exist_and_parse(small_tsv, cache_dir, tmp_path, capsys, monkeypatch):
     needs_quantum_layer()
     require_embeddings()
     pytest.importorskip("sklearn")
@@ -23,9 +23,11 @@ def test_train_cli_outputs_exist_and_parse(small_tsv, cache_dir, tmp_path, capsy
     argv = ["train", "--data", str(small_tsv), "--per-label", "40", "--cache-dir", str(cache_dir),
             "-Q", "9", "-M", "1", "-N", "1", "--pqc2-layers", "1", "-C", "1", "--epochs", "2",
             "--seeds", "0", "1", "--baselines", "lr", "mlp", "exact", "--out", str(out), "--no-progress"]
+    monkeypatch.setattr("sys.argv", ["hqsim", *argv])
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "trainable parameters" in printed and str(out / "results.json") in printed
+    assert (out / "command.txt").read_text().startswith("hqsim train --data ")
     data = json.loads((out / "results.json").read_text())
     assert data["meta"]["split_sizes"] == {"train": 68, "validation": 12, "test": 80}
     models = {r["model"] for r in data["runs"]}
@@ -41,9 +43,18 @@ def test_train_cli_outputs_exist_and_parse(small_tsv, cache_dir, tmp_path, capsy
     assert "| model |" in table and "± " in table and hybrid in table
     for png in ("curves.png", "accuracy_vs_params.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # resuming a finished run repeats nothing
+    # resuming a finished run repeats nothing: no checkpoint written, no baseline refitted
+    from hqsim.experiments import baselines
+
+    def refit(*args, **kwargs):
+        raise AssertionError("a finished baseline was fitted again on --resume")
+    monkeypatch.setattr(baselines, "logistic_regression", refit)
     mtime = (out / "checkpoints").stat().st_mtime
+    monkeypatch.setattr("sys.argv", ["hqsim", *argv, "--resume"])
     assert main(argv + ["--resume"]) == 0
+    first, resumed = (out / "command.txt").read_text().splitlines()
+    assert first.startswith("hqsim train ") and "--resume" not in first
+    assert resumed.startswith("# resumed ") and resumed.endswith("--resume")
     again = json.loads((out / "results.json").read_text())
     assert [r["test_acc"] for r in again["runs"]] == [r["test_acc"] for r in data["runs"]]
     assert (out / "checkpoints").stat().st_mtime == mtime
