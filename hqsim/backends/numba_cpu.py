@@ -90,14 +90,10 @@ def _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, ba
             _fill_ry(ops, factors, fcoef, i, x, w, b0, batch, lanes, dagger, c)
         else:
             _fill_u1(ops, factors, fcoef, cm, fcache, i, x, w, b0, batch, lanes, dagger, c)
-        if kind == OP_U1 and real:
-            lanes_ops.apply_1q_real(re, im, n, bit, c)
-        elif kind == OP_U1:
-            lanes_ops.apply_1q(re, im, n, bit, c)
-        elif real:  # CXU1: the inverse (dagger) is U^dagger, then the CNOT
-            lanes_ops.apply_1q_cx_real(re, im, n, bit, 1 << (nq - 1 - ops[i, 2]), c, dagger)
-        else:
-            lanes_ops.apply_1q_cx(re, im, n, bit, 1 << (nq - 1 - ops[i, 2]), c, dagger)
+        if kind == OP_U1:
+            lanes_ops.apply_1q(re, im, n, bit, c, real)
+        else:  # CXU1: the inverse (dagger) is U^dagger, then the CNOT
+            lanes_ops.apply_1q_cx(re, im, n, bit, 1 << (nq - 1 - ops[i, 2]), c, dagger, real)
     elif kind == OP_U2:
         _fill_u2(ops, factors, fcoef, cm, i, x, w, b0, batch, lanes, dagger, c, u, fm, tmp, m2)
         lanes_ops.apply_2q(re, im, n, 1 << (nq - 1 - ops[i, 1]), 1 << (nq - 1 - ops[i, 2]),

@@ -72,18 +72,43 @@ def _pair_1q(re, im, c, jr, kr, jw, kw):
         im[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
 
 
+@njit(inline="always", **_JIT)
+def _pair_1q_real(re, im, c, jr, kr, jw, kw):
+    """_pair_1q for a real matrix (c's real parts): half the multiplies."""
+    L = uint64(LANES)
+    for l0 in range(LANES):
+        l = uint64(l0)
+        xr, xi, yr, yi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
+        a, b, cc, d = c[l], c[2 * L + l], c[4 * L + l], c[6 * L + l]
+        re[jw + l] = a * xr + b * yr
+        im[jw + l] = a * xi + b * yi
+        re[kw + l] = cc * xr + d * yr
+        im[kw + l] = cc * xi + d * yi
+
+
+@njit(inline="always", **_JIT)
+def _pair(re, im, c, jr, kr, jw, kw, real):
+    """_pair_1q_real or _pair_1q. ``real`` is fixed for a whole pass: each call site becomes
+    two vectorised lane loops behind one branch (as fast as separate kernels, measured)."""
+    if real:
+        _pair_1q_real(re, im, c, jr, kr, jw, kw)
+    else:
+        _pair_1q(re, im, c, jr, kr, jw, kw)
+
+
 @_njit_noalias(**_JIT)
-def apply_1q(re, im, n, bit, c):
+def apply_1q(re, im, n, bit, c, real):
+    """(row, row | bit) <- c (row, row | bit) for every pair, all lanes; ``real``: c is real."""
     L = uint64(LANES)
     for blk in range(0, n, 2 * bit):
         for j0 in range(bit):
             j = (uint64(blk) + uint64(j0)) * L
             k = j + uint64(bit) * L
-            _pair_1q(re, im, c, j, k, j, k)
+            _pair(re, im, c, j, k, j, k, real)
 
 
 @_njit_noalias(**_JIT)
-def apply_1q_cx(re, im, n, bit, cbit, c, swap_out):
+def apply_1q_cx(re, im, n, bit, cbit, c, swap_out, real):
     """The CXU1 op: rows whose control bit ``cbit`` is set swap the pair (the CNOT) on the
     way in (forward: U after the CNOT) or, with ``swap_out``, on the way out (the inverse:
     the CNOT after U^dagger). Each case is its own call site with fixed row roles: a
@@ -96,11 +121,25 @@ def apply_1q_cx(re, im, n, bit, cbit, c, swap_out):
             j = row * L
             k = j + uint64(bit) * L
             if (row & cb) == 0:
-                _pair_1q(re, im, c, j, k, j, k)
+                _pair(re, im, c, j, k, j, k, real)
             elif swap_out:
-                _pair_1q(re, im, c, j, k, k, j)
+                _pair(re, im, c, j, k, k, j, real)
             else:
-                _pair_1q(re, im, c, k, j, j, k)
+                _pair(re, im, c, k, j, j, k, real)
+
+
+@njit(inline="always", **_JIT)
+def _add_outer(a, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi):
+    """a[(2e+part)*L + l] += conj(lam_a) psi_b for one pair of one lane, e = 2a + b."""
+    L = uint64(LANES)
+    a[l] += lxr * pr + lxi * pi
+    a[L + l] += lxr * pi - lxi * pr
+    a[2 * L + l] += lxr * qr + lxi * qi
+    a[3 * L + l] += lxr * qi - lxi * qr
+    a[4 * L + l] += lyr * pr + lyi * pi
+    a[5 * L + l] += lyr * pi - lyi * pr
+    a[6 * L + l] += lyr * qr + lyi * qi
+    a[7 * L + l] += lyr * qi - lyi * qr
 
 
 @_njit_noalias(**_JIT)
@@ -122,14 +161,7 @@ def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit):
                 l = uint64(l0)
                 pr, pi, qr, qi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
                 lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-                a[l] += lxr * pr + lxi * pi
-                a[L + l] += lxr * pi - lxi * pr
-                a[2 * L + l] += lxr * qr + lxi * qi
-                a[3 * L + l] += lxr * qi - lxi * qr
-                a[4 * L + l] += lyr * pr + lyi * pi
-                a[5 * L + l] += lyr * pi - lyi * pr
-                a[6 * L + l] += lyr * qr + lyi * qi
-                a[7 * L + l] += lyr * qi - lyi * qr
+                _add_outer(a, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi)
     for i in range(8 * LANES):
         macc[i] += a[i]
 
@@ -140,9 +172,9 @@ def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, macc):
     psi_inner (see accumulate_outer_1q), in three vectorised passes: the fallback of
     undo_1q_fused. cbit = 0 for a U1 op; a CXU1 op's control bit also sends both states back
     through the CNOT, and the gradient sees the state between the two (psi read swapped back)."""
-    apply_1q_cx(re, im, n, bit, cbit, c, True)
+    apply_1q_cx(re, im, n, bit, cbit, c, True, False)
     accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit)
-    apply_1q_cx(lre, lim, n, bit, cbit, c, True)
+    apply_1q_cx(lre, lim, n, bit, cbit, c, True, False)
 
 
 @njit(inline="always", **_JIT)
@@ -160,14 +192,7 @@ def _undo_pair_1q(re, im, lre, lim, c, a, j, k, jw, kw):
         qr = cr * xr - ci * xi + dr * yr - di * yi
         qi = cr * xi + ci * xr + dr * yi + di * yr
         lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-        a[l] += lxr * pr + lxi * pi
-        a[L + l] += lxr * pi - lxi * pr
-        a[2 * L + l] += lxr * qr + lxi * qi
-        a[3 * L + l] += lxr * qi - lxi * qr
-        a[4 * L + l] += lyr * pr + lyi * pi
-        a[5 * L + l] += lyr * pi - lyi * pr
-        a[6 * L + l] += lyr * qr + lyi * qi
-        a[7 * L + l] += lyr * qi - lyi * qr
+        _add_outer(a, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi)
         re[jw + l] = pr
         im[jw + l] = pi
         re[kw + l] = qr
@@ -178,7 +203,8 @@ def _undo_pair_1q(re, im, lre, lim, c, a, j, k, jw, kw):
         lim[kw + l] = cr * lxi + ci * lxr + dr * lyi + di * lyr
 
 
-def _undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc):
+@_njit_noalias(**_JIT)
+def undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc):
     """undo_1q_three_pass in ONE pass over psi and lam
     (measured 14 vs 28 us per op at Q=10, 16 lanes). re, im, lre, lim, c, macc must be
     distinct arrays (declared non-aliasing)."""
@@ -198,62 +224,15 @@ def _undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc):
         macc[i] += a[i]
 
 
-undo_1q_fused = _njit_noalias(**_JIT)(_undo_1q_fused)
 HAVE_FUSED_UNDO = HAVE_NOALIAS  # without noalias the fused pass is slower than three passes
 
 
 # Real rotations. An op whose factors are all RY (the ring ansatz's every gate, with the CNOT
-# folded in) has a real matrix, so a pass needs half the multiplies of the complex one; and
+# folded in) has a real matrix (``real`` in apply_1q / apply_1q_cx: half the multiplies); and
 # since every factor's generator is Y on the target, which commutes with the op, the gradient
 # of all its angles is one number per lane, Im <lam|Y|psi> on the op's output states, instead
-# of the 2x2 matrix M (4 multiply-adds per amplitude pair instead of 16). The forward pass goes
-# 16 -> 8 multiply-adds per pair and lane, the adjoint step 48 -> 20. The matrix is read from
-# c's real parts (c's layout as above; the imaginary parts are zero). apply_1q_real and
-# apply_1q_cx_real repeat the loops of apply_1q and apply_1q_cx on purpose: one loop taking
-# the pair function as an argument did not vectorise (5x slower, measured).
-@njit(inline="always", **_JIT)
-def _pair_1q_real(re, im, c, jr, kr, jw, kw):
-    """One row pair of all lanes: (jw, kw) <- c (jr, kr), c real."""
-    L = uint64(LANES)
-    for l0 in range(LANES):
-        l = uint64(l0)
-        xr, xi, yr, yi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
-        a, b, cc, d = c[l], c[2 * L + l], c[4 * L + l], c[6 * L + l]
-        re[jw + l] = a * xr + b * yr
-        im[jw + l] = a * xi + b * yi
-        re[kw + l] = cc * xr + d * yr
-        im[kw + l] = cc * xi + d * yi
-
-
-@_njit_noalias(**_JIT)
-def apply_1q_real(re, im, n, bit, c):
-    """apply_1q for a real matrix."""
-    L = uint64(LANES)
-    for blk in range(0, n, 2 * bit):
-        for j0 in range(bit):
-            j = (uint64(blk) + uint64(j0)) * L
-            k = j + uint64(bit) * L
-            _pair_1q_real(re, im, c, j, k, j, k)
-
-
-@_njit_noalias(**_JIT)
-def apply_1q_cx_real(re, im, n, bit, cbit, c, swap_out):
-    """apply_1q_cx for a real matrix."""
-    L = uint64(LANES)
-    cb = uint64(cbit)
-    for blk in range(0, n, 2 * bit):
-        for j0 in range(bit):
-            row = uint64(blk) + uint64(j0)
-            j = row * L
-            k = j + uint64(bit) * L
-            if (row & cb) == 0:
-                _pair_1q_real(re, im, c, j, k, j, k)
-            elif swap_out:
-                _pair_1q_real(re, im, c, j, k, k, j)
-            else:
-                _pair_1q_real(re, im, c, k, j, j, k)
-
-
+# of the 2x2 matrix M (4 multiply-adds per amplitude pair instead of 16). The adjoint step goes
+# 48 -> 20 multiply-adds per pair and lane. The matrix is read from c's real parts.
 @njit(inline="always", **_JIT)
 def _undo_pair_ry(re, im, lre, lim, c, g, j, k, jw, kw):
     """One row pair of all lanes: g += Im <lam|Y|psi> of the pair, then psi' = V psi and

@@ -165,7 +165,7 @@ def test_every_lane_kernel_is_compiled_noalias():
     from numba.core.compiler import Flags
     from hqsim.backends import numba_lanes as lanes
     assert lanes.HAVE_NOALIAS
-    for name in ("apply_1q", "apply_1q_cx", "accumulate_outer_1q", "undo_1q_fused", "apply_2q",
+    for name in ("apply_1q", "apply_1q_cx", "accumulate_outer_1q", "undo_1q_fused", "undo_ry", "apply_2q",
                  "accumulate_outer_2q", "gather_rows", "apply_cz", "apply_uk",
                  "pauli_expectations", "apply_weighted_observable"):
         kernel = getattr(lanes, name)
