@@ -1,14 +1,32 @@
-"""Backend registry. A backend takes a CompiledCircuit and numpy arrays:
+"""Backend registry, and the contract between the executor (hqsim/executor.py) and a backend.
 
-    forward(compiled, x (B, n_in) float64, w (n_w,) float64, real_dtype, want_states)
-        -> (expectations (B, n_obs) float64, states (B, 2^Q) complex or None)
+A backend receives a CompiledCircuit (its lowered ``program``; the oracle runs its ``source``)
+and arrays, and runs it:
+
+    forward(compiled, x (B, n_in), w (n_w,), real_dtype, want_states)
+        -> (expectations (B, n_obs) float64, final states (B, 2^Q) complex or None)
     vjp(compiled, x, w, cotangent (B, n_obs), real_dtype, need_inputs[, final_states])
         -> (dweights (n_w,) float64, dinputs (B, n_in) float64 or None)
 
-A backend whose vjp accepts ``final_states`` (the forward's (B, 2^Q) output) skips
-recomputing the forward pass in the backward; it sets ``keeps_states = True``.
+``real_dtype`` is np.float32 (complex64 states) or np.float64 (complex128). The weight gradient
+is always computed (it is a by-product of the adjoint sweep); ``need_inputs`` False spares the
+per-sample input gradients. Inputs are never mutated.
 
-``real_dtype`` is np.float32 (complex64 states) or np.float64 (complex128).
+Class attributes:
+
+- ``arrays``: what the backend computes on. "numpy": host arrays; the executor hands it
+  float64 C-contiguous NumPy arrays and it returns NumPy. "torch": device memory; the executor
+  hands it torch tensors where the caller's tensors live (e.g. CUDA), in the caller's float
+  dtype (float32 or float64), contiguous, never copied to the host; the backend launches on
+  torch's current stream, allocates its results with torch on the same device (no host sync
+  anywhere) and returns torch tensors. A "torch" backend also accepts NumPy (then returns NumPy).
+- ``keeps_states``: True when ``vjp`` accepts ``final_states`` (the forward's (B, 2^Q) output,
+  asked for with ``want_states``) and then skips recomputing the forward pass.
+
+Value checks (NaN / inf in x and w, all-zero amplitude blocks) are the executor's job: it does
+them once per call, on the host for "numpy" backends and without a host sync for "torch"
+backends (hqsim/autodiff/device_checks.py). A backend checks only what it can see without
+reading device memory (shapes, devices, dtypes); called directly with NumPy, it may check values.
 """
 from __future__ import annotations
 
@@ -19,6 +37,7 @@ class ReferenceBackend:
     """NumPy complex128 oracle, run on the *uncompiled* source circuit."""
 
     name = "reference"
+    arrays = "numpy"
 
     @staticmethod
     def is_available() -> bool:
@@ -43,6 +62,7 @@ class NumbaBackend:
     """Parallel CPU backend interpreting the op program (complex64 and complex128)."""
 
     name = "numba"
+    arrays = "numpy"
     keeps_states = True
 
     @staticmethod

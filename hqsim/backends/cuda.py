@@ -184,6 +184,7 @@ class CudaBackend:
     """hqsim's CUDA backend (registry name "cuda"); see the module docstring."""
 
     name = "cuda"
+    arrays = "torch"  # takes torch CUDA tensors where they are (see hqsim/backends/__init__.py)
 
     def __init__(self, options: CudaOptions | None = None):
         self.options = options or CudaOptions()

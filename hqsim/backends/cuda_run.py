@@ -13,10 +13,10 @@ from .cuda import DeviceProgram, upload
 
 
 def _kind(a) -> str:
-    mod = type(a).__module__
-    if mod.startswith("torch"):
+    mods = [c.__module__ for c in type(a).__mro__]  # the MRO: subclasses of torch.Tensor count
+    if any(m.startswith("torch") for m in mods):
         return "torch"
-    if mod.startswith("cupy"):
+    if any(m.startswith("cupy") for m in mods):
         return "cupy"
     return "numpy"
 
@@ -33,7 +33,10 @@ def input_device(a):
 
 def as_device_tensor(a, what: str, ndim: int, device):
     """A float64 contiguous torch tensor on ``device``: NumPy copied up, CuPy taken through
-    DLPack without a copy, torch converted only if its dtype or layout differ. Never mutates a."""
+    DLPack without a copy, torch converted (on the device) only if its dtype or layout differ.
+    Never mutates a. Values are checked only for NumPy (on the host, before the copy): device
+    arrays come from the executor, which checks them without a host sync (see
+    hqsim/backends/__init__.py); reading a device flag here would stall every call."""
     import torch
     kind = _kind(a)
     if kind == "cupy":
@@ -47,8 +50,6 @@ def as_device_tensor(a, what: str, ndim: int, device):
         if a.device != device:
             raise ValueError(f"{what} are on {a.device}, the inputs on {device}")
         t = a.detach().to(torch.float64).contiguous()
-        if not bool(torch.isfinite(t).all()):
-            raise ValueError(f"{what} contain NaN or inf")
     if ndim == 2 and t.ndim == 1:
         t = t[None, :]
     if ndim == 1:
@@ -112,10 +113,11 @@ class Run:
         self.launcher = backend.launcher(self.device.index)
         self.stream = torch.cuda.current_stream(self.device).cuda_stream
         self.sm_count, self.smem_limit, self.smem_per_sm = device_limits(self.device)
-        if program.amp_size:
-            norms = self.x[:, program.amp_start:program.amp_start + program.amp_size].norm(dim=1)
-            if bool((norms == 0).any()):
-                raise ValueError(f"amplitude-encoded inputs of sample {int((norms == 0).nonzero()[0, 0])} are all "
+        if program.amp_size and self.kind == "numpy":  # device arrays: checked by the executor
+            norms = np.linalg.norm(np.asarray(x, np.float64).reshape(self.batch, -1)
+                                   [:, program.amp_start:program.amp_start + program.amp_size], axis=1)
+            if np.any(norms == 0):
+                raise ValueError(f"amplitude-encoded inputs of sample {int(np.argmin(norms))} are all "
                                  "zero; a zero vector cannot be normalised into a state")
 
     # -- data in and out -----------------------------------------------------------------

@@ -152,6 +152,7 @@ class CuStateVecBackend:
     """cuStateVec over the op program; same Python signatures as CudaBackend."""
 
     name = "custatevec"
+    arrays = "torch"
 
     def __init__(self):
         self._handles: dict = {}
