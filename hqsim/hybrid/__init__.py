@@ -1,6 +1,14 @@
 """Hybrid quantum-classical program optimizer (Remme et al., "Optimization of Hybrid
-Quantum-Classical Algorithms"): IR, OpenQASM 3 / Quil / Python front ends, printers, analyses,
-passes, a pass manager, metrics (QIN, QCT, wall time) and an interpreter on hqsim.
+Quantum-Classical Algorithms"), laid out by role:
+
+- top level: the IR (``ir``, ``exprs``, ``wellformed``, ``errors``), its interpreter on hqsim
+  (``interpreter``, ``distribution``), metrics (``metrics``, ``costs``, ``report``), the pass
+  manager (``pipeline``) and the ``hqsim compile`` command (``cli``);
+- ``frontends/``: OpenQASM 3, Quil and the Python builder -> IR;
+- ``analyses/``: facts about a program (CFG, constants and qubit Pauli states, liveness,
+  dependences), computed and never changing it;
+- ``passes/``: transformations (program in, program out);
+- ``printers/``: IR -> OpenQASM 3, Quil, or a plain-text dump.
 
 Public API (loaded lazily so that ``hqsim compile --help`` stays fast)::
 
@@ -13,24 +21,30 @@ from __future__ import annotations
 import importlib
 
 _API = {
+    # the IR, its checks and its interpreter
     "Program": "ir", "Block": "ir", "VarDecl": "ir", "ScalarType": "ir", "Role": "ir",
     "Assign": "ir", "GateOp": "ir", "Measure": "ir", "Reset": "ir", "Jump": "ir",
     "Branch": "ir", "Halt": "ir", "Const": "ir", "Ref": "ir", "Kind": "ir",
-    "ProgramBuilder": "builder", "validate": "wellformed", "from_circuit": "circuits",
-    "parse_qasm_program": "qasm_frontend", "parse_quil_program": "quil_frontend",
-    "print_qasm": "qasm_printer", "print_quil": "quil_printer",
-    "compute_cfg": "cfg", "compute_constants": "constants", "compute_liveness": "liveness",
-    "compute_dependences": "dependence",
+    "validate": "wellformed", "run": "interpreter", "sample_outputs": "interpreter",
+    "output_distribution": "distribution", "total_variation": "distribution",
+    # front ends and printers
+    "ProgramBuilder": "frontends.builder", "from_circuit": "frontends.circuits",
+    "parse_qasm_program": "frontends.qasm", "parse_quil_program": "frontends.quil",
+    "print_qasm": "printers.qasm", "print_quil": "printers.quil", "dump": "printers.dump",
+    # analyses
+    "compute_cfg": "analyses.cfg", "compute_constants": "analyses.constants",
+    "compute_liveness": "analyses.liveness", "compute_dependences": "analyses.dependences",
+    # passes and the pass manager
     "fold_constants": "passes.fold", "FoldOptions": "passes.fold",
     "eliminate_dead_code": "passes.dce", "DceOptions": "passes.dce",
     "unroll_loops": "passes.unroll", "UnrollOptions": "passes.unroll",
     "fold_branches": "passes.simplify_cfg", "simplify_cfg": "passes.simplify_cfg",
+    "remove_unreachable": "passes.simplify_cfg",
     "reorder_instructions": "passes.schedule", "reorder_latest_quantum": "passes.schedule",
     "ReorderOptions": "passes.schedule",
     "run_pipeline": "pipeline", "optimize": "pipeline", "PipelineOptions": "pipeline",
     "PASSES": "pipeline", "OPT_LEVELS": "pipeline",
-    "run": "interpreter", "sample_outputs": "interpreter",
-    "output_distribution": "distribution", "total_variation": "distribution",
+    # metrics
     "compute_metrics": "metrics", "Metrics": "metrics", "CostModel": "costs",
     "COST_MODELS": "costs",
     "HybridError": "errors", "HybridSyntaxError": "errors", "UnsupportedConstruct": "errors",

@@ -102,9 +102,9 @@ def run_compile(args) -> int:
         return _fail(f"{args.program}: error: {exc.strerror or exc}", 2)
     try:
         if ext == ".qasm":
-            from .qasm_frontend import parse_qasm_program as parse
+            from .frontends.qasm import parse_qasm_program as parse
         else:
-            from .quil_frontend import parse_quil_program as parse
+            from .frontends.quil import parse_quil_program as parse
         name = os.path.splitext(os.path.basename(args.program))[0]
         program = parse(source, args.program, name)
     except HybridSyntaxError as exc:
@@ -129,9 +129,9 @@ def run_compile(args) -> int:
         result = run_pipeline(program, options)
         emit = args.emit or ext[1:]
         if emit == "qasm":
-            from .qasm_printer import print_qasm as printer
+            from .printers.qasm import print_qasm as printer
         else:
-            from .quil_printer import print_quil as printer
+            from .printers.quil import print_quil as printer
         text = printer(result.program)
         report = build_report(name, program, result, passes, inputs=inputs,
                               cost_model=args.cost_model, shots=args.shots, seed=args.seed)

@@ -218,37 +218,6 @@ def fold_constant(expr: Expr) -> Expr:
     return simplify(expr, const_lookup)
 
 
-# -- static queries ------------------------------------------------------------------------
-def refs(expr: Expr):
-    """Every ``Ref`` node in the expression (including inside indices)."""
-    if isinstance(expr, Ref):
-        yield expr
-        if expr.index is not None:
-            yield from refs(expr.index)
-    elif isinstance(expr, Unary):
-        yield from refs(expr.operand)
-    elif isinstance(expr, Binary):
-        yield from refs(expr.left)
-        yield from refs(expr.right)
-    elif isinstance(expr, Call):
-        yield from refs(expr.args[0])
-
-
-def reads_any(expr: Expr) -> bool:
-    return next(refs(expr), None) is not None
-
-
-def location(ref: Ref) -> tuple[str, int | None]:
-    """(name, constant index) or (name, None) for a whole variable or a computed index."""
-    if isinstance(ref.index, Const) and isinstance(ref.index.value, int):
-        return ref.name, ref.index.value
-    return ref.name, None
-
-
-def read_locations(expr: Expr) -> set[tuple[str, int | None]]:
-    return {location(r) for r in refs(expr)}
-
-
 def infer_type(expr: Expr, var_map: dict[str, VarDecl]) -> ScalarType:
     """The static type of an expression (used by printers and validation)."""
     if isinstance(expr, Const):

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 
 from ..ir.gates import GATES, PAULI
+from .ir import Const
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,6 @@ def inverse(name: str, params: tuple) -> tuple[str, tuple, bool] | None:
         theta, phi, lam = params
         return "U3", (-theta, -lam, -phi), True
     if name == "SX":
-        from .ir import Const
         return "RX", (Const(-np.pi / 2),), False
     return None
 

@@ -18,9 +18,9 @@ import numpy as np
 
 from ..backends.reference import apply_matrix
 from .errors import HybridRuntimeError
-from .exprs import as_index, coerce, evaluate, refs
+from .exprs import as_index, coerce, evaluate
 from .gateset import gate_matrix
-from .ir import Assign, GateOp, Halt, Jump, Kind, Program, Reset, instruction_kind
+from .ir import Assign, GateOp, Halt, Jump, Kind, Program, Reset, instruction_kind, refs
 
 # trace categories (cost-model keys)
 CATEGORIES = ("classical", "branch", "jump", "gate1", "gate2", "gate3", "measure", "reset")

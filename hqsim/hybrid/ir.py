@@ -181,6 +181,37 @@ def as_expr(x) -> Expr:
     raise TypeError(f"expected an expression or a number, got {type(x).__name__}")
 
 
+# -- static queries on expressions ----------------------------------------------------------
+def refs(expr: Expr):
+    """Every ``Ref`` node in the expression (including inside indices)."""
+    if isinstance(expr, Ref):
+        yield expr
+        if expr.index is not None:
+            yield from refs(expr.index)
+    elif isinstance(expr, Unary):
+        yield from refs(expr.operand)
+    elif isinstance(expr, Binary):
+        yield from refs(expr.left)
+        yield from refs(expr.right)
+    elif isinstance(expr, Call):
+        yield from refs(expr.args[0])
+
+
+def reads_any(expr: Expr) -> bool:
+    return next(refs(expr), None) is not None
+
+
+def location(ref: Ref) -> tuple[str, int | None]:
+    """(name, constant index) or (name, None) for a whole variable or a computed index."""
+    if isinstance(ref.index, Const) and isinstance(ref.index.value, int):
+        return ref.name, ref.index.value
+    return ref.name, None
+
+
+def read_locations(expr: Expr) -> set[tuple[str, int | None]]:
+    return {location(r) for r in refs(expr)}
+
+
 # -- instructions --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Assign:
@@ -328,17 +359,12 @@ class Program:
     def replace(self, **changes) -> "Program":
         return replace(self, **changes)
 
-    def __str__(self) -> str:
-        from .dump import dump
-        return dump(self)
-
 
 def instruction_kind(instr: Instruction) -> Kind:
     """Quantum, classical or hybrid (a gate is hybrid when an angle reads a variable)."""
     if isinstance(instr, Assign):
         return Kind.CLASSICAL
     if isinstance(instr, GateOp):
-        from .exprs import reads_any
         return Kind.HYBRID if any(reads_any(p) for p in instr.params) else Kind.QUANTUM
     if isinstance(instr, Measure):
         return Kind.QUANTUM if instr.target is None else Kind.HYBRID

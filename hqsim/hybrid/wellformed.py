@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from .errors import ProgramError
-from .exprs import refs
 from .gateset import GATESET
 from .ir import (Assign, Branch, Const, GateOp, Measure, Program, Ref, Reset, ScalarType,
-                 Role, successors)
+                 Role, refs, successors)
 
 
 def validate(program: Program) -> Program:

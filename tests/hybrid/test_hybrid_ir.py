@@ -5,7 +5,7 @@ import pytest
 
 from hqsim.hybrid import (HybridRuntimeError, ProgramBuilder, ProgramError, ScalarType,
                           compute_cfg, compute_constants, validate)
-from hqsim.hybrid.constants import TOP
+from hqsim.hybrid.analyses.constants import TOP
 from hqsim.hybrid.exprs import coerce, evaluate, fold_constant, infer_type, simplify
 from hqsim.hybrid.ir import (Assign, Binary, Block, Branch, Call, Const, GateOp, Halt, Jump,
                              Measure, Program, QubitRegister, Ref, Unary, VarDecl)

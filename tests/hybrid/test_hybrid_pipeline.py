@@ -3,6 +3,7 @@ import pytest
 
 from hqsim.hybrid import OPT_LEVELS, PipelineOptions, optimize, run_pipeline
 from hqsim.hybrid.pipeline import stages
+from hqsim.hybrid.printers.dump import dump
 
 from .hybrid_helpers import assert_equivalent, qasm
 
@@ -50,6 +51,6 @@ def test_options_are_validated():
 
 def test_input_program_is_not_modified():
     p = qasm(SRC)
-    snapshot = str(p)
+    snapshot = dump(p)
     optimize(p)
-    assert str(p) == snapshot
+    assert dump(p) == snapshot

@@ -1,0 +1,1 @@
+"""Passes on hybrid programs: pure transformations, program in, program out."""

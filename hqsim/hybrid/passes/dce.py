@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..exprs import refs
+from ..analyses.liveness import Live, compute_liveness, step_back, terminator_live
 from ..ir import (Assign, Block, Branch, GateOp, Measure, Program, QubitRegister, Reset, Role,
-                  instruction_qubits, successors)
-from ..liveness import Live, compute_liveness, step_back, terminator_live
+                  instruction_qubits, refs, successors)
 
 
 @dataclass(frozen=True)

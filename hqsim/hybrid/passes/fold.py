@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..constants import ConstState, branch_targets, compute_constants, transfer
-from ..exprs import fold_constant, read_locations
-from ..fold_rules import cancels, is_identity, merge_rotations
-from ..ir import Assign, Block, Branch, GateOp, Jump, Measure, Program, Reset
+from ..analyses.constants import ConstState, branch_targets, compute_constants, transfer
+from ..analyses.pauli_states import cancels, is_identity, merge_rotations
+from ..exprs import fold_constant
+from ..ir import (Assign, Block, Branch, GateOp, Jump, Measure, Program, Reset,
+                  read_locations)
 from .simplify_cfg import simplify_cfg
 
 

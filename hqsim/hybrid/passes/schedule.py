@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..analyses.dependences import DependenceGraph, compute_dependences
 from ..costs import CostModel, get_cost_model
-from ..dependence import DependenceGraph, compute_dependences
 from ..ir import GateOp, Kind, Measure, Program, Reset
 
 

@@ -7,9 +7,17 @@ predecessor when that predecessor jumps to it unconditionally.
 """
 from __future__ import annotations
 
-from ..constants import ConstantFacts, branch_targets, compute_constants
+from ..analyses.cfg import reachable_blocks
+from ..analyses.constants import ConstantFacts, branch_targets, compute_constants
 from ..ir import Block, Branch, Jump, Program
-from ..lowering import remove_unreachable
+
+
+def remove_unreachable(program: Program) -> Program:
+    """Drop blocks that cannot be reached from the entry (keeps the order of the others)."""
+    seen = reachable_blocks(program)
+    if len(seen) == len(program.blocks):
+        return program
+    return program.with_blocks(b for b in program.blocks if b.label in seen)
 
 
 def fold_branches(program: Program, facts: ConstantFacts | None = None) -> Program:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cfg import compute_cfg
-from ..constants import branch_targets, compute_constants
+from ..analyses.cfg import compute_cfg
+from ..analyses.constants import branch_targets, compute_constants
 from ..ir import Block, Branch, Jump, Program
 from .simplify_cfg import _retarget, simplify_cfg
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .exprs import location, read_locations
-from .ir import Assign, GateOp, Kind, Measure, instruction_kind, instruction_qubits
+from ..ir import (Assign, GateOp, Kind, Measure, instruction_kind, instruction_qubits,
+                  location, read_locations)
 
 
 @dataclass(frozen=True)

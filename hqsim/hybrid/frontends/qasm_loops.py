@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from .exprs import coerce, fold_constant
-from .ir import Const, Ref, Role, ScalarType
+from ..exprs import coerce, fold_constant
+from ..ir import Const, Ref, Role, ScalarType
 from .qasm_exprs import Symbol
 
 MAX_EXPANSION = 100_000

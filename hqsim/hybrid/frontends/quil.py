@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import re
 
-from .deps import parse_quil_line
-from .errors import HybridSyntaxError, UnsupportedConstruct
-from .ir import (Assign, Binary, Block, Branch, Call, GateOp, Halt, Jump, Measure, Program,
+from ..errors import HybridSyntaxError, UnsupportedConstruct
+from ..ir import (Assign, Binary, Block, Branch, Call, GateOp, Halt, Jump, Measure, Program,
                  QubitRegister, Reset, Role, ScalarType, Unary, VarDecl)
-from .lowering import remove_unreachable
-from .passes.simplify_cfg import simplify_cfg
+from ..passes.simplify_cfg import remove_unreachable, simplify_cfg
+from ..wellformed import validate
+from ._deps import parse_quil_line
 from .qasm_gates import ModifierError, Op, control, invert
 from .quil_convert import QuilConverter
-from .wellformed import validate
 
 UNSUPPORTED = {"DEFGATE", "DEFCIRCUIT", "DEFCAL", "DEFFRAME", "DEFWAVEFORM", "PULSE", "CAPTURE",
                "RAW-CAPTURE", "DELAY", "FENCE", "LOAD", "STORE", "EXCHANGE", "WAIT", "INCLUDE",

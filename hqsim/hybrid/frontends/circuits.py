@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.params import INPUT, WEIGHT
+from ...ir.params import INPUT, WEIGHT
+from ..ir import Const, Ref, ScalarType
 from .builder import ProgramBuilder
-from .ir import Const, Ref, ScalarType
 
 
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gateset import CONTROL_OF, GATESET, ROTATION_AXIS, gate_matrix
-from .ir import Binary, Const, Expr, GateOp
+from ..gateset import CONTROL_OF, GATESET, ROTATION_AXIS, gate_matrix
+from ..ir import Binary, Const, Expr, GateOp
 
 _S = 1 / np.sqrt(2)
 STATES = {

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .exprs import fold_constant
-from .ir import Binary, Call, Const, Expr, Ref, ScalarType, Unary
+from ..exprs import fold_constant
+from ..ir import Binary, Call, Const, Expr, Ref, ScalarType, Unary
 
 CONSTANTS = {"pi": math.pi, "π": math.pi, "tau": 2 * math.pi, "τ": 2 * math.pi,
              "euler": math.e, "ℇ": math.e}

@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .exprs import location, read_locations
-from .ir import Assign, Branch, GateOp, Halt, Measure, Program, Ref, Reset
+from ..ir import (Assign, Branch, GateOp, Halt, Measure, Program, Ref, Reset,
+                  location, read_locations, successors)
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,6 @@ def terminator_live(program: Program, term, succ_live: Live) -> Live:
 
 
 def compute_liveness(program: Program) -> LivenessFacts:
-    from .ir import successors
     live_in: dict = {b.label: Live() for b in program.blocks}
     live_out: dict = {}
     changed = True

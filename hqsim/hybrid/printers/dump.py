@@ -1,8 +1,8 @@
 """A plain-text dump of the IR (for debugging and error messages; not a source language)."""
 from __future__ import annotations
 
-from .exprs import format_float
-from .ir import (Assign, Binary, Branch, Call, Const, GateOp, Halt, Jump, Measure, Program, Ref,
+from ..exprs import format_float
+from ..ir import (Assign, Binary, Branch, Call, Const, GateOp, Halt, Jump, Measure, Program, Ref,
                  Reset, Unary)
 
 # operator precedence (higher binds tighter), C-like, shared with the OpenQASM printer

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import HybridSyntaxError, MissingDependencyError
+from ..errors import HybridSyntaxError, MissingDependencyError
 
 _QASM_HINT = "pip install 'openqasm3[parser]==1.0.1'  (or: pip install 'hqsim[hybrid]')"
 _QUIL_HINT = "pip install 'quil==0.37.2'  (or: pip install 'hqsim[hybrid]')"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .gateset import controlled, inverse
-from .ir import Const, Expr
+from ..gateset import controlled, inverse
+from ..ir import Const, Expr
 
 # qasm name -> (IR name, number of angles, number of qubits, needs stdgates.inc)
 QASM_GATES = {

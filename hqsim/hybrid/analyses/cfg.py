@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .ir import Halt, Program, successors
+from ..ir import Halt, Program, successors
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,17 @@ class CFGInfo:
     @property
     def reachable(self) -> frozenset[str]:
         return frozenset(self.rpo)
+
+
+def reachable_blocks(program: Program) -> frozenset[str]:
+    """Labels of the blocks reachable from the entry (cheaper than ``compute_cfg``)."""
+    seen, stack = {program.entry}, [program.entry]
+    while stack:
+        for s in successors(program.block_map[stack.pop()].terminator):
+            if s not in seen:
+                seen.add(s)
+                stack.append(s)
+    return frozenset(seen)
 
 
 def compute_cfg(program: Program) -> CFGInfo:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .cfg import compute_cfg, immediate_postdominators
-from .ir import Branch, Const, Halt, Jump, Program, Unary
+from ..analyses.cfg import compute_cfg, immediate_postdominators
+from ..ir import Branch, Const, Halt, Jump, Program, Unary
 
 _CONT, _BRK = "\0continue", "\0break"
 

@@ -2,13 +2,13 @@
 
 ``CFGBuilder`` is shared by the Python builder and the OpenQASM 3 front end. Blocks are emitted
 in source order; code after ``break``/``continue``/``end`` goes into a fresh block that is
-removed by ``remove_unreachable`` when nothing jumps to it.
+removed by ``passes.simplify_cfg.remove_unreachable`` when nothing jumps to it.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 
-from .ir import Assign, Binary, Block, Branch, Const, Expr, Halt, Jump, Program, Ref, successors
+from ..ir import Assign, Binary, Block, Branch, Const, Expr, Halt, Jump, Ref
 
 
 class CFGBuilder:
@@ -129,16 +129,3 @@ class _Arms:
             raise ValueError("else_() needs if_then(..., has_else=True) and may be called once")
         self.in_else = True
         self._b.terminate(Jump(self._end), self._else)
-
-
-def remove_unreachable(program: Program) -> Program:
-    """Drop blocks that cannot be reached from the entry (keeps the order of the others)."""
-    seen, stack = {program.entry}, [program.entry]
-    while stack:
-        for s in successors(program.block_map[stack.pop()].terminator):
-            if s not in seen:
-                seen.add(s)
-                stack.append(s)
-    if len(seen) == len(program.blocks):
-        return program
-    return program.with_blocks(b for b in program.blocks if b.label in seen)

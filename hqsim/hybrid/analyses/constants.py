@@ -3,8 +3,8 @@
 ``compute_constants(program)`` is a forward data-flow analysis over the CFG that follows only
 feasible edges (a branch whose condition is constant feeds only one successor). Per program
 point it knows each classical location's value (or ``TOP``: not constant) and each qubit's
-state: one of the six Pauli eigenstates (see ``fold_rules``) or ``None`` (unknown). At the
-entry, inputs are ``TOP``, other variables 0 and every qubit ``|0>``.
+state: one of the six Pauli eigenstates (see ``analyses.pauli_states``) or ``None``
+(unknown). At the entry, inputs are ``TOP``, other variables 0 and every qubit ``|0>``.
 
 ``transfer`` is the single transfer function: the analysis uses its effect on the state and
 ``fold_constants`` uses the rewritten instructions it returns, so the two cannot disagree.
@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .errors import HybridRuntimeError
-from .exprs import Unknown, as_index, coerce, simplify
-from .fold_rules import GateFold, fold_gate, measured_value
-from .ir import (Assign, Branch, Const, GateOp, Halt, Instruction, Jump, Measure, Program, Ref,
+from ..errors import HybridRuntimeError
+from ..exprs import Unknown, as_index, coerce, simplify
+from ..ir import (Assign, Branch, Const, GateOp, Halt, Instruction, Jump, Measure, Program, Ref,
                  Reset, Role)
+from .pauli_states import GateFold, fold_gate, measured_value
 
 
 class _Top:

@@ -8,10 +8,10 @@ outputs (OpenQASM 3 has no way to declare "no outputs").
 """
 from __future__ import annotations
 
+from ..exprs import fold_constant
+from ..frontends.qasm_gates import QASM_NAMES
+from ..ir import Assign, GateOp, Halt, Jump, Measure, Program, Reset, Role, ScalarType, Unary
 from .dump import format_expr
-from .exprs import fold_constant
-from .ir import Assign, GateOp, Halt, Jump, Measure, Program, Reset, Role, ScalarType, Unary
-from .qasm_gates import QASM_NAMES
 from .structurize import If, Stmt, StructureError, While, structurize
 
 _QASM_FUNCS = {"ceil": "ceiling", "float": "float[64]"}

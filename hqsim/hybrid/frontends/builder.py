@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from .gateset import GATESET
-from .ir import (Assign, Const, GateOp, Measure, Program, QubitRegister, Ref, Reset, Role,
+from ..gateset import GATESET
+from ..ir import (Assign, Const, GateOp, Measure, Program, QubitRegister, Ref, Reset, Role,
                  ScalarType, VarDecl, as_expr)
-from .lowering import CFGBuilder, remove_unreachable
-from .wellformed import validate
+from ..passes.simplify_cfg import remove_unreachable
+from ..wellformed import validate
+from .cfg_builder import CFGBuilder
 
 
 class ProgramBuilder:

@@ -11,11 +11,11 @@ indices. Gates Quil lacks are rewritten: ``Sdg``/``Tdg`` as ``DAGGER S``/``DAGGE
 """
 from __future__ import annotations
 
+from ..errors import EmitError
+from ..exprs import format_float, infer_type
+from ..ir import (Binary, Branch, Call, Const, Expr, GateOp, Halt, Jump, Measure, Program,
+                 Ref, Reset, ScalarType, Unary, refs)
 from .dump import format_expr
-from .errors import EmitError
-from .exprs import format_float, infer_type, refs
-from .ir import (Binary, Branch, Call, Const, Expr, GateOp, Halt, Jump, Measure, Program,
-                 Ref, Reset, ScalarType, Unary)
 
 _QUIL_TYPES = {ScalarType.BIT: "BIT", ScalarType.BOOL: "BIT", ScalarType.INT: "INTEGER",
                ScalarType.FLOAT: "REAL"}

@@ -15,16 +15,17 @@ treated as ``float[64]`` (no wrap-around) and ``int``/``uint`` as unbounded inte
 """
 from __future__ import annotations
 
-from .deps import parse_qasm
-from .errors import HybridSyntaxError, UnsupportedConstruct
-from .exprs import coerce, fold_constant
-from .ir import (Assign, Binary, Const, GateOp, Measure, Program, QubitRegister, Ref, Reset, Role,
+from ..errors import HybridSyntaxError, UnsupportedConstruct
+from ..exprs import coerce, fold_constant
+from ..ir import (Assign, Binary, Const, GateOp, Measure, Program, QubitRegister, Ref, Reset, Role,
                  ScalarType, VarDecl)
-from .lowering import CFGBuilder, remove_unreachable
-from .passes.simplify_cfg import simplify_cfg
+from ..passes.simplify_cfg import remove_unreachable, simplify_cfg
+from ..wellformed import validate
+from ._deps import parse_qasm
+from .cfg_builder import CFGBuilder
 from .qasm_exprs import QasmExprs, Symbol, _describe
 from .qasm_gates import QASM_GATES, UNSUPPORTED_STD, ModifierError, control, invert, power, primitive
-from .wellformed import validate
+from .qasm_loops import lower_for
 
 _BARRIER = "\0gate"
 
@@ -358,7 +359,6 @@ class _Lowerer(QasmExprs):
             self.block(s.block)
 
     def _s_ForInLoop(self, s):
-        from .qasm_loops import lower_for
         lower_for(self, s)
 
     def _s_BreakStatement(self, s):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .ir import Binary, Call, Const, Ref, Unary
+from ..ir import Binary, Call, Const, Ref, Unary
 
 # Quil gate -> (IR name, number of parameters, number of qubits)
 QUIL_GATES = {"I": ("I", 0, 1), "X": ("X", 0, 1), "Y": ("Y", 0, 1), "Z": ("Z", 0, 1),

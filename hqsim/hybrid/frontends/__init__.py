@@ -1,0 +1,1 @@
+"""Front ends: OpenQASM 3, Quil and the Python builder -> hybrid IR."""

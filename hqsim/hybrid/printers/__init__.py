@@ -1,0 +1,1 @@
+"""Printers: hybrid IR -> OpenQASM 3, Quil, or a plain-text dump."""
