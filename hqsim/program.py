@@ -25,7 +25,7 @@ U = F[n-1] ... F[1] F[0]. ``fcoef[f] = (scale, offset)``: the angle is
 
     code      F_CONST (matrix at ``mat``: 2x2 in U1, 4x4 in U2's frame), F_RX, F_RY, F_RZ,
               F_PHASE, F_CRX, F_CRY, F_CRZ, F_RXX, F_RYY, F_RZZ
-    source    CONST, WEIGHT or INPUT
+    source    CONST, WEIGHT or INPUT (hqsim.ir.params' codes, re-exported here for backends)
     index     weight or input index
     wire      in U2: 0 = acts on q0, 1 = on q1 (one-qubit codes); controlled codes: 2 = control
               q0 / target q1, 3 = control q1 / target q0; RXX/RYY/RZZ and F_CONST: 2
@@ -42,6 +42,8 @@ from dataclasses import dataclass
 import weakref
 
 import numpy as np
+
+from .ir.params import CONST, INPUT, WEIGHT  # noqa: F401 - factor sources, re-exported for backends
 
 OP_U1, OP_U2, OP_PERM, OP_CZ, OP_UK, OP_CXU1 = 0, 1, 2, 3, 4, 5
 OP_FIELDS = 6  # kind, q0, q1, fstart, fcount, mat

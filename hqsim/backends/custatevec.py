@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..program import (F_CONST, F_CRX, F_CRY, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, OP_CZ, OP_PERM, OP_U1,
-                       OP_U2, OP_UK, OpProgram)
+from ..program import (F_CONST, F_CRX, F_CRY, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, INPUT, OP_CZ, OP_PERM,
+                       OP_U1, OP_U2, OP_UK, WEIGHT, OpProgram)
 
 MAX_TERM_QUBITS = 10
 _PAULI = {1: ((0, 1), (1, 0)), 2: ((0, -1j), (1j, 0)), 3: ((1, 0), (0, -1))}
-WEIGHT, INPUT = 1, 2
 
 
 def _import_custatevec():

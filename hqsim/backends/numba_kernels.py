@@ -20,10 +20,9 @@ import numpy as np
 from numba import njit, prange
 
 from ..program import (F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, F_RZ,
-                       F_RZZ, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK)
+                       F_RZZ, INPUT, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, WEIGHT)
 
 _JIT = dict(cache=True, nogil=True, fastmath=True)
-WEIGHT, INPUT = 1, 2
 
 
 # ---------------------------------------------------------------- small-matrix helpers
