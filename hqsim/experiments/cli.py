@@ -28,6 +28,16 @@ def _nonneg_int(s):
     return v
 
 
+def _fraction(s):
+    try:
+        v = float(s)
+    except ValueError:
+        v = float("nan")
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {s}")
+    return v
+
+
 def _on_off(s):
     if s.lower() in ("on", "yes", "true", "1"):
         return True
@@ -47,15 +57,6 @@ def _noise_spec(s):
         return parse_noise(s)[0]
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _record_command(path: Path, command: str, resume: bool):
-    """command.txt holds the command that started the run; a resume adds its own line."""
-    if resume and path.exists():
-        with path.open("a") as f:
-            f.write(f"# resumed {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC: {command}\n")
-    else:
-        path.write_text(command + "\n")
 
 
 def add_model_options(p):
@@ -147,8 +148,9 @@ def add_data_options(p):
                    help="paper: pool everything, sample --per-label per label, split 85/15 "
                         "train/validation, test on the rest (SST-2: 435/77/9,101); standard: "
                         "the files' own train/dev/test (default paper)")
-    g.add_argument("--per-label", type=_pos_int, default=256, help="paper protocol: samples per label (256)")
-    g.add_argument("--val-fraction", type=float, default=0.15, help="validation fraction (0.15)")
+    g.add_argument("--per-label", type=_pos_int, help="paper protocol: samples per label (256)")
+    g.add_argument("--val-fraction", type=_fraction, default=0.15,
+                   help="validation fraction, in (0, 1) (0.15)")
     g.add_argument("--max-test", type=_pos_int, help="evaluate on a seeded subsample of the test set")
     g = p.add_argument_group("embeddings")
     g.add_argument("--encoder", metavar="DIR",
@@ -180,7 +182,12 @@ def register(subparsers):
     g.add_argument("--backend", default="auto", help="hqsim backend for the quantum layers")
     g.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     g.add_argument("--out", metavar="DIR", help="output directory (default ./runs/qllm-<timestamp>)")
-    g.add_argument("--resume", action="store_true", help="continue the run in --out DIR")
+    g.add_argument("--resume", action="store_true",
+                   help="continue the run in --out DIR (refused, with the differences listed, if "
+                        "any option or data file differs from the recorded configuration)")
+    g.add_argument("--force-new", action="store_true",
+                   help="start anew in an --out DIR that already holds a run (deletes its results "
+                        "and checkpoints)")
     g.add_argument("--threads", type=_pos_int, help="torch CPU threads")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_train)
@@ -211,13 +218,17 @@ def experiment_config(args):
             "encoding": args.encoding, "skip_bad_rows": args.skip_bad_rows,
             "label_names": tuple(s.strip() for s in args.labels.split(",")) if args.labels else None}
     baselines = () if "none" in args.baselines else tuple(dict.fromkeys(args.baselines))
+    if args.per_label is not None and args.protocol != "paper":
+        raise ValueError(f"--per-label applies to --protocol paper only (not {args.protocol}, "
+                         "which uses the files' own split): leave it out")
     return ExperimentConfig(
         models=model_configs(args),
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                           gamma=args.gamma, weight_decay=args.weight_decay, patience=args.patience,
                           shot_seed=args.shot_seed),
         seeds=tuple(dict.fromkeys(args.seeds)), protocol=args.protocol,
-        data_files=tuple(args.data or ()), load_options=load, per_label=args.per_label,
+        data_files=tuple(args.data or ()), load_options=load,
+        per_label=256 if args.per_label is None else args.per_label,
         val_fraction=args.val_fraction, max_test=args.max_test, encoder=args.encoder,
         cache_dir=args.cache_dir, baselines=baselines, setfit=args.setfit,
         setfit_iterations=args.setfit_iterations, finetune_encoder=args.finetune_encoder,
@@ -226,9 +237,14 @@ def experiment_config(args):
 
 def run_train(args) -> int:
     from .data import DataError
+    from .rundir import RunDirError
     from .train import Interrupted
     if args.resume and not args.out:
         print("error: --resume needs --out DIR, the directory of the run to continue", file=sys.stderr)
+        return 2
+    if args.resume and args.force_new:
+        print("error: --resume continues the run in --out, --force-new deletes it: give one",
+              file=sys.stderr)
         return 2
     out = Path(args.out or f"runs/qllm-{time.strftime('%Y%m%d-%H%M%S')}")
     try:
@@ -242,19 +258,22 @@ def run_train(args) -> int:
     from ..models import count_parameters
     for m in cfg.models:
         print(f"{m.label()}: {count_parameters(m):,} trainable parameters (for 384-d embeddings, 2 classes)")
-    out.mkdir(parents=True, exist_ok=True)
+    command = None
     if len(sys.argv) > 1 and sys.argv[1] == "train":
-        _record_command(out / "command.txt", "hqsim train " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
-                        args.resume)
+        command = "hqsim train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     from .runner import Experiment
     try:
-        paths = Experiment(cfg, out, resume=args.resume, progress=not args.no_progress).run()
+        paths = Experiment(cfg, out, resume=args.resume, progress=not args.no_progress,
+                           force_new=args.force_new, must_exist=args.resume, command=command).run()
     except Interrupted as exc:
         print(f"\ninterrupted. The last finished epoch is saved ({exc.checkpoint}); continue with the "
               f"same options plus: --out {out} --resume", file=sys.stderr)
         return 130
-    except (DataError, FileNotFoundError, ImportError, ValueError) as exc:
+    except (DataError, RunDirError, FileNotFoundError, ImportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print((out / "results.md").read_text())
     print("outputs:")

@@ -73,43 +73,59 @@ class Splits:
     test: Dataset
     protocol: str
     seed: int
+    warnings: tuple = ()      # the files' and the protocol's (skipped rows, an empty validation set)
 
     def sizes(self) -> dict:
         return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test)}
 
 
 # -- decoding -------------------------------------------------------------------------------
-def decode_lines(raw: bytes, path: str, encoding: str | None = None) -> tuple[list[str], list[str]]:
-    """Split ``raw`` into text lines. Returns (lines, warnings)."""
+# A record ends only at "\n", "\r\n" or "\r" (never at U+2028, NEL, form feed... which
+# str.splitlines also takes for line ends): texts are decoded whole and read through
+# io.StringIO(newline=""), and a line number is 1 + the line ends before the record.
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _line_at(raw: bytes, offset: int) -> int:
+    head = raw[:offset]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+
+
+def decode_text(raw: bytes, path: str, encoding: str | None = None) -> tuple[str, list[str]]:
+    """Decode a data file's bytes. Returns (text without a byte-order mark, warnings)."""
     if encoding:
         try:
             codecs.lookup(encoding)
         except LookupError:
             raise DataError(f"{path}: unknown encoding {encoding!r}") from None
         try:
-            return raw.decode(encoding).splitlines(), []
+            return raw.decode(encoding).removeprefix("\ufeff"), []
         except UnicodeDecodeError as exc:
-            line = raw[:exc.start].count(b"\n") + 1
-            raise DataError(f"{path}:{line}: not valid {encoding} ({exc.reason}); "
+            raise DataError(f"{path}:{_line_at(raw, exc.start)}: not valid {encoding} ({exc.reason}); "
                             "declare the right encoding or leave it out to detect it") from None
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, enc in _BOMS:
         if raw.startswith(bom):
-            return raw.decode(enc).splitlines(), []
+            try:
+                return raw.decode(enc).removeprefix("\ufeff"), []
+            except UnicodeDecodeError as exc:
+                raise DataError(f"{path}: starts with a {enc} byte-order mark but is not valid "
+                                f"{enc} at byte {exc.start} ({exc.reason})") from None
+    if raw[:4096].count(b"\x00") > len(raw[:4096]) // 4:  # no text file is a quarter NUL bytes
+        raise DataError(f"{path}: looks like UTF-16 or UTF-32 without a byte-order mark; declare it "
+                        "with --encoding (e.g. utf-16-le)")
     try:
-        return raw.decode("utf-8").splitlines(), []
+        return raw.decode("utf-8"), []
     except UnicodeDecodeError:
         pass
-    lines, fallback = [], []
-    for n, chunk in enumerate(raw.split(b"\n"), start=1):
-        chunk = chunk.rstrip(b"\r")
+    parts, fallback = [], []
+    for n, chunk in enumerate(raw.splitlines(keepends=True), start=1):  # bytes: \n, \r\n, \r only
         try:
-            lines.append(chunk.decode("utf-8"))
+            parts.append(chunk.decode("utf-8"))
         except UnicodeDecodeError:
-            lines.append(chunk.decode("cp1252", errors="replace"))
+            parts.append(chunk.decode("cp1252", errors="replace"))
             fallback.append(n)
     shown = ", ".join(map(str, fallback[:10])) + (" ..." if len(fallback) > 10 else "")
-    return lines, [f"{path}: {len(fallback)} line(s) are not UTF-8 and were read as cp1252: {shown}"]
+    return "".join(parts), [f"{path}: {len(fallback)} line(s) are not UTF-8 and were read as cp1252: {shown}"]
 
 
 def detect_format(path: str, fmt: str | None) -> str:
@@ -140,40 +156,84 @@ def _pick_column(columns, wanted: str | None, defaults, what: str, path: str) ->
                     f"{list(columns)}; name it with --{what}-column")
 
 
-def _delimited_rows(lines, delimiter, path, text_col, label_col):
-    """Yield (line_number, text, label) from a delimited file with a header line."""
-    start = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-    if start is None:
-        raise DataError(f"{path}: the file is empty")
+class _Lines:
+    """The physical lines of a text (ends kept), counting them and remembering the last few, so
+    a csv record's first line number and raw text are known."""
+
+    def __init__(self, text: str):
+        self._it = iter(io.StringIO(text, newline=""))
+        self.count, self.recent = 0, []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._it)
+        self.count += 1
+        self.recent.append(line)
+        return line
+
+
+def _records(text: str, delimiter: str, path: str):
+    """Yield (first line number, fields, raw record text) of every record, blank ones included."""
     quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    header = next(csv.reader([lines[start]], delimiter=delimiter, quoting=quoting))
-    header = [h.strip() for h in header]
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter, quoting=quoting)
+    while True:
+        first = lines.count + 1
+        lines.recent = []
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(f"{path}:{first}: {exc} (a quoted field that is never closed?)") from None
+        yield first, row, "".join(lines.recent)
+
+
+def _unclosed_quote(raw_record: str) -> bool:
+    try:
+        list(csv.reader(io.StringIO(raw_record, newline=""), strict=True))
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _delimited_rows(text, delimiter, path, text_col, label_col):
+    """Yield (line_number, text, label) from a delimited file with a header line; a row that
+    cannot be used yields (line_number, None, reason)."""
+    records = _records(text, delimiter, path)
+    header = next(((n, row) for n, row, _ in records if any(c.strip() for c in row)), None)
+    if header is None:
+        raise DataError(f"{path}: the file is empty")
+    header = [h.strip() for h in header[1]]
     tcol = header.index(_pick_column(header, text_col, TEXT_COLUMNS, "text", path))
     lcol = header.index(_pick_column(header, label_col, LABEL_COLUMNS, "label", path))
-    body = lines[start + 1:]
-    reader = csv.reader(io.StringIO("\n".join(body)), delimiter=delimiter, quoting=quoting)
-    first = start + 2
-    prev_end = 0
-    for row in reader:
-        line = first + prev_end
-        prev_end = reader.line_num
+    for line, row, raw in records:
         if not row or all(not c.strip() for c in row):
             continue  # blank line: not a row
-        if len(row) <= max(tcol, lcol):
+        if delimiter != "\t" and '"' in raw and _unclosed_quote(raw):
+            yield line, None, "a quoted field opened here is never closed (it runs to the end of the file)"
+        elif len(row) <= max(tcol, lcol):
             yield line, None, f"has {len(row)} field(s), the header has {len(header)}"
-            continue
-        yield line, row[tcol], row[lcol]
+        else:
+            yield line, row[tcol], row[lcol]
 
 
-def _jsonl_rows(lines, path, text_col, label_col):
+def _jsonl_rows(text, path, text_col, label_col):
+    """JSON Lines: one value per "\n"-terminated line (a "\r" before it is dropped)."""
     tname = lname = None
-    for n, ln in enumerate(lines, start=1):
+    for n, ln in enumerate(text.split("\n"), start=1):
+        ln = ln.removesuffix("\r")
         if not ln.strip():
             continue
         try:
             obj = json.loads(ln)
         except json.JSONDecodeError as exc:
-            yield n, None, f"not valid JSON ({exc.msg})"
+            yield n, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        except RecursionError:
+            yield n, None, "not usable JSON (nested too deeply)"
             continue
         if not isinstance(obj, dict):
             yield n, None, "not a JSON object"
@@ -185,8 +245,8 @@ def _jsonl_rows(lines, path, text_col, label_col):
             missing = tname if tname not in obj else lname
             yield n, None, f"has no {missing!r} field"
             continue
-        text, label = obj[tname], obj[lname]
-        yield n, "" if text is None else str(text), "" if label is None else str(label)
+        text_v, label = obj[tname], obj[lname]
+        yield n, "" if text_v is None else str(text_v), "" if label is None else str(label)
 
 
 # -- labels ---------------------------------------------------------------------------------
@@ -238,13 +298,11 @@ def load_table(path, *, text_column: str | None = None, label_column: str | None
     except OSError as exc:
         raise DataError(f"cannot read data file {path}: {exc.strerror}") from None
     fmt = detect_format(path, fmt)
-    lines, warnings = decode_lines(raw, path, encoding)
-    if lines and lines[0].startswith("\ufeff"):
-        lines[0] = lines[0][1:]  # a byte-order mark left by a declared encoding
+    text, warnings = decode_text(raw, path, encoding)
     if fmt == "jsonl":
-        rows = list(_jsonl_rows(lines, path, text_column, label_column))
+        rows = list(_jsonl_rows(text, path, text_column, label_column))
     else:
-        rows = list(_delimited_rows(lines, "\t" if fmt == "tsv" else ",", path, text_column, label_column))
+        rows = list(_delimited_rows(text, "\t" if fmt == "tsv" else ",", path, text_column, label_column))
     bad: list[BadRow] = []
     good = []
     for line, text, label in rows:
@@ -296,11 +354,13 @@ def sst2_dir() -> Path:
     return Path(str(resources.files("hqsim") / "data" / "sst2"))
 
 
+SST2_PARTS = ("train", "dev", "test")
+
+
 def load_sst2() -> dict:
     """The built-in SST-2 files: {'train': 6,920, 'dev': 872, 'test': 1,821} Datasets."""
     names = ("0", "1")
-    return {part: load_table(sst2_dir() / f"{part}.tsv", label_names=names)
-            for part in ("train", "dev", "test")}
+    return {part: load_table(sst2_dir() / f"{part}.tsv", label_names=names) for part in SST2_PARTS}
 
 
 # -- protocols ------------------------------------------------------------------------------
@@ -308,7 +368,8 @@ def paper_split(pool: Dataset, seed: int, per_label: int = 256, val_fraction: fl
                 max_test: int | None = None) -> Splits:
     """Sample ``per_label`` rows of every label, split train/validation, test on the rest.
 
-    ``max_test`` optionally subsamples the test set (seeded) for quick runs."""
+    ``max_test`` optionally subsamples the test set (seeded) for quick runs. An empty train or
+    test set is a DataError; an empty validation set a warning (training keeps its last epoch)."""
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
     if per_label < 1:
@@ -324,36 +385,66 @@ def paper_split(pool: Dataset, seed: int, per_label: int = 256, val_fraction: fl
     n_val = int(round(len(sample) * val_fraction))
     val, train = sample[:n_val], sample[n_val:]
     rest = np.setdiff1d(np.arange(len(pool)), sample)
+    if len(rest) == 0:
+        raise DataError(f"the test set is empty: --per-label {per_label} of each of "
+                        f"{len(pool.label_names)} labels takes all {len(pool)} rows; lower --per-label")
     if max_test is not None and max_test < len(rest):
         rest = np.sort(rng.choice(rest, size=max_test, replace=False))
-    return Splits(pool.subset(train), pool.subset(val), pool.subset(rest), "paper", seed)
+    return _checked(Splits(pool.subset(train), pool.subset(val), pool.subset(rest), "paper", seed,
+                           pool.warnings), val_fraction)
+
+
+def _checked(splits: Splits, val_fraction: float) -> Splits:
+    if len(splits.train) == 0:
+        raise DataError(f"the training set is empty (--val-fraction {val_fraction} leaves no row "
+                        "to train on); lower --val-fraction")
+    if len(splits.validation) == 0:
+        note = (f"the validation set is empty (--val-fraction {val_fraction} of "
+                f"{len(splits.train)} rows rounds to 0): no early stopping, the last epoch's "
+                "weights are kept")
+        splits = Splits(splits.train, splits.validation, splits.test, splits.protocol, splits.seed,
+                        splits.warnings + (note,))
+    return splits
 
 
 def standard_split(train: Dataset, dev: Dataset | None, test: Dataset, seed: int,
                    val_fraction: float = 0.15, max_test: int | None = None) -> Splits:
     """The files' own split; without a dev file, ``val_fraction`` of train (seeded) validates."""
     rng = np.random.default_rng(seed)
+    warnings = train.warnings + (dev.warnings if dev is not None else ()) + test.warnings
     if dev is None:
         perm = rng.permutation(len(train))
         n_val = int(round(len(train) * val_fraction))
         train, dev = train.subset(perm[n_val:]), train.subset(perm[:n_val])
     if max_test is not None and max_test < len(test):
         test = test.subset(np.sort(rng.choice(len(test), size=max_test, replace=False)))
-    return Splits(train, dev, test, "standard", seed)
+    return _checked(Splits(train, dev, test, "standard", seed, warnings), val_fraction)
+
+
+# load_table's options and the hqsim train flags that set them
+LOAD_OPTION_FLAGS = {"text_column": "--text-column", "label_column": "--label-column",
+                     "fmt": "--format", "encoding": "--encoding", "label_names": "--labels",
+                     "skip_bad_rows": "--skip-bad-rows"}
 
 
 def make_splits(protocol: str, seed: int, files=None, *, per_label: int = 256,
                 val_fraction: float = 0.15, max_test: int | None = None, **load_options) -> Splits:
-    """``files`` None → built-in SST-2; else 1–3 paths. ``protocol`` is 'paper' or 'standard'
-    (which needs 2 files, train and test, or 3: train, dev, test)."""
+    """``files`` None → built-in SST-2 (no load option applies to it: one given is a DataError);
+    else 1–3 paths. ``protocol`` is 'paper' or 'standard' (which needs 2 files, train and test,
+    or 3: train, dev, test)."""
     if files:
         parts = [load_table(f, **load_options) for f in files]
         if load_options.get("label_names") is None and len({p.label_names for p in parts}) > 1:
             names = tuple(sorted({n for p in parts for n in p.label_names}))
             parts = [load_table(f, **{**load_options, "label_names": names}) for f in files]
     else:
+        given = [LOAD_OPTION_FLAGS.get(k, k) for k, v in load_options.items() if v]
+        if given:
+            raise DataError(f"{', '.join(given)} appl{'y' if len(given) > 1 else 'ies'} to --data "
+                            "files only; the built-in SST-2 needs none (labels 0 = negative, "
+                            "1 = positive): leave them out, or pass your files with --data")
         sst = load_sst2()
-        parts = [sst["train"], sst["dev"], sst["test"]]
+        parts = [sst[p] for p in SST2_PARTS]
     if protocol == "paper":
         return paper_split(concat(parts), seed, per_label, val_fraction, max_test)
     if protocol == "standard":

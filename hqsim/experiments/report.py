@@ -8,30 +8,19 @@ import json
 import math
 import os
 import platform
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from .rundir import RunDirError, atomic_write, atomic_write_with, read_json
+
 RESULTS_JSON, RESULTS_MD = "results.json", "results.md"
 CURVES_PNG, PARAMS_PNG, QUBITS_PNG = "curves.png", "accuracy_vs_params.png", "accuracy_vs_qubits.png"
-
-
-def _atomic_write(path: Path, data: bytes):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+# everything an experiment writes into its run directory (deleted by --force-new)
+OUTPUTS = (RESULTS_JSON, RESULTS_MD, CURVES_PNG, PARAMS_PNG, QUBITS_PNG, "checkpoints", "setfit",
+           "command.txt")
 
 
 def _clean(obj):
@@ -61,13 +50,17 @@ def machine_info() -> dict:
 def write_results(out_dir, meta: dict, runs: list) -> Path:
     path = Path(out_dir) / RESULTS_JSON
     payload = {"meta": meta, "runs": runs}
-    _atomic_write(path, json.dumps(_clean(payload), indent=1).encode())
+    atomic_write(path, json.dumps(_clean(payload), indent=1).encode())
     return path
 
 
 def read_results(out_dir) -> dict:
-    with open(Path(out_dir) / RESULTS_JSON, encoding="utf-8") as fh:
-        return json.load(fh)
+    """results.json as written by ``write_results``; RunDirError naming the file otherwise."""
+    path = Path(out_dir) / RESULTS_JSON
+    data = read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
+        raise RunDirError(f"{path} is not an hqsim results file (no list of runs)")
+    return data
 
 
 def summarize(runs: list) -> list[dict]:
@@ -129,7 +122,12 @@ def write_markdown(out_dir, runs: list, meta: dict) -> Path:
             "- SVC params: numbers stored by the fitted model (support vectors × D + dual "
             "coefficients + intercept)", ""]
     path = Path(out_dir) / RESULTS_MD
-    _atomic_write(path, ("\n".join(head) + "\n" + markdown_table(rows)).encode())
+    atomic_write(path, "\n".join(head) + "\n" + markdown_table(rows))
+    return path
+
+
+def _save_figure(fig, path: Path) -> Path:
+    atomic_write_with(path, lambda fh: fig.savefig(fh, format="png", dpi=110))
     return path
 
 
@@ -157,8 +155,7 @@ def plot_curves(out_dir, runs) -> Path | None:
     ax2.set(xlabel="epoch", ylabel="validation accuracy", title="validation accuracy")
     ax2.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    path = Path(out_dir) / CURVES_PNG
-    fig.savefig(path, dpi=110)
+    path = _save_figure(fig, Path(out_dir) / CURVES_PNG)
     plt.close(fig)
     return path
 
@@ -179,8 +176,7 @@ def plot_accuracy_vs_params(out_dir, rows) -> Path | None:
     ax.set(xlabel="parameters", ylabel="test accuracy % (mean ± std over seeds)",
            title="accuracy vs parameters (blue: hybrid, red: classical)")
     fig.tight_layout()
-    path = Path(out_dir) / PARAMS_PNG
-    fig.savefig(path, dpi=110)
+    path = _save_figure(fig, Path(out_dir) / PARAMS_PNG)
     plt.close(fig)
     return path
 
@@ -212,8 +208,7 @@ def plot_accuracy_vs_qubits(out_dir, rows) -> Path | None:
            title="accuracy vs qubits")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path = Path(out_dir) / QUBITS_PNG
-    fig.savefig(path, dpi=110)
+    path = _save_figure(fig, Path(out_dir) / QUBITS_PNG)
     plt.close(fig)
     return path
 

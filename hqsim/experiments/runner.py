@@ -1,8 +1,11 @@
 """One experiment: for every seed, split the data, embed it, train every hybrid configuration
 and every classical baseline on the same split and embeddings, and write the reports.
 
-Completed runs are kept in ``results.json`` as they finish; with ``resume`` a run already
-there is not repeated and an interrupted training continues from its checkpoint."""
+The output directory is a ``rundir.RunDir``: locked for this process, its configuration
+recorded in ``config.json`` (every field of ``ExperimentConfig`` and of the model and training
+configs it holds, the data files' content hashes, the hqsim version). Completed runs are kept
+in ``results.json`` as they finish; with ``resume`` (refused if the configuration differs) a
+run already there is not repeated and an interrupted training continues from its checkpoint."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,8 +17,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .. import __version__
 from . import data as data_mod
 from . import report
+from .rundir import RunDir, describe, file_fingerprint
 from .train import TrainConfig, evaluate, fit, seed_everything
 
 BASELINES = ("lr", "svc", "mlp", "exact", "setfit")
@@ -27,13 +32,15 @@ class ExperimentConfig:
     train: TrainConfig = TrainConfig()
     seeds: tuple = (0,)
     protocol: str = "paper"
-    data_files: tuple = ()             # () → built-in SST-2
+    # () → built-in SST-2; recorded by content hash (run_key), so a moved file still resumes
+    data_files: tuple = field(default=(), metadata={"run_key": False})
     load_options: dict = field(default_factory=dict)
     per_label: int = 256
     val_fraction: float = 0.15
     max_test: int | None = None
     encoder: str | None = None         # local sentence-transformers dir; None → MiniLM
-    cache_dir: str | None = None
+    # embeddings are cached by model and text hash: where the cache lives changes no result
+    cache_dir: str | None = field(default=None, metadata={"run_key": False})
     baselines: tuple = ("lr", "svc", "mlp", "exact")
     setfit: bool = False               # SetFit-fine-tuned embeddings for every model
     setfit_iterations: int = 5
@@ -63,6 +70,21 @@ class FinetuneModel(nn.Module):
         return self.head_model(self.encoder(texts).to(self.head_model.encoders[0].weights.dtype))
 
 
+def run_key(cfg: ExperimentConfig) -> dict:
+    """What decides an experiment's results, as recorded in its run directory: every field of
+    the config dataclasses (new options are included as they are added), the data files'
+    content hashes and the hqsim version."""
+    files = list(cfg.data_files) or [data_mod.sst2_dir() / f"{p}.tsv" for p in data_mod.SST2_PARTS]
+    return {"hqsim": __version__, "experiment": describe(cfg),
+            "data": [file_fingerprint(f) for f in files]}
+
+
+def run_info(cfg: ExperimentConfig) -> dict:
+    """Recorded next to the key, not compared on resume."""
+    return {"data_files": [str(Path(f).resolve()) for f in cfg.data_files] or "SST-2 (built-in)",
+            "cache_dir": cfg.cache_dir, "torch": torch.__version__}
+
+
 def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9.=-]+", "_", name).strip("_")
 
@@ -73,14 +95,18 @@ def _log(msg, log):
 
 
 class Experiment:
+    """``resume``: continue the run recorded in ``out_dir`` (if any; refused if its configuration
+    differs); ``must_exist``: and fail if ``out_dir`` is missing; ``force_new``: delete the
+    outputs a run there left and start anew; ``command``: recorded in command.txt."""
+
     def __init__(self, cfg: ExperimentConfig, out_dir, resume: bool = False, progress: bool = True,
-                 log=print):
+                 log=print, *, force_new: bool = False, must_exist: bool = False,
+                 command: str | None = None):
         self.cfg, self.out, self.resume, self.progress, self.log = cfg, Path(out_dir), resume, progress, log
-        self.out.mkdir(parents=True, exist_ok=True)
+        self.force_new, self.must_exist, self.command = force_new, must_exist, command
         self.runs: list = []
         self.meta: dict = {}
-        if resume and (self.out / report.RESULTS_JSON).exists():
-            self.runs = report.read_results(self.out)["runs"]
+        self._split_cache: dict = {}
 
     def _done(self, model: str, seed: int) -> bool:
         return any(r["model"] == model and r["seed"] == seed for r in self.runs)
@@ -92,8 +118,11 @@ class Experiment:
 
     def _splits(self, seed):
         c = self.cfg
-        return data_mod.make_splits(c.protocol, seed, list(c.data_files) or None, per_label=c.per_label,
-                                    val_fraction=c.val_fraction, max_test=c.max_test, **c.load_options)
+        if seed not in self._split_cache:
+            self._split_cache[seed] = data_mod.make_splits(
+                c.protocol, seed, list(c.data_files) or None, per_label=c.per_label,
+                val_fraction=c.val_fraction, max_test=c.max_test, **c.load_options)
+        return self._split_cache[seed]
 
     def _embed(self, splits, encoder):
         from .embeddings import embed
@@ -104,6 +133,23 @@ class Experiment:
         return [torch.from_numpy(x) for x in (allx[:a], allx[a:b], allx[b:])]
 
     def run(self) -> list:
+        """Train and evaluate everything; returns the paths of the reports written. Raises
+        rundir.RunDirError (directory in use, configuration differs, damaged file)."""
+        c = self.cfg
+        first = self._splits(c.seeds[0])  # data errors before the directory is touched
+        with RunDir.open(self.out, run_key(c), info=run_info(c), resume=self.resume,
+                         force_new=self.force_new, must_exist=self.must_exist,
+                         outputs=report.OUTPUTS, command=self.command) as rd:
+            for p in rd.cleaned:
+                _log(f"removed {p}, a temporary left by a killed write", self.log)
+            self.resume = rd.resumed
+            if rd.resumed and (self.out / report.RESULTS_JSON).exists():
+                self.runs = report.read_results(self.out)["runs"]
+            for w in first.warnings:
+                _log(f"warning: {w}", self.log)
+            return self._run_all()
+
+    def _run_all(self) -> list:
         from .embeddings import model_label, resolve_model
         c = self.cfg
         t0 = time.perf_counter()

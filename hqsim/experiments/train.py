@@ -10,7 +10,7 @@ leaves the last completed epoch's checkpoint in place.
 from __future__ import annotations
 
 import os
-import tempfile
+import pickle
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+
+from .rundir import atomic_write_with
 
 
 @dataclass(frozen=True)
@@ -108,15 +110,31 @@ def evaluate(model, x, y, batch_size: int = 1024) -> tuple[float, float]:
 
 
 def _save_atomic(obj, path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
+    atomic_write_with(path, lambda fh: torch.save(obj, fh))
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed; the message names the file."""
+
+
+_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "generator", "train_config", "result",
+                    "best_state", "best_key", "bad_epochs")
+
+
+def _read_checkpoint(path: Path) -> dict:
     try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+    except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError, AttributeError,
+            ImportError) as exc:
+        raise CheckpointError(f"checkpoint {path} is damaged ({type(exc).__name__}: {exc}); delete "
+                              "it to train that model again from its first epoch") from None
+    missing = [k for k in _CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise CheckpointError(f"checkpoint {path} is not a training checkpoint (no {missing[0]!r}); "
+                              "delete it to train that model again from its first epoch")
+    return state
 
 
 def _trainable_state(model: nn.Module) -> dict:
@@ -146,18 +164,22 @@ def _shot_gen(model):
 
 
 def _load_checkpoint(path, model, opt, sched, gen, cfg, result: FitResult):
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = _read_checkpoint(path)
     if state["train_config"] != cfg.resume_key():
-        raise ValueError(f"checkpoint {path} was written with training settings "
-                         f"{state['train_config']}, not {cfg.resume_key()}; use another --out "
-                         "or the original settings")
-    _load_state(model, state["model"])
-    opt.load_state_dict(state["optimizer"])
-    sched.load_state_dict(state["scheduler"])
-    gen.set_state(state["generator"])
-    shot = _shot_gen(model)
-    if shot is not None and state.get("shot_generator") is not None:
-        shot.set_state(state["shot_generator"])
+        raise CheckpointError(f"checkpoint {path} was written with training settings "
+                              f"{state['train_config']}, not {cfg.resume_key()}; use another "
+                              "--out or the original settings")
+    try:
+        _load_state(model, state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        gen.set_state(state["generator"])
+        shot = _shot_gen(model)
+        if shot is not None and state.get("shot_generator") is not None:
+            shot.set_state(state["shot_generator"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint {path} does not fit this model ({exc}); delete it to "
+                              "train that model again from its first epoch") from None
     for k, v in state["result"].items():
         setattr(result, k, v)
     result.resumed_from = len(result.history)
