@@ -33,6 +33,15 @@ inline std::vector<std::string> kernel_names() {
     return out;
 }
 
+// Make `device` current only when it is not already: cudaSetDevice on every launch costs a
+// driver call each time (and the caller's device is almost always current already).
+inline cudaError_t ensure_device(int device) {
+    int current = -1;
+    const cudaError_t err = cudaGetDevice(&current);
+    if (err != cudaSuccess) return err;
+    return current == device ? cudaSuccess : cudaSetDevice(device);
+}
+
 inline void check(cudaError_t err, const std::string& what) {
     if (err != cudaSuccess) throw std::runtime_error(what + ": " + cudaGetErrorString(err));
 }
@@ -43,7 +52,7 @@ inline void launch(const std::string& name, int device, std::vector<unsigned> gr
                    std::uintptr_t stream, std::vector<std::uint64_t> slots) {
     if (grid.size() != 3) throw std::invalid_argument("grid must have 3 dimensions");
     const void* f = kernel_by_name(name);
-    check(cudaSetDevice(device), "cudaSetDevice");
+    check(ensure_device(device), "cudaSetDevice");
     if (smem > 48 * 1024)
         check(cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)),
               name + ": cudaFuncSetAttribute(" + std::to_string(smem) + " bytes of shared memory)");

@@ -46,6 +46,7 @@ import numpy as np
 from .ir.params import CONST, INPUT, WEIGHT  # noqa: F401 - factor sources, re-exported for backends
 
 OP_U1, OP_U2, OP_PERM, OP_CZ, OP_UK, OP_CXU1 = 0, 1, 2, 3, 4, 5
+MAX_PERM_QUBITS = 22  # a PERM table holds 2^Q int32 entries (16 MiB at 22); above, CNOTs are U2 ops
 OP_FIELDS = 6  # kind, q0, q1, fstart, fcount, mat
 (F_CONST, F_RX, F_RY, F_RZ, F_PHASE, F_CRX, F_CRY, F_CRZ, F_RXX, F_RYY, F_RZZ) = range(11)
 F_FIELDS = 5  # code, source, index, wire, mat
@@ -98,41 +99,55 @@ def cnot_permutation(num_qubits: int, control: int, target: int) -> np.ndarray:
 def inverse_permutations(perms: np.ndarray) -> np.ndarray:
     """Row-wise inverses of a (n_perm, 2^Q) stack of PERM tables."""
     inv = np.empty_like(perms)
-    for i, p in enumerate(perms):
-        inv[i, p] = np.arange(perms.shape[1], dtype=perms.dtype)
+    if perms.size:
+        rows = np.arange(perms.shape[0])[:, None]
+        inv[rows, perms] = np.arange(perms.shape[1], dtype=perms.dtype)[None, :]
     return inv
+
+
+CNOT_FRAME = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]], dtype=np.complex128)  # control q0
 
 
 _EXPANDED: "weakref.WeakKeyDictionary[OpProgram, OpProgram]" = weakref.WeakKeyDictionary()
 
 
 def expand_fused_cnots(program: OpProgram) -> OpProgram:
-    """The same program with every CXU1 op split into a one-CNOT PERM op (joined with a PERM op
-    just before it) and a U1 op, for backends whose kernels do not interpret CXU1 (the CUDA
-    kernels, cuStateVec). Cached per program, so a backend's per-program uploads still hit
-    their caches."""
+    """The same program with every CXU1 op split into its CNOT and a U1 op, for backends whose
+    kernels do not interpret CXU1 (cuStateVec). The CNOT joins a PERM op just before it, or
+    becomes a one-CNOT PERM op; above MAX_PERM_QUBITS (no permutation tables) it is a constant
+    U2 op instead. Cached per program, so a backend's per-program uploads still hit their
+    caches."""
     if not np.any(program.ops[:, 0] == OP_CXU1):
         return program
     cached = _EXPANDED.get(program)
     if cached is not None:
         return cached
+    tables = program.num_qubits <= MAX_PERM_QUBITS
     ops, perms = [], list(program.perms)  # every PERM op owns its row
+    factors, fcoef, mats = program.factors, program.fcoef, program.const_mats
+    if not tables:  # one constant CNOT factor (4x4, control = the U2 frame's q0) shared by all
+        cnot_factor = factors.shape[0]
+        factors = np.vstack([factors.reshape(-1, F_FIELDS), [[F_CONST, 0, 0, 2, mats.shape[0]]]]).astype(np.int32)
+        fcoef = np.vstack([fcoef.reshape(-1, 2), [[0.0, 0.0]]])
+        mats = np.concatenate([mats, CNOT_FRAME.reshape(-1)])
     for row in program.ops:
         if row[0] != OP_CXU1:
             ops.append(row)
             continue
-        cnot = cnot_permutation(program.num_qubits, int(row[2]), int(row[1]))
-        if ops and ops[-1][0] == OP_PERM:  # join the permutation just before: one pass, not two
+        target, control = int(row[1]), int(row[2])
+        if not tables:
+            ops.append(np.array([OP_U2, control, target, cnot_factor, 1, -1], dtype=np.int32))
+        elif ops and ops[-1][0] == OP_PERM:  # join the permutation just before: one pass, not two
             r = int(ops[-1][3])
-            perms[r] = perms[r][cnot]  # psi''[i] = psi[before[cnot[i]]]
+            perms[r] = perms[r][cnot_permutation(program.num_qubits, control, target)]  # psi[before[cnot[i]]]
         else:
             ops.append(np.array([OP_PERM, -1, -1, len(perms), 0, -1], dtype=np.int32))
-            perms.append(cnot)
-        ops.append(np.array([OP_U1, row[1], -1, row[3], row[4], -1], dtype=np.int32))
-    perm_arr = np.stack(perms).astype(np.int32)
+            perms.append(cnot_permutation(program.num_qubits, control, target))
+        ops.append(np.array([OP_U1, target, -1, row[3], row[4], -1], dtype=np.int32))
+    perm_arr = np.stack(perms).astype(np.int32) if perms else program.perms
     out = OpProgram(program.num_qubits, program.num_weights, program.num_inputs,
-                    np.asarray(ops, dtype=np.int32).reshape(-1, OP_FIELDS), program.factors, program.fcoef,
-                    program.const_mats, perm_arr, inverse_permutations(perm_arr), program.wires,
+                    np.asarray(ops, dtype=np.int32).reshape(-1, OP_FIELDS), factors, fcoef,
+                    mats, perm_arr, inverse_permutations(perm_arr), program.wires,
                     program.amp_start, program.amp_size, program.terms, program.term_coeff,
                     program.num_observables)
     _EXPANDED[program] = out

@@ -1,15 +1,16 @@
 // The blocked path, for states that do not fit in shared memory: states live in device memory
 // as interleaved complex (B, 2^Q), and the op program is cut (on the host, hqsim/backends/
 // cuda_plan.py) into passes:
-//   - a local pass runs a contiguous run of U1/U2/CZ/UK ops [i0, i1) on tiles of 2^L
+//   - a local pass runs a contiguous run of U1/CXU1/U2/CZ/UK ops [i0, i1) on tiles of 2^L
 //     amplitudes: the tile's bits are the set `tmask` (the low F bits, contiguous, for
 //     coalesced 32-amplitude runs, plus the bits the pass's gates act on), one block per
 //     (tile, sample), gates applied to the tile in shared memory. Choosing the tile's bits per
 //     pass is the qubit remapping: no separate swap pass is needed. CZ is diagonal, so its bits
-//     outside the tile are read off the tile's base index and never force a new pass.
+//     outside the tile are read off the tile's base index and never force a new pass; a
+//     CXU1's control outside the tile likewise only says whether the tile's pairs swap.
 //   - a PERM op is one gather pass psi'[i] = psi[perm[i]] (out of place).
 // The backward runs the passes in reverse on psi and lambda; a local pass writes each U1/U2
-// op's per-tile M partial sums to `mpart`, and chain_pass sums them over tiles and applies the
+// (CXU1) op's per-tile M partial sums to `mpart`, and chain_pass sums them over tiles and applies the
 // chain rule, one block per sample.
 #pragma once
 #include "resident.cuh"
@@ -54,14 +55,29 @@ __device__ inline Tile make_tile(unsigned tmask, int L, unsigned n, unsigned til
     return tl;
 }
 
+// A CXU1 op's control: its tile bit when it lies inside the tile, else whether it is set for
+// the whole tile (read off the tile's base index, as for CZ): so the op needs only its target
+// inside the tile.
+__device__ inline void cx_control(const Program& p, const int* op, const Tile& tl, unsigned& cbit, bool& cset) {
+    cbit = 0;
+    cset = false;
+    if (op[0] != OP_CXU1) return;
+    const unsigned g = qbit(p, op[2]);
+    if (tl.tmask & g) cbit = local_bit(tl.tmask, g);
+    else cset = (tl.base & g) != 0;
+}
+
 // An op of a local pass applied to the tile (bits remapped to tile positions).
 template <typename real>
 __device__ void apply_local_op(const Program& p, int i, const real* m, real* re, real* im, unsigned nt, const Tile& tl,
                                bool dagger) {
     const int* op = p.ops + i * OP_FIELDS;
     const int t = threadIdx.x, T = blockDim.x;
-    if (op[0] == OP_U1) {
-        apply_1q(re, im, nt, local_bit(tl.tmask, qbit(p, op[1])), m, dagger, t, T);
+    if (is_1q(op[0])) {
+        unsigned cbit;
+        bool cset;
+        cx_control(p, op, tl, cbit, cset);
+        apply_1q(re, im, nt, local_bit(tl.tmask, qbit(p, op[1])), m, dagger, t, T, cbit, cset);
     } else if (op[0] == OP_U2) {
         apply_2q(re, im, nt, local_bit(tl.tmask, qbit(p, op[1])), local_bit(tl.tmask, qbit(p, op[2])), m, dagger, t, T);
     } else if (op[0] == OP_CZ) {
@@ -141,9 +157,12 @@ __device__ void adjoint_pass(const Program& p, const double* x, const double* w,
         for (int i = w1 - 1; i >= w0; --i) {
             const int* op = p.ops + i * OP_FIELDS;
             const real* m = mats + (i - w0) * MAT_SLOT;
-            if (op[0] == OP_U1) {
+            if (is_1q(op[0])) {
                 double acc[8];
-                undo_1q_grad(re, im, lre, lim, nt, local_bit(tmask, qbit(p, op[1])), m, threadIdx.x, T, acc);
+                unsigned cbit;
+                bool cset;
+                cx_control(p, op, tl, cbit, cset);
+                undo_1q_grad(re, im, lre, lim, nt, local_bit(tmask, qbit(p, op[1])), m, threadIdx.x, T, acc, cbit, cset);
                 group_sum<8>(acc, red, rec + mofs[i], T);
             } else if (op[0] == OP_U2) {
                 double acc[32];
@@ -174,7 +193,7 @@ __device__ inline void chain_pass(const Program& p, const double* x, const doubl
     for (int w0 = i0; w0 < i1; w0 += WIN) {
         const int w1 = min(i1, w0 + WIN);
         for (int i = w0; i < w1; ++i) {
-            const int kind = p.ops[i * OP_FIELDS], nv = kind == OP_U1 ? 8 : (kind == OP_U2 ? 32 : 0);
+            const int kind = p.ops[i * OP_FIELDS], nv = is_1q(kind) ? 8 : (kind == OP_U2 ? 32 : 0);
             if (nv == 0) continue;
             double s = 0.0;
             if (c < nv)
@@ -191,10 +210,10 @@ __device__ inline void chain_pass(const Program& p, const double* x, const doubl
         if (tid < w1 - w0) {
             const int i = w0 + tid, kind = p.ops[i * OP_FIELDS];
             double* dx_row = dx + (long long)b * n_in;
-            if (kind == OP_U1) chain_grads<2>(p, i, xb, w, msum[tid], dw_rows + (long long)b * n_w, dx_row, need_x);
+            if (is_1q(kind)) chain_grads<2>(p, i, xb, w, msum[tid], dw_rows + (long long)b * n_w, dx_row, need_x);
             else if (kind == OP_U2) chain_grads<4>(p, i, xb, w, msum[tid], dw_rows + (long long)b * n_w, dx_row, need_x);
         }
-        __syncthreads();
+        __syncthreads();  // redundant today (covered: msum is next written after the next window's first barrier)
     }
 }
 
@@ -276,7 +295,7 @@ __device__ void expect_partial(const Program& p, const real* psi, int nchunks, d
             }
         group_sum<16>(acc, red, sums, blockDim.x);
         if (threadIdx.x < 2 * cnt) partial[((long long)b * nchunks + chunk) * p.num_terms * 2 + 2 * t0 + threadIdx.x] = sums[threadIdx.x];
-        __syncthreads();
+        __syncthreads();  // redundant today (covered: sums is next written after the next group_sum's first barrier)
     }
 }
 

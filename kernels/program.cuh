@@ -15,6 +15,7 @@ constexpr int OP_U2 = 1;
 constexpr int OP_PERM = 2;
 constexpr int OP_CZ = 3;
 constexpr int OP_UK = 4;
+constexpr int OP_CXU1 = 5;  // CNOT(control q1 -> target q0), then a U1 on q0: one pass
 constexpr int OP_FIELDS = 6;  // kind, q0, q1, fstart, fcount, mat
 
 constexpr int F_CONST = 0;
@@ -68,6 +69,9 @@ struct cd {
 __device__ __forceinline__ cd cmul(cd a, cd b) { return {a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
 __device__ __forceinline__ cd cadd(cd a, cd b) { return {a.re + b.re, a.im + b.im}; }
 __device__ __forceinline__ cd conjc(cd a) { return {a.re, -a.im}; }
+
+// U1 and CXU1 carry a 2x2 matrix (and its gradient) the same way.
+__device__ __forceinline__ bool is_1q(int kind) { return kind == OP_U1 || kind == OP_CXU1; }
 
 __device__ __forceinline__ unsigned insert_zero(unsigned t, unsigned bit) {
     unsigned low = t & (bit - 1u);

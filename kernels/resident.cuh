@@ -24,7 +24,11 @@ constexpr int MAT_SLOT = 32;  // reals per staged matrix (4x4 complex)
 constexpr int MAXR = 16;      // amplitudes per thread held in registers by a permutation
 constexpr int MAX_RESIDENT_THREADS = 512;  // __launch_bounds__ of the resident kernels
 
-extern __shared__ __align__(16) unsigned char hq_smem[];
+// The block's dynamic shared memory (kernels/host_shim.h gives it another definition).
+#ifndef HQ_DYNAMIC_SHARED
+#define HQ_DYNAMIC_SHARED(name) extern __shared__ __align__(16) unsigned char name[]
+#endif
+HQ_DYNAMIC_SHARED(hq_smem);
 
 // Thread t < WIN of the group computes the matrix of op w0 + t for its sample.
 // Not inlined: the complex-double matrix code would otherwise crowd the gate loops' registers.
@@ -34,7 +38,7 @@ __device__ __noinline__ void stage_mats(const Program& p, int w0, int w1, const 
     if (t >= WIN || i >= w1) return;
     const int kind = p.ops[i * OP_FIELDS];
     real* slot = mats + t * MAT_SLOT;
-    if (kind == OP_U1) {
+    if (is_1q(kind)) {
         cd u[4];
         op_matrix<2>(p, i, xb, w, u);
         for (int a = 0; a < 4; ++a) { slot[2 * a] = (real)u[a].re; slot[2 * a + 1] = (real)u[a].im; }
@@ -64,14 +68,14 @@ __device__ void permute_regs(real* re, real* im, const int* perm, unsigned n, in
 
 __device__ __forceinline__ unsigned qbit(const Program& p, int q) { return 1u << (p.num_qubits - 1 - q); }
 
-// Ops without gradients (PERM, CZ, UK) and the forward U1/U2: block-uniform branch on the kind.
+// Ops without gradients (PERM, CZ, UK) and the forward U1/CXU1/U2: block-uniform branch on the kind.
 template <typename real>
 __device__ void apply_op(const Program& p, int i, const real* m, real* re, real* im, unsigned n, bool dagger, int t,
                          int T) {
     const int* op = p.ops + i * OP_FIELDS;
     const int kind = op[0];
-    if (kind == OP_U1) {
-        apply_1q(re, im, n, qbit(p, op[1]), m, dagger, t, T);
+    if (is_1q(kind)) {
+        apply_1q(re, im, n, qbit(p, op[1]), m, dagger, t, T, kind == OP_CXU1 ? qbit(p, op[2]) : 0u);
     } else if (kind == OP_U2) {
         apply_2q(re, im, n, qbit(p, op[1]), qbit(p, op[2]), m, dagger, t, T);
     } else if (kind == OP_PERM) {
@@ -133,7 +137,7 @@ __device__ void reduce_observables(const Program& p, const real* re, const real*
                 const int* tr = p.terms + (t0 + k) * TERM_FIELDS;
                 out_row[tr[0]] += p.term_coeff[t0 + k] * phase_real(tr[3], misc[2 * k], misc[2 * k + 1]);
             }
-        __syncthreads();
+        __syncthreads();  // redundant today (covered: the next group_sum's first barrier precedes any write of misc)
     }
 }
 
@@ -158,7 +162,7 @@ __device__ void weighted_observable(const Program& p, const double* cot_row, con
         }
         lre[i] = (real)lr; lim[i] = (real)li;
     }
-    __syncthreads();
+    __syncthreads();  // redundant today (covered: every caller reaches a barrier before reading lam across threads)
 }
 
 struct ResidentLayout {
@@ -198,20 +202,20 @@ __device__ void forward_resident(const Program& p, const double* x, const double
                 states[2 * ((long long)b * n + i)] = re[i];
                 states[2 * ((long long)b * n + i) + 1] = im[i];
             }
-        __syncthreads();
+        __syncthreads();  // redundant today (covered: the next sample's writes of the state come after barriers)
     }
 }
 
-// One reverse window: undo ops [w0, w1) on psi and lam, reducing each U1/U2's M into mred.
+// One reverse window: undo ops [w0, w1) on psi and lam, reducing each U1/CXU1/U2's M into mred.
 template <typename real>
 __device__ void reverse_window(const Program& p, int w0, int w1, const real* mats, real* re, real* im, real* lre,
                                real* lim, unsigned n, double* mred, double* red, int t, int T) {
     for (int i = w1 - 1; i >= w0; --i) {
         const int* op = p.ops + i * OP_FIELDS;
         const real* m = mats + (i - w0) * MAT_SLOT;
-        if (op[0] == OP_U1) {
+        if (is_1q(op[0])) {
             double acc[8];
-            undo_1q_grad(re, im, lre, lim, n, qbit(p, op[1]), m, t, T, acc);
+            undo_1q_grad(re, im, lre, lim, n, qbit(p, op[1]), m, t, T, acc, op[0] == OP_CXU1 ? qbit(p, op[2]) : 0u);
             group_sum<8>(acc, red, mred + (i - w0) * MAT_SLOT, T);
         } else if (op[0] == OP_U2) {
             double acc[32];
@@ -219,7 +223,7 @@ __device__ void reverse_window(const Program& p, int w0, int w1, const real* mat
             group_sum<32>(acc, red, mred + (i - w0) * MAT_SLOT, T);
         } else {
             apply_op(p, i, m, re, im, n, true, t, T);
-            __syncthreads();
+            __syncthreads();  // redundant today (covered: psi and lam are separate arrays; apply_op syncs inside where needed)
             apply_op(p, i, m, lre, lim, n, true, t, T);
         }
         __syncthreads();
@@ -258,10 +262,10 @@ __device__ void vjp_resident(const Program& p, const double* x, const double* w,
             reverse_window(p, w0, w1, mats, re, im, lre, lim, n, mred, L.red, t, T);
             if (active && t < w1 - w0) {
                 const int i = w0 + t, kind = p.ops[i * OP_FIELDS];
-                if (kind == OP_U1) chain_grads<2>(p, i, xb, w, mred + t * MAT_SLOT, dw_row, dx_row, need_x);
+                if (is_1q(kind)) chain_grads<2>(p, i, xb, w, mred + t * MAT_SLOT, dw_row, dx_row, need_x);
                 else if (kind == OP_U2) chain_grads<4>(p, i, xb, w, mred + t * MAT_SLOT, dw_row, dx_row, need_x);
             }
-            __syncthreads();
+            __syncthreads();  // redundant today (covered: mred is next written after the next window's barriers)
         }
         if (p.amp_size > 0 && need_x) {  // through psi_0 = x / |x|
             double v[2] = {0.0, 0.0};
@@ -275,7 +279,7 @@ __device__ void vjp_resident(const Program& p, const double* x, const double* w,
             if (active)
                 for (int j = t; j < p.amp_size; j += T)
                     dx_row[p.amp_start + j] += (2.0 * lre[j] - xb[p.amp_start + j] / nrm * proj) / nrm;
-            __syncthreads();
+            __syncthreads();  // redundant today (covered: the next sample's writes come after barriers)
         }
     }
 }

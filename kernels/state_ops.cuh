@@ -31,35 +31,49 @@ __device__ __forceinline__ void mul2(const Mat2<real>& u, real xr, real xi, real
     qi = u.cr * xi + u.ci * xr + u.dr * yi + u.di * yr;
 }
 
+// The CNOT of a CXU1 op on a pair (j, k = j | target bit): it swaps the pair where the control
+// is set, i.e. where `cbit` (the control's bit in this array, 0 if it lies outside) is set in j,
+// or everywhere when `cset` (the control lies outside the array and is set for all of it).
+__device__ __forceinline__ bool cx_swaps(unsigned j, unsigned cbit, bool cset) { return cset || (j & cbit) != 0; }
+
+// psi <- U psi on `bit` (U1), or U CNOT psi (CXU1: cbit / cset as above), or for dagger the
+// inverse: CNOT U^dagger psi.
 template <typename real>
-__device__ void apply_1q(real* re, real* im, unsigned n, unsigned bit, const real* m, bool dagger, int t, int T) {
+__device__ void apply_1q(real* re, real* im, unsigned n, unsigned bit, const real* m, bool dagger, int t, int T,
+                         unsigned cbit = 0, bool cset = false) {
     const Mat2<real> u = load_mat2(m, dagger);
     for (unsigned p = t; p < (n >> 1); p += T) {
-        const unsigned j = insert_zero(p, bit), k = j | bit;
+        const unsigned j = insert_zero(p, bit);
+        const bool swap = cx_swaps(j, cbit, cset);
+        const unsigned rj = (swap && !dagger) ? j | bit : j, rk = rj ^ bit;  // the CNOT acts first,
+        const unsigned wj = (swap && dagger) ? j | bit : j, wk = wj ^ bit;   // or is undone last
         real pr, pi, qr, qi;
-        mul2(u, re[j], im[j], re[k], im[k], pr, pi, qr, qi);
-        re[j] = pr; im[j] = pi; re[k] = qr; im[k] = qi;
+        mul2(u, re[rj], im[rj], re[rk], im[rk], pr, pi, qr, qi);
+        re[wj] = pr; im[wj] = pi; re[wk] = qr; im[wk] = qi;
     }
 }
 
 // psi <- U^dagger psi and lam <- U^dagger lam, accumulating acc[2*(2a+b)] += conj(lam_a) psi_b
-// with lam before and psi after the undo (numba_state.undo_1q_with_grad).
+// with lam before and psi after the undo (numba_state.undo_1q_with_grad). For a CXU1 op
+// (cbit / cset) the pair is the one U acted on, and both states are written back through the
+// CNOT.
 template <typename real>
 __device__ void undo_1q_grad(real* re, real* im, real* lre, real* lim, unsigned n, unsigned bit, const real* m,
-                             int t, int T, double acc[8]) {
+                             int t, int T, double acc[8], unsigned cbit = 0, bool cset = false) {
     const Mat2<real> u = load_mat2(m, true);
     real s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (unsigned p = t; p < (n >> 1); p += T) {
         const unsigned j = insert_zero(p, bit), k = j | bit;
+        const unsigned wj = cx_swaps(j, cbit, cset) ? k : j, wk = wj ^ bit;  // where the results go
         real pr, pi, qr, qi, lxr = lre[j], lxi = lim[j], lyr = lre[k], lyi = lim[k];
         mul2(u, re[j], im[j], re[k], im[k], pr, pi, qr, qi);
-        re[j] = pr; im[j] = pi; re[k] = qr; im[k] = qi;
+        re[wj] = pr; im[wj] = pi; re[wk] = qr; im[wk] = qi;
         s[0] += lxr * pr + lxi * pi; s[1] += lxr * pi - lxi * pr;
         s[2] += lxr * qr + lxi * qi; s[3] += lxr * qi - lxi * qr;
         s[4] += lyr * pr + lyi * pi; s[5] += lyr * pi - lyi * pr;
         s[6] += lyr * qr + lyi * qi; s[7] += lyr * qi - lyi * qr;
         mul2(u, lxr, lxi, lyr, lyi, pr, pi, qr, qi);
-        lre[j] = pr; lim[j] = pi; lre[k] = qr; lim[k] = qi;
+        lre[wj] = pr; lim[wj] = pi; lre[wk] = qr; lim[wk] = qi;
     }
 #pragma unroll
     for (int a = 0; a < 8; ++a) acc[a] = (double)s[a];

@@ -10,7 +10,6 @@ amplitude gradients, and the weight-gradient rows summed into dw.
 from __future__ import annotations
 
 from . import cuda_plan as plan
-from .cuda import blocked_plan
 
 BLOCK = plan.PASS_THREADS
 
@@ -22,7 +21,7 @@ class Blocked:
         self.q = prog.num_qubits
         self.n = 2 ** self.q
         bits = run.opts.tile_bits or plan.default_tile_bits(self.q, run.itemsize, run.smem_limit)
-        self.plan, self.mofs = blocked_plan(run.dp, min(bits, self.q))
+        self.plan, self.mofs = run.dp.blocked_plan(min(bits, self.q))
         self.tiles = self.plan.tiles(self.q)
         self.has_perm = any(isinstance(p, plan.PermPass) for p in self.plan.passes)
         self.chunks = plan.expect_chunks(self.q)

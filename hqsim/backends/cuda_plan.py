@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..program import OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram
+from ..program import OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram
 
 WIN = 16                   # op matrices staged per window (resident.cuh)
 MAT_SLOT = 32              # reals per staged matrix
@@ -80,7 +80,7 @@ def resident_grid(batch: int, cfg: ResidentConfig, sm_count: int, smem_per_sm: i
 # ---------------------------------------------------------------- blocked path
 @dataclass(frozen=True)
 class LocalPass:
-    """Ops [i0, i1) (U1/U2/CZ/UK) applied to tiles whose bits are ``tmask``."""
+    """Ops [i0, i1) (U1/CXU1/U2/CZ/UK) applied to tiles whose bits are ``tmask``."""
     i0: int
     i1: int
     tmask: int
@@ -105,16 +105,23 @@ class BlockedPlan:
 
 
 def _op_bits(program: OpProgram, i: int) -> set[int]:
-    """Global bit positions a local op needs inside the tile (CZ needs none: it is diagonal)."""
+    """Global bit positions a local op needs inside the tile (CZ needs none: it is diagonal; a
+    CXU1 only its target: a control outside the tile is fixed for the whole tile)."""
     q_n = program.num_qubits
     kind, q0, q1, fs, fc, _ = (int(v) for v in program.ops[i])
-    if kind == OP_U1:
+    if kind in (OP_U1, OP_CXU1):
         return {q_n - 1 - q0}
     if kind == OP_U2:
         return {q_n - 1 - q0, q_n - 1 - q1}
     if kind == OP_UK:
         return {q_n - 1 - int(q) for q in program.wires[fs:fs + fc]}
     return set()
+
+
+def widest_op(program: OpProgram) -> int:
+    """Tile bits the widest local op needs; at least 2 (room for a U2) unless the state has
+    fewer qubits (a 1-qubit state has 1-bit tiles)."""
+    return max([min(2, program.num_qubits)] + [len(_op_bits(program, i)) for i in range(program.num_ops)])
 
 
 def _close(passes, i0, i1, need, fixed, tile_bits, q_n):
@@ -133,7 +140,7 @@ def plan_blocked(program: OpProgram, tile_bits: int) -> BlockedPlan:
     check_supported(program)
     q_n = program.num_qubits
     tile_bits = min(tile_bits, q_n)
-    kmax = max([2] + [len(_op_bits(program, i)) for i in range(program.num_ops)])
+    kmax = widest_op(program)
     if kmax > tile_bits:
         raise ValueError(f"an op acts on {kmax} qubits but tiles hold only {tile_bits}")
     fixed = max(0, min(FIXED_LOW_BITS, tile_bits - kmax))
@@ -158,7 +165,7 @@ def plan_blocked(program: OpProgram, tile_bits: int) -> BlockedPlan:
             for i in range(p.i0, p.i1):
                 kind = int(program.ops[i, 0])
                 mofs[i] = size
-                size += 8 if kind == OP_U1 else (32 if kind == OP_U2 else 0)
+                size += 8 if kind in (OP_U1, OP_CXU1) else (32 if kind == OP_U2 else 0)
         mrec.append(size)
     return BlockedPlan(tile_bits, tuple(passes), mofs, tuple(mrec))
 
@@ -192,7 +199,6 @@ def check_supported(program: OpProgram) -> None:
     if len(uk) and int(uk[:, 4].max()) > MAX_UK_QUBITS:
         raise ValueError(f"the CUDA backend applies dense Unitary gates on at most {MAX_UK_QUBITS} qubits, "
                          f"got one on {int(uk[:, 4].max())}")
-    if program.num_ops and int(program.ops[:, 0].max()) > OP_UK:
-        raise ValueError("the CUDA kernels interpret U1, U2, PERM, CZ and UK ops only: pass the program "
-                         "through hqsim.program.expand_fused_cnots first")
-    assert OP_CZ == 3 and OP_U2 == 1  # the kernels' dispatch assumes program.py's codes
+    if program.num_ops and int(program.ops[:, 0].max()) > OP_CXU1:
+        raise ValueError("the CUDA kernels interpret U1, U2, PERM, CZ, UK and CXU1 ops only, got op kind "
+                         f"{int(program.ops[:, 0].max())}")

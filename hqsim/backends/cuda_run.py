@@ -1,102 +1,26 @@
 """One call of the CUDA backend: inputs on the device, the path chosen, the kernels launched.
 
-Every launch goes on torch's current stream of the inputs' device. ``forward_into`` and
+Every launch goes on torch's current stream of the inputs' device (stream 0 on the
+cpu-emulated device, whose "device memory" is ordinary CPU tensors). ``forward_into`` and
 ``vjp_into`` write into caller-provided buffers (the GPU tests poison them first to prove that
 every element is written).
 """
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from . import cuda_plan as plan
-from .cuda import DeviceProgram, upload
-
-
-def _kind(a) -> str:
-    mods = [c.__module__ for c in type(a).__mro__]  # the MRO: subclasses of torch.Tensor count
-    if any(m.startswith("torch") for m in mods):
-        return "torch"
-    if any(m.startswith("cupy") for m in mods):
-        return "cupy"
-    return "numpy"
-
-
-def input_device(a):
-    """The torch device a call runs on: the tensor's own, else the current CUDA device."""
-    import torch
-    if _kind(a) == "torch":
-        if not a.is_cuda:
-            raise ValueError("the CUDA backends take CUDA tensors; got inputs on the CPU (use backend='numba')")
-        return a.device
-    return torch.device("cuda", torch.cuda.current_device())
-
-
-def as_device_tensor(a, what: str, ndim: int, device):
-    """A float64 contiguous torch tensor on ``device``: NumPy copied up, CuPy taken through
-    DLPack without a copy, torch converted (on the device) only if its dtype or layout differ.
-    Never mutates a. Values are checked only for NumPy (on the host, before the copy): device
-    arrays come from the executor, which checks them without a host sync (see
-    hqsim/backends/__init__.py); reading a device flag here would stall every call."""
-    import torch
-    kind = _kind(a)
-    if kind == "cupy":
-        a = torch.from_dlpack(a)
-    if kind == "numpy":
-        arr = np.asarray(a, dtype=np.float64)
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{what} contain NaN or inf")
-        t = torch.as_tensor(arr, device=device)
-    else:
-        if a.device != device:
-            raise ValueError(f"{what} are on {a.device}, the inputs on {device}")
-        t = a.detach().to(torch.float64).contiguous()
-    if ndim == 2 and t.ndim == 1:
-        t = t[None, :]
-    if ndim == 1:
-        t = t.reshape(-1)
-    if t.ndim != ndim:
-        raise ValueError(f"{what} must be {ndim}-dimensional, got shape {tuple(t.shape)}")
-    return t
-
-
-def give(t, kind: str):
-    """Results in the kind the inputs came in: NumPy, torch (CUDA) or CuPy (zero-copy)."""
-    if kind == "numpy":
-        return t.cpu().numpy()
-    if kind == "cupy":
-        import cupy  # present: the inputs were CuPy arrays
-        return cupy.from_dlpack(t)
-    return t
-
-
-_LIMITS: dict = {}
-
-
-def device_limits(device) -> tuple[int, int, int]:
-    """(SM count, opt-in shared memory per block, shared memory per SM) of a torch device."""
-    if device.index in _LIMITS:
-        return _LIMITS[device.index]
-    import torch
-    props = torch.cuda.get_device_properties(device)
-    optin = getattr(props, "shared_memory_per_block_optin", None)
-    per_sm = getattr(props, "shared_memory_per_multiprocessor", None)
-    if optin is None or per_sm is None:  # older torch: ask the runtime through CuPy if present
-        try:
-            import cupy
-            optin = cupy.cuda.runtime.deviceGetAttribute(97, device.index)   # MaxSharedMemoryPerBlockOptin
-            per_sm = cupy.cuda.runtime.deviceGetAttribute(81, device.index)  # MaxSharedMemoryPerMultiprocessor
-        except ImportError:
-            optin = per_sm = 48 * 1024  # the limit every CUDA device grants without opting in
-    _LIMITS[device.index] = (int(props.multi_processor_count), int(optin), int(per_sm))
-    return _LIMITS[device.index]
+from .cuda_blocked import Blocked
+from .cuda_device import DeviceProgram, as_device_tensor, give, tensor_kind, upload
 
 
 class Run:
     def __init__(self, backend, program, x, w, itemsize: int):
-        import torch
         self.torch = torch
-        self.kind = _kind(x)
-        self.device = input_device(x)
+        self.kind = tensor_kind(x)
+        dev = backend.device
+        self.device = dev.place(x)
         self.x = self.tensor(x, "inputs", 2)
         self.w = self.tensor(w, "weights", 1)
         if self.x.shape[1] < program.num_inputs:
@@ -110,9 +34,10 @@ class Run:
         self.program = program
         self.dp: DeviceProgram = upload(program, self.device)
         self.opts = backend.options
-        self.launcher = backend.launcher(self.device.index)
-        self.stream = torch.cuda.current_stream(self.device).cuda_stream
-        self.sm_count, self.smem_limit, self.smem_per_sm = device_limits(self.device)
+        self.launcher = backend.launcher(self.device)
+        self.stream = dev.stream(self.device)
+        lim = dev.limits(self.device)
+        self.sm_count, self.smem_limit, self.smem_per_sm = lim.sm_count, lim.smem_optin, lim.smem_per_sm
         if program.amp_size and self.kind == "numpy":  # device arrays: checked by the executor
             norms = np.linalg.norm(np.asarray(x, np.float64).reshape(self.batch, -1)
                                    [:, program.amp_start:program.amp_start + program.amp_size], axis=1)
@@ -172,7 +97,6 @@ class Run:
                                         self.ptr(out), self.ptr(dummy), ("i", int(states is not None)),
                                         ("i", cfg.samples_per_block), ("i", cfg.threads_per_sample)])
             return
-        from .cuda_blocked import Blocked
         Blocked(self).forward_into(out, states)
 
     # -- backward ----------------------------------------------------------------------------
@@ -192,7 +116,6 @@ class Run:
         dx_arg = dx if dx is not None else self.empty((1,))
         cfg = self.resident(True)
         if cfg is None:
-            from .cuda_blocked import Blocked
             Blocked(self).vjp_into(cot, dw, dx)
             return
         grid = plan.resident_grid(self.batch, cfg, self.sm_count, self.smem_per_sm)

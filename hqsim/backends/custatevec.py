@@ -25,7 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..program import (F_CONST, F_CRX, F_CRY, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, INPUT, OP_CZ, OP_PERM,
-                       OP_U1, OP_U2, OP_UK, WEIGHT, OpProgram)
+                       OP_U1, OP_U2, OP_UK, WEIGHT, OpProgram, expand_fused_cnots)
+from .cuda import _op_program
+from .cuda_device import GpuDevice, as_device_tensor, give, tensor_kind
 
 MAX_TERM_QUBITS = 10
 _PAULI = {1: ((0, 1), (1, 0)), 2: ((0, -1j), (1j, 0)), 3: ((1, 0), (0, -1))}
@@ -139,11 +141,9 @@ class _Call:
         self.kind, self.device = kind, device
 
     def tensor(self, a, what, ndim):
-        from .cuda_run import as_device_tensor
         return as_device_tensor(a, what, ndim, self.device)
 
     def give(self, t):
-        from .cuda_run import give
         return give(t, self.kind)
 
 
@@ -153,8 +153,9 @@ class CuStateVecBackend:
     name = "custatevec"
     arrays = "torch"
 
-    def __init__(self):
+    def __init__(self, place=GpuDevice.place):
         self._handles: dict = {}
+        self._place = place  # inputs -> torch device (the CPU tests pass a CPU placement)
 
     @staticmethod
     def is_available() -> bool:
@@ -170,12 +171,10 @@ class CuStateVecBackend:
     # -- plumbing --------------------------------------------------------------------------
     def _setup(self, program, x, w, real_dtype):
         import torch
-        from .cuda import _op_program
-        from .cuda_run import _kind, as_device_tensor, input_device
         self.cusv = _import_custatevec()
-        program = _op_program(program)
-        device = input_device(x)
-        run = _Call(_kind(x), device)
+        program = expand_fused_cnots(_op_program(program))  # cuStateVec has no fused CNOT+U1
+        device = self._place(x)
+        run = _Call(tensor_kind(x), device)
         xt, wt = as_device_tensor(x, "inputs", 2, device), as_device_tensor(w, "weights", 1, device)
         dev = device.index
         if dev not in self._handles:

@@ -16,21 +16,26 @@ random_circuit, random_observables, random_args, random_unitary = (
 
 def random_case(rng, num_qubits, num_gates, batch, amplitude=False):
     """(program, compiled, circuit, observables, x, w) for a seeded random circuit; the
-    program as the CUDA backend runs it (fused CNOT+U1 ops split back into PERM and U1)."""
+    program as compiled (with its fused CNOT+U1 ops, which the CUDA kernels run as they are)."""
     from hqsim.compile import compile_circuit
-    from hqsim.program import expand_fused_cnots
     c = random_circuit(rng, num_qubits, num_gates, amplitude=amplitude)
     obs = random_observables(rng, num_qubits)
     x, w = random_args(rng, c, batch)
     compiled = compile_circuit(c, obs)
-    return expand_fused_cnots(compiled.program), compiled, c, obs, x, w
+    return compiled.program, compiled, c, obs, x, w
 
 
-def cuda_backend_or_skip(**options):
+# The devices the CUDA backend's tests run on: a GPU (marked, skipped without one) and the
+# kernels built for the CPU, which CI runs.
+DEVICES = [pytest.param("cuda", marks=pytest.mark.gpu), "cpu-emulated"]
+
+
+def cuda_backend_or_skip(device="cuda", **options):
     from hqsim.backends.cuda import CudaBackend, CudaOptions
-    if not CudaBackend.is_available():
-        pytest.skip("no CUDA GPU, or neither the extension nor CuPy is installed")
-    return CudaBackend(CudaOptions(**options))
+    if not CudaBackend.is_available(device):
+        pytest.skip("no CUDA GPU, or neither the extension nor CuPy is installed" if device == "cuda"
+                    else "no C++ compiler for the cpu-emulated device")
+    return CudaBackend(CudaOptions(device=device, **options))
 
 
 def torch_cuda_or_skip():

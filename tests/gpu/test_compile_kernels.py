@@ -13,7 +13,7 @@ import pytest
 
 import hqsim.program as program_mod
 from hqsim.backends import cuda_plan
-from hqsim.backends.cuda import kernel_dir, kernel_source
+from hqsim.backends.cuda_source import kernel_dir, kernel_source
 from hqsim.ir import params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,3 +139,59 @@ def test_build_skips_cleanly_when_disabled(capsys):
     assert "not building" in capsys.readouterr().out
     with pytest.raises(ValueError, match="HQSIM_BUILD_CUDA"):
         csrc_build.build(mode="yes")
+
+
+# ---- NVRTC: the compiler CuPy's RawModule uses, on the exact text CuPy receives -------------------
+def _nvrtc():
+    """libnvrtc from the nvidia-cuda-nvrtc wheel (the gpu-build extra) or the CUDA toolkit."""
+    import ctypes
+    import ctypes.util
+    import glob
+    cands = []
+    try:
+        import nvidia
+        for root in nvidia.__path__:
+            cands += sorted(glob.glob(f"{root}/cu*/lib/libnvrtc.so*")) + sorted(glob.glob(f"{root}/cuda_nvrtc/lib/libnvrtc.so*"))
+    except ImportError:
+        pass
+    cands += [ctypes.util.find_library("nvrtc") or ""]
+    if NVCC:
+        cands += sorted(glob.glob(str(Path(NVCC).resolve().parents[1] / "lib64" / "libnvrtc.so*")))
+    for c in cands:
+        if c:
+            try:
+                return ctypes.CDLL(c)
+            except OSError:
+                continue
+    pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc, in the gpu-build extra)")
+
+
+def nvrtc_compile(source: str, options) -> bytes:
+    """Compile with NVRTC; the cubin (for -arch=sm_XX). Fails the test with NVRTC's log."""
+    import ctypes
+    lib = _nvrtc()
+    prog = ctypes.c_void_p()
+    assert lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), b"hqsim_kernels.cu", 0, None, None) == 0
+    opts = (ctypes.c_char_p * len(options))(*(o.encode() for o in options))
+    rc = lib.nvrtcCompileProgram(prog, len(options), opts)
+    size = ctypes.c_size_t()
+    lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+    log = ctypes.create_string_buffer(size.value)
+    lib.nvrtcGetProgramLog(prog, log)
+    assert rc == 0, f"NVRTC failed ({rc}):\n{log.value.decode(errors='replace')}"
+    lib.nvrtcGetCUBINSize(prog, ctypes.byref(size))
+    cubin = ctypes.create_string_buffer(size.value)
+    assert lib.nvrtcGetCUBIN(prog, cubin) == 0
+    lib.nvrtcDestroyProgram(ctypes.byref(prog))
+    return cubin.raw
+
+
+@pytest.mark.parametrize("arch", ["sm_90"])  # the H100/H200 the device tool lends; sm_80 via nvcc above
+def test_nvrtc_compiles_the_source_cupy_receives(arch):
+    """kernel_source() with CupyLauncher's options, as CuPy's RawModule passes them to NVRTC
+    (CuPy adds its -arch and its own include path, which the kernels do not use)."""
+    from hqsim.backends.cuda_ext import CupyLauncher
+    cubin = nvrtc_compile(kernel_source(), [*CupyLauncher.OPTIONS, f"-arch={arch}"])
+    assert cubin[:4] == b"\x7fELF"
+    for name in cuda_plan.KERNELS:
+        assert name.encode() + b"\0" in cubin, name

@@ -5,7 +5,7 @@ import pytest
 from hqsim.ansatz import amplitude_encoder, rpqc, z_all
 from hqsim.backends import cuda_plan as cp
 from hqsim.compile import compile_circuit
-from hqsim.program import OP_PERM, OP_U1, OP_U2, OP_UK, expand_fused_cnots
+from hqsim.program import OP_CXU1, OP_PERM, OP_U1, OP_U2, OP_UK, expand_fused_cnots
 
 from .helpers import random_case
 
@@ -25,17 +25,16 @@ def _covering_ok(program, bp):
         assert bin(p.tmask).count("1") == bp.tile_bits
         assert p.tmask < 2 ** q_n
         low = (~p.tmask & (p.tmask + 1)).bit_length() - 1
-        kmax = max([2] + [len(cp._op_bits(program, i)) for i in range(program.num_ops)])
-        assert low >= min(cp.FIXED_LOW_BITS, bp.tile_bits - kmax)  # coalesced runs kept
+        assert low >= min(cp.FIXED_LOW_BITS, bp.tile_bits - cp.widest_op(program))  # coalesced runs kept
         size = 0
         for i in range(p.i0, p.i1):
             kind, q0, q1, fs, fc, _ = (int(v) for v in program.ops[i])
             assert kind != OP_PERM
             for b in cp._op_bits(program, i):
                 assert p.tmask >> b & 1, (i, b, bin(p.tmask))
-            if kind in (OP_U1, OP_U2):
+            if kind in (OP_U1, OP_CXU1, OP_U2):
                 assert bp.mofs[i] == size
-                size += 8 if kind == OP_U1 else 32
+                size += 32 if kind == OP_U2 else 8
             seen.append(i)
         assert mrec == size
     assert seen == list(range(program.num_ops))
@@ -59,6 +58,16 @@ def test_random_plan_covers_every_op(seed):
     for tile in (3, 4, prog.num_qubits):
         bp = cp.plan_blocked(prog, tile)
         _covering_ok(prog, bp)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_qubit_programs_plan(seed):
+    """Q = 1 used to raise (the planner reserved room for a 2-qubit op in a 1-bit tile)."""
+    prog, *_ = random_case(np.random.default_rng(seed), 1, 12, 2, amplitude=seed % 2 == 0)
+    for tile in (1, 2, 12):
+        bp = cp.plan_blocked(prog, tile)
+        _covering_ok(prog, bp)
+        assert bp.tile_bits == 1
 
 
 def test_uk_wider_than_tile_is_refused():

@@ -76,9 +76,7 @@ class FakeCuStateVec:
 @pytest.fixture
 def cpu_custatevec(monkeypatch):
     """The backend running on CPU tensors with FakeCuStateVec (data_ptr -> tensor lookups)."""
-    from hqsim.backends import cuda_run
     monkeypatch.setattr(csv_mod, "_import_custatevec", lambda: FakeCuStateVec)
-    monkeypatch.setattr(cuda_run, "input_device", lambda a: torch.device("cpu"))
     real_ptr = torch.Tensor.data_ptr
 
     def data_ptr(self):
@@ -86,7 +84,7 @@ def cpu_custatevec(monkeypatch):
         FakeCuStateVec.registry[p] = self
         return p
     monkeypatch.setattr(torch.Tensor, "data_ptr", data_ptr)
-    yield csv_mod.CuStateVecBackend()
+    yield csv_mod.CuStateVecBackend(place=lambda a: torch.device("cpu"))
     FakeCuStateVec.registry.clear()
 
 

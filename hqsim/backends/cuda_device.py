@@ -1,0 +1,185 @@
+"""Where a CUDA-backend call runs: the device (a GPU through torch, or the cpu-emulated one),
+its limits and launcher, tensors in and out, and the op program uploaded to it.
+
+Both devices give the host driver (hqsim/backends/cuda_run.py) the same things: a torch device
+for its buffers, a stream handle, DeviceLimits for planning, and a launcher with
+``launch(name, grid, block, smem, args, stream)``.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..program import OpProgram
+from . import cuda_emulated, cuda_ext
+from . import cuda_plan as plan
+
+
+@dataclass(frozen=True)
+class DeviceLimits:
+    sm_count: int
+    smem_optin: int    # dynamic shared memory a block may opt in to, bytes
+    smem_per_sm: int
+
+
+# The cpu-emulated device plans as an H100/H200 would (227 KiB per block, 228 KiB per SM), with
+# 2 SMs so that persistent grids loop over several sample groups per block.
+EMULATED_LIMITS = DeviceLimits(sm_count=2, smem_optin=227 * 1024, smem_per_sm=228 * 1024)
+
+
+def tensor_kind(a) -> str:
+    mods = [c.__module__ for c in type(a).__mro__]  # the MRO: subclasses of torch.Tensor count
+    if any(m.startswith("torch") for m in mods):
+        return "torch"
+    if any(m.startswith("cupy") for m in mods):
+        return "cupy"
+    return "numpy"
+
+
+class GpuDevice:
+    name = "cuda"
+
+    @staticmethod
+    def is_available() -> bool:
+        return torch.cuda.is_available() and cuda_ext.launcher_available()
+
+    @staticmethod
+    def place(a) -> torch.device:
+        """The torch device a call runs on: the tensor's own, else the current CUDA device."""
+        if tensor_kind(a) == "torch":
+            if not a.is_cuda:
+                raise ValueError("the CUDA backends take CUDA tensors; got inputs on the CPU (use backend='numba')")
+            return a.device
+        return torch.device("cuda", torch.cuda.current_device())
+
+    @staticmethod
+    def stream(device) -> int:
+        return torch.cuda.current_stream(device).cuda_stream
+
+    _limits: dict = {}
+
+    @classmethod
+    def limits(cls, device) -> DeviceLimits:
+        if device.index not in cls._limits:
+            props = torch.cuda.get_device_properties(device)
+            optin = getattr(props, "shared_memory_per_block_optin", None) or 48 * 1024
+            per_sm = getattr(props, "shared_memory_per_multiprocessor", None) or 48 * 1024
+            cls._limits[device.index] = DeviceLimits(int(props.multi_processor_count), int(optin), int(per_sm))
+        return cls._limits[device.index]
+
+    @staticmethod
+    def launcher(device, preference: str):
+        return cuda_ext.get_launcher(device.index, preference)
+
+
+class EmulatedDevice:
+    """The kernels built for the host (hqsim/backends/cuda_emulated.py); inputs on the CPU."""
+
+    name = "cpu-emulated"
+
+    @staticmethod
+    def is_available() -> bool:
+        return cuda_emulated.is_available()
+
+    @staticmethod
+    def place(a) -> torch.device:
+        if tensor_kind(a) == "cupy" or (tensor_kind(a) == "torch" and a.device.type != "cpu"):
+            raise ValueError("the cpu-emulated CUDA device takes NumPy arrays or CPU tensors")
+        return torch.device("cpu")
+
+    @staticmethod
+    def stream(device) -> int:
+        return 0
+
+    @staticmethod
+    def limits(device) -> DeviceLimits:
+        return EMULATED_LIMITS
+
+    @staticmethod
+    def launcher(device, preference: str):
+        if preference not in ("auto", "emulated"):
+            raise ValueError(f"the cpu-emulated device has one launcher; launcher={preference!r} needs a GPU")
+        return cuda_emulated.EmulatedLauncher(EMULATED_LIMITS)
+
+
+DEVICES = {"cuda": GpuDevice, "cpu-emulated": EmulatedDevice}
+
+
+# ---------------------------------------------------------------- tensors in and out
+def as_device_tensor(a, what: str, ndim: int, device):
+    """A float64 contiguous torch tensor on ``device``: NumPy copied up, CuPy taken through
+    DLPack without a copy, torch converted (on the device) only if its dtype or layout differ.
+    Never mutates a. Values are checked only for NumPy (on the host, before the copy): device
+    arrays come from the executor, which checks them without a host sync (see
+    hqsim/backends/__init__.py); reading a device flag here would stall every call."""
+    kind = tensor_kind(a)
+    if kind == "cupy":
+        a = torch.from_dlpack(a)
+    if kind == "numpy":
+        arr = np.asarray(a, dtype=np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{what} contain NaN or inf")
+        t = torch.as_tensor(arr, device=device)
+    else:
+        if a.device != device:
+            raise ValueError(f"{what} are on {a.device}, the inputs on {device}")
+        t = a.detach().to(torch.float64).contiguous()
+    if ndim == 2 and t.ndim == 1:
+        t = t[None, :]
+    if ndim == 1:
+        t = t.reshape(-1)
+    if t.ndim != ndim:
+        raise ValueError(f"{what} must be {ndim}-dimensional, got shape {tuple(t.shape)}")
+    return t
+
+
+def give(t, kind: str):
+    """Results in the kind the inputs came in: NumPy, torch, or CuPy (zero-copy)."""
+    if kind == "numpy":
+        return t.cpu().numpy()
+    if kind == "cupy":
+        return cuda_ext.import_cupy().from_dlpack(t)
+    return t
+
+
+# ---------------------------------------------------------------- the program on the device
+@dataclass
+class DeviceProgram:
+    program: OpProgram
+    tensors: dict
+    args: list            # HQ_PROGRAM_PARAMS as (kind, value)
+    plans: dict           # tile_bits -> (BlockedPlan, mofs tensor)
+
+    def blocked_plan(self, tile_bits: int):
+        if tile_bits not in self.plans:
+            bp = plan.plan_blocked(self.program, tile_bits)
+            self.plans[tile_bits] = (bp, torch.as_tensor(bp.mofs, device=self.tensors["ops"].device))
+        return self.plans[tile_bits]
+
+
+_UPLOADS: "weakref.WeakKeyDictionary[OpProgram, dict]" = weakref.WeakKeyDictionary()
+_PROGRAM_ARRAYS = ("ops", "factors", "fcoef", "const_mats", "perms", "inv_perms", "wires", "terms", "term_coeff")
+
+
+def upload(program: OpProgram, device) -> DeviceProgram:
+    """The program's arrays on ``device`` (copied once per program and device, never aliasing
+    the program's own arrays, so a kernel can never write into them)."""
+    per = _UPLOADS.setdefault(program, {})
+    key = str(device)
+    if key in per:
+        return per[key]
+    plan.check_supported(program)
+    p = program
+    host = {"ops": (p.ops, np.int32), "factors": (p.factors, np.int32), "fcoef": (p.fcoef, np.float64),
+            "const_mats": (np.ascontiguousarray(p.const_mats, np.complex128).view(np.float64), np.float64),
+            "perms": (p.perms, np.int32), "inv_perms": (p.inv_perms, np.int32), "wires": (p.wires, np.int32),
+            "terms": (p.terms, np.int32), "term_coeff": (p.term_coeff, np.float64)}
+    ts = {k: torch.tensor(np.ascontiguousarray(a, dtype=dt), device=device) for k, (a, dt) in host.items()}
+    args = [("p", ts[k].data_ptr()) for k in _PROGRAM_ARRAYS]
+    args += [("i", v) for v in (p.num_qubits, p.num_ops, p.terms.shape[0], p.num_observables, p.amp_start,
+                                p.amp_size)]
+    per[key] = DeviceProgram(program, ts, args, {})
+    return per[key]
