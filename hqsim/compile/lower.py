@@ -15,12 +15,11 @@ import numpy as np
 from ..ir import CONST, Circuit, Gate, Param
 from ..ir.observables import as_observable
 from ..program import (F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, F_RZ, F_RZZ,
-                       OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram, cnot_permutation,
-                       inverse_permutations)
+                       MAX_PERM_QUBITS, OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram,
+                       cnot_permutation, inverse_permutations)
 
 _ONE_Q_CODES = {"RX": F_RX, "RY": F_RY, "RZ": F_RZ, "PhaseShift": F_PHASE}
 _TWO_Q_CODES = {"CRX": F_CRX, "CRY": F_CRY, "CRZ": F_CRZ, "RXX": F_RXX, "RYY": F_RYY, "RZZ": F_RZZ}
-MAX_PERM_QUBITS = 22  # a permutation table holds 2^Q int32 entries
 
 
 class _Factor:

@@ -195,3 +195,36 @@ def test_nvrtc_compiles_the_source_cupy_receives(arch):
     assert cubin[:4] == b"\x7fELF"
     for name in cuda_plan.KERNELS:
         assert name.encode() + b"\0" in cubin, name
+
+
+# ---- csrc/launch.cuh's host logic against a counting stand-in for the runtime (g++ only) -----------
+LAUNCH_MAIN = r"""
+#include "host_shim.h"
+#include "launch.cuh"
+#include <cstdio>
+int main() {
+    std::vector<std::uint64_t> slots(5, 0);
+    for (int k = 0; k < 3; ++k) hqext::launch("hq_reduce_rows", 0, {1, 1, 1}, 32, 0, 0, slots);
+    const int sets_same = fake_set_device_calls;
+    fake_current_device = 1;  // someone else made device 1 current
+    for (int k = 0; k < 2; ++k) hqext::launch("hq_reduce_rows", 0, {1, 1, 1}, 32, 0, 0, slots);
+    std::printf("%d %d %d\n", sets_same, fake_set_device_calls, fake_launches);
+}
+"""
+
+
+def test_extension_sets_the_device_only_when_it_is_not_current(tmp_path):
+    """cudaSetDevice used to run on every launch (a driver call each time)."""
+    import shutil
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not found")
+    src = tmp_path / "main.cpp"
+    src.write_text(LAUNCH_MAIN)
+    exe = tmp_path / "launch_test"
+    cmd = ["g++", "-std=c++20", "-O0", "-w", f"-I{ROOT / 'tests' / 'gpu' / 'fake_cuda'}", f"-I{kernel_dir()}",
+           f"-I{ROOT / 'csrc'}", str(src), "-o", str(exe)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    sets_same, sets_all, launches = map(int, subprocess.run([str(exe)], capture_output=True, text=True,
+                                                             check=True).stdout.split())
+    assert (sets_same, sets_all, launches) == (0, 1, 5)
