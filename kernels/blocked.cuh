@@ -110,12 +110,26 @@ __device__ void store_tile(real* g, const real* re, const real* im, unsigned nt,
     }
 }
 
+// The op matrices of every sample, computed once per sample by op_matrices (one thread per
+// (sample, op)) rather than by each of a sample's (tile, sample) blocks: a block copies the
+// window [w0, w1) of its sample's row into shared memory.
 template <typename real>
-__device__ void local_pass(const Program& p, const double* x, const double* w, int n_in, real* psi, int i0, int i1,
-                           unsigned tmask, int L) {
+__device__ void op_matrices(const Program& p, const double* x, const double* w, int n_in, int batch, real* op_mats) {
+    const long long total = (long long)batch * p.num_ops;
+    for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x)
+        op_matrix_slot(p, (int)(e % p.num_ops), x + (e / p.num_ops) * n_in, w, op_mats + e * MAT_SLOT);
+}
+
+template <typename real>
+__device__ void load_mats(const Program& p, const real* op_mats, int b, int w0, int w1, real* mats) {
+    const real* src = op_mats + ((long long)b * p.num_ops + w0) * MAT_SLOT;
+    for (int c = threadIdx.x; c < (w1 - w0) * MAT_SLOT; c += blockDim.x) mats[c] = src[c];
+}
+
+template <typename real>
+__device__ void local_pass(const Program& p, const real* op_mats, real* psi, int i0, int i1, unsigned tmask, int L) {
     const unsigned n = 1u << p.num_qubits, nt = 1u << L;
     const int b = blockIdx.y;
-    const double* xb = x + (long long)b * n_in;
     real* mats = reinterpret_cast<real*>(hq_smem + 8 * blockDim.x);
     real* re = mats + WIN * MAT_SLOT;
     real* im = re + nt;
@@ -124,7 +138,7 @@ __device__ void local_pass(const Program& p, const double* x, const double* w, i
     load_tile(g, re, im, nt, tl);
     for (int w0 = i0; w0 < i1; w0 += WIN) {
         const int w1 = min(i1, w0 + WIN);
-        stage_mats(p, w0, w1, xb, w, mats, threadIdx.x);
+        load_mats(p, op_mats, b, w0, w1, mats);
         __syncthreads();
         for (int i = w0; i < w1; ++i) {
             apply_local_op(p, i, mats + (i - w0) * MAT_SLOT, re, im, nt, tl, false);
@@ -137,11 +151,10 @@ __device__ void local_pass(const Program& p, const double* x, const double* w, i
 // Reverse of local_pass on psi and lam; M partials of op i go to
 // mpart[((b * n_tiles + tile) * mrec + mofs[i]) + c].
 template <typename real>
-__device__ void adjoint_pass(const Program& p, const double* x, const double* w, int n_in, real* psi, real* lam,
-                             int i0, int i1, unsigned tmask, int L, const int* mofs, int mrec, double* mpart) {
+__device__ void adjoint_pass(const Program& p, const real* op_mats, real* psi, real* lam, int i0, int i1,
+                             unsigned tmask, int L, const int* mofs, int mrec, double* mpart) {
     const unsigned n = 1u << p.num_qubits, nt = 1u << L;
     const int b = blockIdx.y, T = blockDim.x;
-    const double* xb = x + (long long)b * n_in;
     double* red = reinterpret_cast<double*>(hq_smem);
     real* mats = reinterpret_cast<real*>(hq_smem + 8 * blockDim.x);
     real *re = mats + WIN * MAT_SLOT, *im = re + nt, *lre = im + nt, *lim = lre + nt;
@@ -152,7 +165,7 @@ __device__ void adjoint_pass(const Program& p, const double* x, const double* w,
     double* rec = mpart + ((long long)b * gridDim.x + blockIdx.x) * mrec;
     for (int w1 = i1; w1 > i0; w1 -= WIN) {
         const int w0 = max(i0, w1 - WIN);
-        stage_mats(p, w0, w1, xb, w, mats, threadIdx.x);
+        load_mats(p, op_mats, b, w0, w1, mats);
         __syncthreads();
         for (int i = w1 - 1; i >= w0; --i) {
             const int* op = p.ops + i * OP_FIELDS;

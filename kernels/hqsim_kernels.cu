@@ -23,15 +23,19 @@
                                                     int batch, const double* norms, real* psi) {       \
         hq::init_states<real>(HQ_PROGRAM_STRUCT, x, n_in, batch, norms, psi);                         \
     }                                                                                                  \
+    extern "C" __global__ void hq_op_matrices_##sfx(HQ_PROGRAM_PARAMS, const double* x, const double* w, \
+                                                    int n_in, int batch, real* op_mats) {             \
+        hq::op_matrices<real>(HQ_PROGRAM_STRUCT, x, w, n_in, batch, op_mats);                         \
+    }                                                                                                  \
     extern "C" __global__ void __launch_bounds__(256) hq_local_pass_##sfx(                            \
-        HQ_PROGRAM_PARAMS, const double* x, const double* w, int n_in, real* psi, int i0, int i1,     \
-        unsigned tmask, int tile_bits) {                                                               \
-        hq::local_pass<real>(HQ_PROGRAM_STRUCT, x, w, n_in, psi, i0, i1, tmask, tile_bits);           \
+        HQ_PROGRAM_PARAMS, const real* op_mats, real* psi, int i0, int i1, unsigned tmask,             \
+        int tile_bits) {                                                                               \
+        hq::local_pass<real>(HQ_PROGRAM_STRUCT, op_mats, psi, i0, i1, tmask, tile_bits);              \
     }                                                                                                  \
     extern "C" __global__ void __launch_bounds__(256) hq_adjoint_pass_##sfx(                          \
-        HQ_PROGRAM_PARAMS, const double* x, const double* w, int n_in, real* psi, real* lam, int i0,  \
-        int i1, unsigned tmask, int tile_bits, const int* mofs, int mrec, double* mpart) {            \
-        hq::adjoint_pass<real>(HQ_PROGRAM_STRUCT, x, w, n_in, psi, lam, i0, i1, tmask, tile_bits, mofs, \
+        HQ_PROGRAM_PARAMS, const real* op_mats, real* psi, real* lam, int i0, int i1, unsigned tmask,  \
+        int tile_bits, const int* mofs, int mrec, double* mpart) {                                     \
+        hq::adjoint_pass<real>(HQ_PROGRAM_STRUCT, op_mats, psi, lam, i0, i1, tmask, tile_bits, mofs,  \
                                mrec, mpart);                                                           \
     }                                                                                                  \
     extern "C" __global__ void hq_permute_states_##sfx(const int* perms, int row, int num_qubits,    \

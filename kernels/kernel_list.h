@@ -4,7 +4,7 @@
 
 #define HQ_FOR_EACH_REAL_KERNEL(X, sfx)                                                           \
     X(hq_forward_resident_##sfx) X(hq_vjp_resident_##sfx) X(hq_init_states_##sfx)                 \
-    X(hq_local_pass_##sfx) X(hq_adjoint_pass_##sfx) X(hq_permute_states_##sfx)                    \
+    X(hq_op_matrices_##sfx) X(hq_local_pass_##sfx) X(hq_adjoint_pass_##sfx) X(hq_permute_states_##sfx) \
     X(hq_weighted_observable_##sfx) X(hq_expect_partial_##sfx) X(hq_amp_grad_##sfx)
 
 #define HQ_FOR_EACH_KERNEL(X)                                                                     \

@@ -30,14 +30,12 @@ constexpr int MAX_RESIDENT_THREADS = 512;  // __launch_bounds__ of the resident 
 #endif
 HQ_DYNAMIC_SHARED(hq_smem);
 
-// Thread t < WIN of the group computes the matrix of op w0 + t for its sample.
-// Not inlined: the complex-double matrix code would otherwise crowd the gate loops' registers.
+// Op i's matrix for one sample into a staging slot of MAT_SLOT reals (interleaved complex,
+// row-major; zeros for ops without one). Not inlined: the complex-double matrix code would
+// otherwise crowd the gate loops' registers.
 template <typename real>
-__device__ __noinline__ void stage_mats(const Program& p, int w0, int w1, const double* xb, const double* w, real* mats, int t) {
-    const int i = w0 + t;
-    if (t >= WIN || i >= w1) return;
+__device__ __noinline__ void op_matrix_slot(const Program& p, int i, const double* xb, const double* w, real* slot) {
     const int kind = p.ops[i * OP_FIELDS];
-    real* slot = mats + t * MAT_SLOT;
     if (is_1q(kind)) {
         cd u[4];
         op_matrix<2>(p, i, xb, w, u);
@@ -46,7 +44,15 @@ __device__ __noinline__ void stage_mats(const Program& p, int w0, int w1, const 
         cd u[16];
         op_matrix<4>(p, i, xb, w, u);
         for (int a = 0; a < 16; ++a) { slot[2 * a] = (real)u[a].re; slot[2 * a + 1] = (real)u[a].im; }
+    } else {
+        for (int a = 0; a < MAT_SLOT; ++a) slot[a] = 0;
     }
+}
+
+// Thread t < WIN of the group computes the matrix of op w0 + t for its sample.
+template <typename real>
+__device__ void stage_mats(const Program& p, int w0, int w1, const double* xb, const double* w, real* mats, int t) {
+    if (t < WIN && w0 + t < w1) op_matrix_slot(p, w0 + t, xb, w, mats + t * MAT_SLOT);
 }
 
 // psi'[i] = psi[perm[i]] through registers (T >= n / MAXR is a launch precondition).

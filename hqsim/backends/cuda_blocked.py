@@ -3,9 +3,10 @@
 
 The batch is cut into chunks whose states and scratch fit ``CudaOptions.scratch_bytes`` (and
 at most 65,535 samples: the grid's y dimension). Per chunk, forward: norms, initial states,
-the passes, expectations. Backward: the forward again, lambda = O_g psi, the passes in reverse
-(adjoint pass then chain pass per local pass; inverse gathers per permutation), the
-amplitude gradients, and the weight-gradient rows summed into dw.
+every op's matrix per sample (once, for all the passes' tiles), the passes, expectations.
+Backward: the forward again, lambda = O_g psi, the passes in reverse (adjoint pass then chain
+pass per local pass; inverse gathers per permutation), the amplitude gradients, and the
+weight-gradient rows summed into dw.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class Blocked:
     def chunk_size(self, backward: bool) -> int:
         state = self.n * 2 * self.r.itemsize
         per = state * (2 if self.has_perm else 1) * (2 if backward else 1)
+        per += max(1, self.r.program.num_ops) * plan.MAT_SLOT * self.r.itemsize  # op_matrices
         if backward:
             per += 8 * self.tiles * max(self.plan.mrec + (0,)) + 8 * max(1, self.r.program.num_weights)
         return max(1, min(self.r.batch, 65535, self.r.opts.scratch_bytes // per))
@@ -50,9 +52,19 @@ class Blocked:
         r.launch(f"hq_permute_states_{r.sfx}", self.grid1(bsz * self.n), BLOCK, 0,
                  [r.ptr(r.dp.tensors[table]), ("i", row), ("i", self.q), ("i", bsz), r.ptr(src), r.ptr(dst)])
 
-    def run_passes(self, x, w, psi, tmp):
+    def op_matrices(self, x):
+        """(bsz, n_ops, MAT_SLOT) reals: every op's matrix for every sample, computed once per
+        sample (not once per (tile, sample) block of every pass)."""
+        r, bsz, n_ops = self.r, x.shape[0], max(1, self.r.program.num_ops)
+        mats = r.empty((bsz * n_ops * plan.MAT_SLOT,), r.real_dtype())
+        if r.program.num_ops:
+            r.launch(f"hq_op_matrices_{r.sfx}", self.grid1(bsz * n_ops), BLOCK, 0,
+                     r.dp.args + [r.ptr(x), r.ptr(r.w), ("i", r.n_in), ("i", bsz), r.ptr(mats)])
+        return mats
+
+    def run_passes(self, mats, psi, tmp, bsz: int):
         """Forward passes on psi; returns the buffer holding the final states."""
-        r, bsz = self.r, x.shape[0]
+        r = self.r
         for p in self.plan.passes:
             if isinstance(p, plan.PermPass):
                 self.permute("perms", p.row, psi, tmp, bsz)
@@ -60,8 +72,8 @@ class Blocked:
                 continue
             smem = plan.pass_smem_bytes(self.plan.tile_bits, p.tmask, r.itemsize, False)
             r.launch(f"hq_local_pass_{r.sfx}", (self.tiles, bsz, 1), BLOCK, smem,
-                     r.dp.args + [r.ptr(x), r.ptr(w), ("i", r.n_in), r.ptr(psi), ("i", p.i0), ("i", p.i1),
-                                  ("u", p.tmask), ("i", self.plan.tile_bits)])
+                     r.dp.args + [r.ptr(mats), r.ptr(psi), ("i", p.i0), ("i", p.i1), ("u", p.tmask),
+                                  ("i", self.plan.tile_bits)])
         return psi
 
     def expectations(self, psi, out, bsz: int):
@@ -86,7 +98,7 @@ class Blocked:
             x = r.x[b0:b1]
             psi, tmp = self.buffers(b1 - b0, 2 if self.has_perm else 1) + [None] * (0 if self.has_perm else 1)
             self.init(x, psi)
-            psi = self.run_passes(x, r.w, psi, tmp)
+            psi = self.run_passes(self.op_matrices(x), psi, tmp, b1 - b0)
             self.expectations(psi, out[b0:b1], b1 - b0)
             if states is not None:
                 states[b0:b1].copy_(psi)
@@ -105,7 +117,8 @@ class Blocked:
             psi, lam = bufs[0], bufs[1]
             spare = bufs[2:] if self.has_perm else [None, None]
             self.init(x, psi)
-            psi = self.run_passes(x, r.w, psi, spare[0])
+            mats = self.op_matrices(x)
+            psi = self.run_passes(mats, psi, spare[0], bsz)
             spare[0] = bufs[0] if psi is not bufs[0] else spare[0]
             r.launch(f"hq_weighted_observable_{r.sfx}", self.grid1(bsz * self.n), BLOCK, 0,
                      r.dp.args + [r.ptr(cot[b0:b1]), ("i", bsz), r.ptr(psi), r.ptr(lam)])
@@ -113,7 +126,7 @@ class Blocked:
             rows.zero_()
             dxc = dx[b0:b1] if dx is not None else r.empty((bsz, max(1, r.n_in)))
             mpart = r.empty((max(1, bsz * self.tiles * max(self.plan.mrec + (0,))),))
-            psi, lam = self.reverse(x, psi, lam, spare, mpart, rows, dxc, dx is not None)
+            psi, lam = self.reverse(x, mats, psi, lam, spare, mpart, rows, dxc, dx is not None)
             if r.program.amp_size and dx is not None:
                 r.launch(f"hq_amp_grad_{r.sfx}", (bsz, 1, 1), BLOCK, 0,
                          r.dp.args + [r.ptr(x), ("i", r.n_in), r.ptr(lam), r.ptr(dxc)])
@@ -121,7 +134,7 @@ class Blocked:
         if n_w == 0:
             dw.zero_()
 
-    def reverse(self, x, psi, lam, spare, mpart, rows, dxc, need_x: bool):
+    def reverse(self, x, mats, psi, lam, spare, mpart, rows, dxc, need_x: bool):
         r, bsz = self.r, x.shape[0]
         for p, mrec in zip(reversed(self.plan.passes), reversed(self.plan.mrec)):
             if isinstance(p, plan.PermPass):
@@ -132,9 +145,8 @@ class Blocked:
                 continue
             smem = plan.pass_smem_bytes(self.plan.tile_bits, p.tmask, r.itemsize, True)
             r.launch(f"hq_adjoint_pass_{r.sfx}", (self.tiles, bsz, 1), BLOCK, smem,
-                     r.dp.args + [r.ptr(x), r.ptr(r.w), ("i", r.n_in), r.ptr(psi), r.ptr(lam), ("i", p.i0),
-                                  ("i", p.i1), ("u", p.tmask), ("i", self.plan.tile_bits), r.ptr(self.mofs),
-                                  ("i", mrec), r.ptr(mpart)])
+                     r.dp.args + [r.ptr(mats), r.ptr(psi), r.ptr(lam), ("i", p.i0), ("i", p.i1), ("u", p.tmask),
+                                  ("i", self.plan.tile_bits), r.ptr(self.mofs), ("i", mrec), r.ptr(mpart)])
             if mrec:
                 r.launch("hq_chain_pass", (bsz, 1, 1), BLOCK, 0,
                          r.dp.args + [r.ptr(x), r.ptr(r.w), ("i", r.n_in), ("i", self.tiles), ("i", p.i0),

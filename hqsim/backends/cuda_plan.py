@@ -21,7 +21,7 @@ MAX_UK_QUBITS = 6          # program.cuh
 PASS_THREADS = 256         # block size of the blocked path's tile kernels
 FIXED_LOW_BITS = 5         # a tile always holds the low 5 bits: 32 contiguous amplitudes per run
 
-REAL_KERNELS = ["hq_forward_resident", "hq_vjp_resident", "hq_init_states", "hq_local_pass",
+REAL_KERNELS = ["hq_forward_resident", "hq_vjp_resident", "hq_init_states", "hq_op_matrices", "hq_local_pass",
                 "hq_adjoint_pass", "hq_permute_states", "hq_weighted_observable",
                 "hq_expect_partial", "hq_amp_grad"]
 SHARED_KERNELS = ["hq_chain_pass", "hq_expect_finish", "hq_amp_norms", "hq_reduce_rows"]

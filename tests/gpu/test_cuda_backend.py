@@ -216,3 +216,14 @@ def test_options_are_checked():
         CudaOptions(device="tpu")
     with pytest.raises(ValueError, match="CudaOptions.path"):
         CudaOptions(path="fast")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_blocked_path_in_batch_chunks(device):
+    """scratch_bytes so small that every sample is its own chunk: weight gradients accumulate
+    across chunks, each chunk's op matrices and states are its own."""
+    rng = np.random.default_rng(11)
+    be = cuda_backend_or_skip(device, path="blocked", tile_bits=3, scratch_bytes=1)
+    case = random_case(rng, 5, 30, 5, amplitude=True)
+    check_forward(be, case, np.float64)
+    check_vjp(be, case, np.float64, rng, need_inputs_off=False)
