@@ -187,3 +187,20 @@ def test_blocked_tile_algebra_reproduces_the_state(seed):
     for tile in sorted({2, 3, nq - 1, nq}):
         got = _emulate_blocked_forward(prog, x[0], w, tile)
         np.testing.assert_allclose(got, want[0], atol=1e-10)
+
+
+def test_w2_module_runs_in_passes_per_layer_at_q18():
+    """W2's QPU module at Q = 18 (tiles of 12 bits): its CXU1 ops run inside tiles (a control
+    outside the tile only says whether the tile's pairs swap), so no gathers and about one local
+    pass per ring; it was 208 local passes and 207 whole-state gathers when every CXU1 was split
+    into a PERM gather and a U1. W1 keeps its 16 local passes and 8 permutation gathers."""
+    from hqsim.ansatz import reuploading_module
+    from hqsim.ir import Z
+    w2 = compile_circuit(reuploading_module(18), [Z(0)]).program
+    bp = cp.plan_blocked(w2, 12)
+    _covering_ok(w2, bp)
+    assert not any(isinstance(p, cp.PermPass) for p in bp.passes)
+    assert len(bp.passes) <= 21
+    w1 = compile_circuit(rpqc(18), z_all(18)).program
+    kinds = [type(p).__name__ for p in cp.plan_blocked(w1, 12).passes]
+    assert (kinds.count("LocalPass"), kinds.count("PermPass")) == (16, 8)
