@@ -34,7 +34,10 @@ from .cuda_run import Run
 class CudaOptions:
     """path: "auto" (resident when the state fits on chip), "resident" or "blocked";
     tile_bits: blocked-path tile size (None: the largest that fits); scratch_bytes: device
-    memory the blocked path may use per batch chunk; launcher: "auto", "extension" or "cupy"."""
+    memory the blocked path may use per batch chunk; launcher: "auto", "extension" or "cupy"
+    on a GPU ("auto" or "emulated" on the emulated device); device: "cuda" (a GPU) or
+    "cpu-emulated" (the same kernel source built for the CPU, run by the same host driver on
+    NumPy arrays / CPU tensors: how CI tests the GPU path)."""
     path: str = "auto"
     tile_bits: int | None = None
     scratch_bytes: int = 2 << 30
@@ -45,7 +48,8 @@ class CudaOptions:
         if self.path not in ("auto", "resident", "blocked"):
             raise ValueError(f"CudaOptions.path must be 'auto', 'resident' or 'blocked', got {self.path!r}")
         if self.launcher not in ("auto", "extension", "cupy", "emulated"):
-            raise ValueError(f"CudaOptions.launcher must be 'auto', 'extension' or 'cupy', got {self.launcher!r}")
+            raise ValueError(f"CudaOptions.launcher must be 'auto', 'extension', 'cupy' or 'emulated', "
+                             f"got {self.launcher!r}")
         if self.device not in DEVICES:
             raise ValueError(f"CudaOptions.device must be one of {', '.join(DEVICES)}, got {self.device!r}")
 
