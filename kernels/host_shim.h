@@ -362,24 +362,51 @@ T shfl_xor(T v, int mask) {
 
 inline double atomic_add(double* p, double v) { return std::atomic_ref<double>(*p).fetch_add(v); }
 
-// Threads are created per block and joined at its end (slow, but this variant exists for
-// sanitizers on small fixtures): the join orders each block before the next.
-inline void run_block(const Launch& launch, unsigned threads) {
+// A grid runs on one team of threads created for the launch: each thread runs every block in
+// turn; the gate between blocks (a barrier whose completion step prepares the next block)
+// orders each block before the next. A thread that returns early waits at the gate, so a
+// kernel must not call __syncthreads after some of its threads returned (the fiber build
+// treats exited threads as CUDA does).
+struct GridRun {
+    std::vector<unsigned> order;
+    std::size_t next = 0, smem = 0;
+    unsigned char* dynamic = nullptr;
+};
+inline GridRun g_grid;
+
+struct PrepareBlock {
+    void operator()() noexcept {
+        if (g_grid.next < g_grid.order.size()) {
+            g_block_idx = unflatten(g_grid.order[g_grid.next], g_grid_dim);
+            std::memset(g_grid.dynamic, 0xFF, g_grid.smem);  // unwritten shared memory reads as NaN
+        }
+        ++g_grid.next;
+    }
+};
+
+inline void run_blocks(const Launch& launch, unsigned threads, unsigned blocks, unsigned char* dynamic,
+                       std::size_t smem) {
+    g_grid.order = visit_order(blocks, 12345u);
+    g_grid.next = 0;
+    g_grid.smem = smem;
+    g_grid.dynamic = g_dynamic_smem = dynamic;
     g_tblock.sync = std::make_unique<std::barrier<>>(threads);
     g_tblock.warps.clear();
     for (unsigned w = 0; w < (threads + WARP - 1) / WARP; ++w)
         g_tblock.warps.push_back(std::make_unique<std::barrier<>>(std::min(WARP, threads - w * WARP)));
-    std::vector<std::thread> pool;
+    std::barrier<PrepareBlock> gate(threads, PrepareBlock{});
+    std::vector<std::thread> team;
     for (unsigned i = 0; i < threads; ++i)
-        pool.emplace_back([i, &launch] {
+        team.emplace_back([i, blocks, &launch, &gate] {
             t_tid = unflatten(i, g_block_dim);
             t_linear = i;
-            t_shuffles = 0;
-            launch.run();
-            g_tblock.warps[i / WARP]->arrive_and_drop();  // exited threads stop counting
-            g_tblock.sync->arrive_and_drop();
+            for (unsigned k = 0; k < blocks; ++k) {
+                gate.arrive_and_wait();
+                t_shuffles = 0;
+                launch.run();
+            }
         });
-    for (std::thread& t : pool) t.join();
+    for (std::thread& t : team) t.join();
 }
 #endif
 
@@ -390,12 +417,16 @@ inline void run_grid(const Launch& launch, uint3 grid, uint3 block, std::size_t 
     g_grid_dim = grid;
     g_block_dim = block;
     const unsigned threads = block.x * block.y * block.z, blocks = grid.x * grid.y * grid.z;
+#if HQEMU_THREADS
+    run_blocks(launch, threads, blocks, dynamic.data(), smem);
+#else
     for (unsigned b : visit_order(blocks, 12345u)) {
         g_block_idx = unflatten(b, grid);
         std::memset(dynamic.data(), 0xFF, smem);  // unwritten shared memory reads as NaN
         g_dynamic_smem = dynamic.data();
         run_block(launch, threads);
     }
+#endif
 }
 
 }  // namespace hqemu
