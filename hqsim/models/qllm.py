@@ -60,64 +60,19 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
-from ..ansatz import amplitude_encoder, reuploading_module
-from ..ir import Circuit, Z
+from ..ansatz import amplitude_encoder, reuploading_module, ring_layer
+from ..ir import Circuit, Z, input
+from .noise_spec import ShotGenerator, parse_noise
 
 GRADIENT_MODES = ("adjoint", "parameter-shift", "spsa")  # hqsim.noise.GRADIENT_MODES
 NOISE_ON = ("qpu", "all")
-
-
-def _noise_error(spec, why: str) -> ValueError:
-    from ..noise import PRESETS
-    forms = ", ".join(["none", *PRESETS, "depolarizing:P1[,P2[,READOUT]]", "amplitude-damping:GAMMA"])
-    return ValueError(f"noise (--noise) {spec!r}: {why}; allowed: {forms}")
-
-
-def _probabilities(spec, text: str, names: tuple) -> list:
-    parts = [t.strip() for t in text.split(",")]
-    if not 1 <= len(parts) <= len(names) or any(not t for t in parts):
-        raise _noise_error(spec, f"expects {len(names) == 1 and names[0] or ','.join(names)} "
-                                 f"(1 to {len(names)} comma-separated numbers)")
-    vals = []
-    for name, t in zip(names, parts):
-        try:
-            v = float(t)
-        except ValueError:
-            raise _noise_error(spec, f"{name} must be a number, got {t!r}") from None
-        if not 0.0 <= v <= 1.0:
-            raise _noise_error(spec, f"{name} must be a probability in [0, 1], got {t}")
-        vals.append(v)
-    return vals
-
-
-def parse_noise(spec: str):
-    """(canonical spec, hqsim.noise.NoiseModel or None) for a ``--noise`` value; a ValueError
-    naming the argument and the allowed forms otherwise."""
-    from ..noise import PRESETS, AmplitudeDamping, NoiseModel, depolarizing_model
-    if not isinstance(spec, str):
-        raise _noise_error(spec, "must be a string")
-    key = spec.strip().lower()
-    if key in ("none", ""):
-        return "none", None
-    if key in PRESETS:
-        return key, PRESETS[key]()
-    kind, sep, rest = key.partition(":")
-    if kind == "depolarizing" and sep:
-        vals = _probabilities(spec, rest, ("P1", "P2", "READOUT"))
-        p1, p2 = vals[0], vals[1] if len(vals) > 1 else vals[0]
-        canon = f"depolarizing:{p1:g},{p2:g}" + (f",{vals[2]:g}" if len(vals) > 2 else "")
-        return canon, depolarizing_model(p1, p2, vals[2] if len(vals) > 2 else None)
-    if kind == "amplitude-damping" and sep:
-        (g,) = _probabilities(spec, rest, ("GAMMA",))
-        ch = AmplitudeDamping(g)
-        return f"amplitude-damping:{g:g}", NoiseModel(one_qubit=ch, two_qubit=ch, name=f"amplitude-damping({g:g})")
-    if kind in ("depolarizing", "amplitude-damping"):
-        raise _noise_error(spec, f"{kind} needs its parameters after a colon")
-    raise _noise_error(spec, "unknown noise model")
+__all__ = ["QLLMConfig", "QLLMClassifier", "ShotGenerator", "count_parameters", "head_features",
+           "parse_noise", "qpu_circuit"]
+REUPLOAD_WEIGHTS = ("shared", "separate")
+ENCODER_KINDS = ("quantum", "classical")
 
 
 @dataclass(frozen=True)
@@ -141,6 +96,16 @@ class QLLMConfig:
     noise: str = "none"         # gate noise: "none", a preset, "depolarizing:P1[,P2[,READOUT]]", ...
     trajectories: int = 16      # T: quantum trajectories per sample under gate noise
     noise_on: str = "qpu"       # where the noise applies: "qpu" (QPU module only) | "all"
+    # architecture options (issue 14); the defaults are the paper's architecture
+    bias_amplitude: float = 0.0     # c: encode (x/|x|, c)/|(x/|x|, c)| (0 = the paper's x/|x|)
+    angle_affine: bool = False      # learnable per-feature scale and offset before the RY angles
+    reupload_weights: str = "shared"  # PQC1 weights "shared" by the N blocks or "separate"
+    encoder_connectivity: int = 0   # C of the encoder PQCs (0 = the same as connectivity C)
+    compression: int = 0            # H: classical Linear(D, H) before the encoding (0 = off)
+    encoder_kind: str = "quantum"   # "quantum" | "classical" (tanh(Linear) with Q outputs: ablation)
+    qpu: bool = True                # the QPU module (off: ablation, the head sees the encoders only)
+    encoders_to_head: bool = True   # the head sees the encoder outputs (off: the QPU outputs only)
+    head_norm: bool = False         # standardise the head's inputs (BatchNorm1d without affine)
 
     def __post_init__(self):
         for name in ("num_features", "qubits", "encoders", "encoder_layers", "reuploads",
@@ -150,14 +115,18 @@ class QLLMConfig:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
         if self.num_classes < 2:
             raise ValueError(f"num_classes must be >= 2, got {self.num_classes}")
-        need = max(1, (self.num_features - 1).bit_length())
+        self._check_architecture()
+        need = max(1, (self.amplitude_dim - 1).bit_length())
         if self.qubits < need:
-            raise ValueError(f"qubits Q={self.qubits} cannot amplitude-encode {self.num_features} "
-                             f"features: need Q >= {need} (2^Q >= D)")
+            what = f"{self.num_features} features" if not self.compression else f"H={self.compression} compressed features"
+            raise ValueError(f"qubits Q={self.qubits} cannot amplitude-encode {what}"
+                             + (" plus the bias amplitude" if self.bias_amplitude else "")
+                             + f": need Q >= {need} (2^Q >= {self.amplitude_dim})")
         if self.measured_qubits > self.qubits:
             raise ValueError(f"measured_qubits Q_m={self.measured_qubits} exceeds qubits Q={self.qubits}")
-        if self.connectivity >= self.qubits:
-            raise ValueError(f"connectivity C={self.connectivity} must be below qubits Q={self.qubits}")
+        for name in ("connectivity", "encoder_connectivity"):
+            if getattr(self, name) >= self.qubits:
+                raise ValueError(f"{name} C={getattr(self, name)} must be below qubits Q={self.qubits}")
         if isinstance(self.shots, bool) or not isinstance(self.shots, int) or self.shots < 0:
             raise ValueError(f"shots S must be an int >= 0 (0 = exact), got {self.shots!r}")
         if self.gradient not in GRADIENT_MODES:
@@ -178,6 +147,47 @@ class QLLMConfig:
                              "gradient (--gradient) parameter-shift or spsa, or choose a Pauli noise "
                              "model (a preset or depolarizing:P1,P2)")
 
+    def _check_architecture(self):
+        c = self.bias_amplitude
+        if isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c) or c < 0:
+            raise ValueError(f"bias_amplitude c (--bias-amplitude) must be a finite number >= 0, got {c!r}")
+        object.__setattr__(self, "bias_amplitude", float(c))
+        for name in ("encoder_connectivity", "compression"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be an int >= 0 (0 = default), got {v!r}")
+        if self.reupload_weights not in REUPLOAD_WEIGHTS:
+            raise ValueError(f"reupload_weights (--reupload-weights) must be one of "
+                             f"{', '.join(REUPLOAD_WEIGHTS)}, got {self.reupload_weights!r}")
+        if self.encoder_kind not in ENCODER_KINDS:
+            raise ValueError(f"encoder_kind (--encoder-kind) must be one of {', '.join(ENCODER_KINDS)}, "
+                             f"got {self.encoder_kind!r}")
+        for name in ("angle_affine", "qpu", "encoders_to_head", "head_norm"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not self.qpu and not self.encoders_to_head:
+            raise ValueError("qpu (--qpu) off and encoders_to_head (--encoders-to-head) off leave the "
+                             "head without inputs: keep at least one on")
+        if not self.final_linear and not self.qpu:
+            raise ValueError("without the final linear layer (F off) the model reads <Z_0> of the QPU "
+                             "module: it needs qpu (--qpu) on")
+        if not self.qpu and self.noise != "none" and self.noise_on == "qpu":
+            raise ValueError("noise (--noise) on the QPU module (--noise-on qpu) needs the QPU module: "
+                             "--qpu on, or --noise-on all")
+        if not self.encoder_kind == "quantum" and self.noise_on == "all" and self.noise != "none":
+            raise ValueError("--noise-on all with --encoder-kind classical: the classical encoders "
+                             "have no gates to put noise on; use --noise-on qpu")
+
+    @property
+    def amplitude_dim(self) -> int:
+        """Length of the vector each encoder amplitude-encodes (before zero padding)."""
+        return (self.compression or self.num_features) + (1 if self.bias_amplitude else 0)
+
+    @property
+    def encoder_ring(self) -> int:
+        """Connectivity of the encoder PQCs."""
+        return self.encoder_connectivity or self.connectivity
+
     def noise_model(self):
         """The hqsim.noise.NoiseModel of ``noise`` (None for "none")."""
         return parse_noise(self.noise)[1]
@@ -186,26 +196,67 @@ class QLLMConfig:
         return asdict(self)
 
     def label(self) -> str:
-        s = (f"QLLM Q={self.qubits} E={self.encoders} M={self.encoder_layers} N={self.reuploads} "
-             f"C={self.connectivity}")
-        if self.pqc1_layers != 1 or self.pqc2_layers != 2:
+        """The model's name in tables, checkpoints and plots: the paper's symbols, then every
+        option that differs from the paper's architecture."""
+        s = f"QLLM Q={self.qubits} E={self.encoders} M={self.encoder_layers}"
+        if self.qpu:
+            s += f" N={self.reuploads}"
+        s += f" C={self.connectivity}"
+        if self.qpu and (self.pqc1_layers != 1 or self.pqc2_layers != 2):
             s += f" L1={self.pqc1_layers} L2={self.pqc2_layers}"
+        if self.qpu and self.measured_qubits != 1:
+            s += f" Qm={self.measured_qubits}"
+        return s + "".join(self._option_tokens())
+
+    def _option_tokens(self):
+        if self.encoder_connectivity and self.encoder_connectivity != self.connectivity:
+            yield f" Cenc={self.encoder_connectivity}"
+        if self.bias_amplitude:
+            yield f" bias={self.bias_amplitude:g}"
+        if self.compression:
+            yield f" H={self.compression}"
+        if self.encoder_kind != "quantum":
+            yield f" enc={self.encoder_kind}"
+        if not self.qpu:
+            yield " QPU=off"
+        elif self.angle_affine:
+            yield " affine"
+        if self.qpu and self.reupload_weights != "shared":
+            yield f" blocks={self.reupload_weights}"
+        if not self.encoders_to_head:
+            yield " skip=off"
+        if self.head_norm:
+            yield " norm"
         if self.shots:
-            s += f" S={self.shots}"
+            yield f" S={self.shots}"
         if self.gradient != "adjoint":
-            s += f" grad={self.gradient}"
+            yield f" grad={self.gradient}"
         if self.noise != "none":
-            s += f" noise={self.noise} T={self.trajectories}" + (" on=all" if self.noise_on == "all" else "")
+            yield f" noise={self.noise} T={self.trajectories}" + (" on=all" if self.noise_on == "all" else "")
         if not self.final_linear:
-            s += " F=off"
-        return s
+            yield " F=off"
 
 
 def qpu_circuit(num_qubits: int, num_encoders: int = 1, blocks: int = 4, pqc1_layers: int = 1,
-                pqc2_layers: int = 2, connectivity: int = 2) -> Circuit:
+                pqc2_layers: int = 2, connectivity: int = 2, separate: bool = False) -> Circuit:
     """The QPU module with E encoders: ``hqsim.ansatz.reuploading_module`` (block n uploads
-    encoder n mod E)."""
-    return reuploading_module(num_qubits, blocks, pqc1_layers, pqc2_layers, connectivity, num_encoders)
+    encoder n mod E). ``separate``: every block has its own PQC1 weights (weights: block 0's
+    PQC1, block 1's, ..., then PQC2) instead of sharing one set."""
+    if not separate:
+        return reuploading_module(num_qubits, blocks, pqc1_layers, pqc2_layers, connectivity, num_encoders)
+    per_layer = connectivity * num_qubits
+    c = Circuit(num_qubits, num_inputs=num_encoders * num_qubits,
+                num_weights=(blocks * pqc1_layers + pqc2_layers) * per_layer)
+    w = 0
+    for n in range(blocks):
+        e = n % num_encoders
+        for q in range(num_qubits):
+            c.ry(input(e * num_qubits + q), q)
+        for _ in range(pqc1_layers):
+            w = ring_layer(c, connectivity, w)
+    for _ in range(pqc2_layers):
+        w = ring_layer(c, connectivity, w)
+    return c
 
 
 def _quantum_layer_class():
@@ -217,46 +268,26 @@ def _quantum_layer_class():
                           f"({type(exc).__name__}: {exc}); the QLLM model needs it") from exc
 
 
-class ShotGenerator:
-    """The shot and trajectory randomness of a model's quantum layers (each layer with shots or
-    noise draws both from its one numpy Generator), behind torch.Generator's interface
-    (``manual_seed``, ``get_state``, ``set_state``) so the training loop can seed, checkpoint
-    and restore it. Seeding draws one child of ``numpy.random.SeedSequence(seed)`` per layer."""
-
-    def __init__(self, layers):
-        self._layers = [layer for layer in layers if getattr(layer, "noise_options", None) is not None]
-
-    @property
-    def active(self) -> bool:
-        return bool(self._layers)
-
-    def manual_seed(self, seed: int) -> "ShotGenerator":
-        children = np.random.SeedSequence(int(seed)).spawn(len(self._layers))
-        for layer, child in zip(self._layers, children):
-            layer.rng = np.random.default_rng(child)
-        return self
-
-    def get_state(self):
-        return [layer.rng.bit_generator.state for layer in self._layers]
-
-    def set_state(self, state):
-        if not self._layers and not isinstance(state, (list, tuple)):
-            return  # an exact model's checkpoint from before the shot layers (a torch.Generator state)
-        if len(state) != len(self._layers):
-            raise ValueError(f"shot generator state holds {len(state)} layers, the model has {len(self._layers)}")
-        for layer, st in zip(self._layers, state):
-            layer.rng.bit_generator.state = st
-
-
 class QLLMClassifier(nn.Module):
     """``forward(embeddings (B, D) float) -> logits (B, K)``. Does not mutate its input.
 
-    Trainable: each encoder's ``weights`` (M·C·Q), the QPU module's (L1+L2)·C·Q, the head's
-    (E·Q + Q_m)·K + K. ``backend`` and ``dtype`` go to every ``hqsim.QuantumLayer``; with
+    Trainable: each encoder's ``weights`` (M·C_enc·Q), the QPU module's (L1+L2)·C·Q (N·L1+L2
+    with separate block weights), the head's (E·Q + Q_m)·K + K, plus what the options add
+    (``count_parameters``). ``backend`` and ``dtype`` go to every ``hqsim.QuantumLayer``; with
     ``config.shots`` S > 0 (or a gradient mode other than adjoint) the layers are built with
     ``shots=S, gradient=config.gradient``, and with ``config.noise`` the QPU module (every layer
     with ``noise_on="all"``) also with ``noise=<model>, trajectories=T``; all are seeded from
-    ``shot_seed`` (default 0; see ``shot_generator``)."""
+    ``shot_seed`` (default 0; see ``shot_generator``).
+
+    Options (``QLLMConfig``): ``compression`` H puts a classical ``Linear(D, H)`` before the
+    encoding; ``bias_amplitude`` c appends a constant amplitude to the L2-normalised vector,
+    so the encoders' <Z> are no longer even in x (without it f(x) = f(-x): real gates and Z
+    measurements give quadratic forms of the amplitudes); ``encoder_kind="classical"`` swaps
+    each quantum encoder for tanh(Linear(amplitude vector → Q)), the same number of outputs in
+    [-1, 1]; ``angle_affine`` makes the RY angle of encoder output j ``a_j·z_j + b_j`` with
+    learnable a (initialised to ``angle_scale``) and b (0); ``qpu`` off drops the QPU module,
+    ``encoders_to_head`` off hides the encoder outputs from the head; ``head_norm``
+    standardises the head's inputs with batch statistics (running averages in eval mode)."""
 
     def __init__(self, config: QLLMConfig, backend: str = "auto", dtype=torch.float32,
                  init_scale: float = math.pi, shot_seed: int = 0):
@@ -272,51 +303,109 @@ class QLLMClassifier(nn.Module):
             noisy.update(shots=cfg.shots or None, gradient=cfg.gradient, seed=0, noise=model,
                          trajectories=cfg.trajectories if model.has_gate_noise else None)
         enc_opts = noisy if cfg.noise_on == "all" else estimator
-        self.encoders = nn.ModuleList(
-            layer_cls(amplitude_encoder(cfg.qubits, cfg.num_features, cfg.encoder_layers,
-                                        cfg.connectivity), backend=backend, dtype=dtype, **enc_opts)
-            for _ in range(cfg.encoders))
-        self.qpu = layer_cls(
-            qpu_circuit(cfg.qubits, cfg.encoders, cfg.reuploads, cfg.pqc1_layers,
-                        cfg.pqc2_layers, cfg.connectivity),
-            observables=[Z(q) for q in range(cfg.measured_qubits)], backend=backend, dtype=dtype,
-            **noisy)
-        feats = cfg.encoders * cfg.qubits + cfg.measured_qubits
+        self.compress = nn.Linear(cfg.num_features, cfg.compression, dtype=dtype) if cfg.compression else None
+        if cfg.encoder_kind == "quantum":
+            self.encoders = nn.ModuleList(
+                layer_cls(amplitude_encoder(cfg.qubits, cfg.amplitude_dim, cfg.encoder_layers,
+                                            cfg.encoder_ring), backend=backend, dtype=dtype, **enc_opts)
+                for _ in range(cfg.encoders))
+        else:
+            self.encoders = nn.ModuleList(
+                nn.Sequential(nn.Linear(cfg.amplitude_dim, cfg.qubits, dtype=dtype), nn.Tanh())
+                for _ in range(cfg.encoders))
+        quantum = [layer for layer in self.encoders if isinstance(layer, layer_cls)]
+        self.qpu = self.angle_scale = self.angle_offset = None
+        if cfg.qpu:
+            self.qpu = layer_cls(
+                qpu_circuit(cfg.qubits, cfg.encoders, cfg.reuploads, cfg.pqc1_layers, cfg.pqc2_layers,
+                            cfg.connectivity, cfg.reupload_weights == "separate"),
+                observables=[Z(q) for q in range(cfg.measured_qubits)], backend=backend, dtype=dtype,
+                **noisy)
+            quantum.append(self.qpu)
+            if cfg.angle_affine:
+                n = cfg.encoders * cfg.qubits
+                self.angle_scale = nn.Parameter(torch.full((n,), float(cfg.angle_scale), dtype=dtype))
+                self.angle_offset = nn.Parameter(torch.zeros(n, dtype=dtype))
+        feats = head_features(cfg)
+        self.head_norm = nn.BatchNorm1d(feats, affine=False, dtype=dtype) if cfg.head_norm else None
         self.head = nn.Linear(feats, cfg.num_classes, dtype=dtype) if cfg.final_linear else None
-        self.shot_generator = ShotGenerator([*self.encoders, self.qpu]).manual_seed(shot_seed)
+        self.shot_generator = ShotGenerator(quantum).manual_seed(shot_seed)
         with torch.no_grad():
-            for layer in (*self.encoders, self.qpu):
+            for layer in quantum:
                 layer.weights.uniform_(-init_scale, init_scale)
 
-    def quantum_features(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, E·Q + Q_m): encoder outputs then QPU outputs (the head's input)."""
+    def encoder_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, amplitude_dim): the vector every encoder amplitude-encodes (compressed and with
+        the bias amplitude when those options are on; unnormalised without the bias: the
+        amplitude encoding normalises it)."""
         if x.ndim != 2 or x.shape[1] != self.config.num_features:
             raise ValueError(f"embeddings must have shape (batch, {self.config.num_features}), "
                              f"got {tuple(x.shape)}")
-        enc = torch.cat([layer(x) for layer in self.encoders], 1)
-        qpu = self.qpu(self.config.angle_scale * enc)
-        return torch.cat([enc, qpu], dim=1)
+        h = self.compress(x) if self.compress is not None else x
+        c = self.config.bias_amplitude
+        if c or self.config.encoder_kind == "classical":
+            h = h / h.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        if c:
+            h = torch.cat([h, h.new_full((h.shape[0], 1), c)], dim=1)
+        return h
+
+    def encoder_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, E·Q): every encoder's outputs (<Z_q>, or tanh of the classical projection)."""
+        h = self.encoder_inputs(x)
+        return torch.cat([enc(h) for enc in self.encoders], 1)
+
+    def quantum_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The head's input: encoder outputs (unless ``encoders_to_head`` is off), then the QPU
+        module's outputs (unless ``qpu`` is off)."""
+        enc = self.encoder_outputs(x)
+        parts = [enc] if self.config.encoders_to_head else []
+        if self.qpu is not None:
+            if self.angle_scale is not None:
+                angles = self.angle_scale * enc + self.angle_offset
+            else:
+                angles = self.config.angle_scale * enc
+            parts.append(self.qpu(angles))
+        return torch.cat(parts, dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = self.quantum_features(x)
-        if self.head is not None:
-            return self.head(feats)
-        p1 = ((1 + feats[:, -1]) / 2).clamp(1e-6, 1 - 1e-6)
-        return torch.stack([torch.log1p(-p1), torch.log(p1)], dim=1)
+        if self.head is None:
+            p1 = ((1 + feats[:, -1]) / 2).clamp(1e-6, 1 - 1e-6)
+            return torch.stack([torch.log1p(-p1), torch.log(p1)], dim=1)
+        if self.head_norm is not None:
+            feats = self.head_norm(feats)
+        return self.head(feats)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
     def parameter_breakdown(self) -> dict:
-        return {"encoders": sum(layer.weights.numel() for layer in self.encoders),
-                "qpu": self.qpu.weights.numel(),
-                "head": sum(p.numel() for p in self.head.parameters()) if self.head is not None else 0}
+        def n(*modules):
+            return sum(p.numel() for m in modules if m is not None for p in
+                       (m.parameters() if isinstance(m, nn.Module) else [m]))
+        return {"compression": n(self.compress), "encoders": n(*self.encoders),
+                "angles": n(self.angle_scale, self.angle_offset),
+                "qpu": n(self.qpu), "head": n(self.head)}
+
+
+def head_features(config: QLLMConfig) -> int:
+    """Number of inputs of the final linear layer."""
+    c = config
+    return (c.encoders * c.qubits if c.encoders_to_head else 0) + (c.measured_qubits if c.qpu else 0)
 
 
 def count_parameters(config: QLLMConfig) -> int:
     """The trainable-parameter count of ``QLLMClassifier(config)`` without building it."""
     c = config
-    enc = c.encoders * c.encoder_layers * c.connectivity * c.qubits
-    qpu = (c.pqc1_layers + c.pqc2_layers) * c.connectivity * c.qubits
-    head = (c.encoders * c.qubits + c.measured_qubits + 1) * c.num_classes if c.final_linear else 0
-    return enc + qpu + head
+    compress = (c.num_features + 1) * c.compression if c.compression else 0
+    if c.encoder_kind == "quantum":
+        enc = c.encoders * c.encoder_layers * c.encoder_ring * c.qubits
+    else:
+        enc = c.encoders * (c.amplitude_dim + 1) * c.qubits
+    qpu = angles = 0
+    if c.qpu:
+        blocks = c.reuploads if c.reupload_weights == "separate" else 1
+        qpu = (blocks * c.pqc1_layers + c.pqc2_layers) * c.connectivity * c.qubits
+        angles = 2 * c.encoders * c.qubits if c.angle_affine else 0
+    head = (head_features(c) + 1) * c.num_classes if c.final_linear else 0
+    return compress + enc + angles + qpu + head

@@ -105,14 +105,24 @@ def write_sweep(tmp_path, body):
 def test_sweep_config_errors_are_clear(tmp_path, capsys):
     from hqsim.experiments.sweep_cli import SweepConfigError, load_config
     with pytest.raises(SweepConfigError, match="unknown keys"):
-        load_config(write_sweep(tmp_path, "grid: {qubits: [9]}\nextra: 1\n"))
+        load_config(write_sweep(tmp_path, "hybrid: {qubits: [9]}\nextra: 1\n"))
     with pytest.raises(SweepConfigError, match="unknown `hqsim train` option"):
-        load_config(write_sweep(tmp_path, "grid: {qbits: [9, 10]}\n"))
+        load_config(write_sweep(tmp_path, "hybrid: {qbits: [9, 10]}\n"))
     with pytest.raises(SweepConfigError, match="seeds must be"):
         load_config(write_sweep(tmp_path, "seeds: zero\n"))
-    cfg = load_config(write_sweep(tmp_path, "grid: {qubits: [9, 10], lr: 0.1}\nseeds: [0, 1]\n"
-                                            "fixed: {epochs: 1, baselines: [none]}\n"))
-    assert len(cfg["trials"]) == 4
+    with pytest.raises(SweepConfigError, match="bad distribution"):
+        load_config(write_sweep(tmp_path, "hybrid: {lr: {loguniform: [0, 1]}}\n"))
+    with pytest.raises(SweepConfigError, match="unknown baselines"):
+        load_config(write_sweep(tmp_path, "baselines: {knn: {}}\n"))
+    with pytest.raises(SweepConfigError, match="bias-amplitude"):
+        load_config(write_sweep(tmp_path, "hybrid: {bias_amplitude: [-1]}\n"))
+    cfg = load_config(write_sweep(tmp_path, "samples: 4\nhybrid: {qubits: [9, 10], lr: {loguniform: [0.001, 0.1]},"
+                                            " angle_affine: [on, off]}\nseeds: [0, 1]\n"
+                                            "baselines: {lr: {C: {loguniform: [0.01, 10]}}}\nfixed: {epochs: 1}\n"))
+    assert {f: len(t) for f, t in cfg["trials"].items()} == {"hybrid": 4, "lr": 4}  # the same budget
+    assert all(0.001 <= t["lr"] <= 0.1 and t["qubits"] in (9, 10) for t in cfg["trials"]["hybrid"])
+    again = load_config(tmp_path / "sweep.yaml")
+    assert again["trials"] == cfg["trials"]  # reproducible draws: --resume sees the same trials
     assert main(["sweep", str(tmp_path / "missing.yaml")]) == 2
     assert "cannot read sweep config" in capsys.readouterr().err
 
@@ -126,26 +136,51 @@ def test_sweep_without_ray_says_how_to_install(tmp_path, capsys, monkeypatch):
             raise ImportError("No module named 'ray'")
         return real(name, *a, **kw)
     monkeypatch.setattr(builtins, "__import__", no_ray)
-    p = write_sweep(tmp_path, "grid: {qubits: [9]}\nfixed: {epochs: 1}\n")
+    p = write_sweep(tmp_path, "hybrid: {qubits: [9]}\nfixed: {epochs: 1}\n")
     assert main(["sweep", str(p)]) == 2
     assert "pip install 'hqsim[sweep]'" in capsys.readouterr().err
 
 
-@pytest.mark.slow  # starts Ray twice (~1 min alone on 2 cores); skipped without ray[tune]
-def test_sweep_runs_on_ray_and_gathers(small_tsv, cache_dir, tmp_path):
+def test_sweep_screens_every_family_on_ray_and_tests_once(small_tsv, cache_dir, tmp_path, monkeypatch):
+    """The screen end to end on a tiny config: equal trial counts, selection by validation,
+    one test pass per selected configuration and evaluation seed, resumable."""
     pytest.importorskip("ray.tune", reason="ray[tune] not installed (optional extra 'sweep')")
     needs_quantum_layer()
     require_embeddings()
+    pytest.importorskip("sklearn")
+    from hqsim.experiments import screen_report
     p = write_sweep(tmp_path, f"""name: tiny
-grid: {{connectivity: [1, 2]}}
+samples: 2
 seeds: [0]
+eval_seeds: [0, 1]
 fixed: {{data: ["{small_tsv}"], per_label: 40, cache_dir: "{cache_dir}", qubits: 9,
-        encoder_layers: 1, reuploads: 1, pqc2_layers: 1, epochs: 1, baselines: [lr]}}
+        encoder_layers: 1, reuploads: 1, pqc2_layers: 1, epochs: 2}}
+hybrid: {{bias_amplitude: [0, 1], lr: {{loguniform: [0.003, 0.03]}}}}
+baselines:
+  lr: {{C: {{loguniform: [0.01, 100]}}}}
+  exact: {{lr: {{loguniform: [0.003, 0.03]}}}}
+asha: {{grace_period: 1, reduction_factor: 2}}
 """)
+    tested = []
+    real = screen_report._evaluate_one
+    monkeypatch.setattr(screen_report, "_evaluate_one",
+                        lambda out, family, options, seed, progress: tested.append((family, seed))
+                        or real(out, family, options, seed, progress))
     out = tmp_path / "sweep"
-    assert main(["sweep", str(p), "--out", str(out), "--num-cpus", "2"]) == 0
+    assert main(["sweep", str(p), "--out", str(out), "--num-cpus", "2", "--no-progress"]) == 0
+    doc = json.loads((out / "screen.json").read_text())
+    assert {f: len(d["trials"]) for f, d in doc["families"].items()} == {"hybrid": 2, "lr": 2, "exact": 2}
+    hybrid = doc["families"]["hybrid"]
+    assert hybrid["selected"]["metrics"]["val_acc"] == max(t["metrics"]["val_acc"] for t in hybrid["trials"])
+    # the exact head was screened at the selected hybrid's parameter count
+    assert {t["options"]["params"] for t in doc["families"]["exact"]["trials"]} == {
+        hybrid["selected"]["metrics"]["params"]}
+    assert sorted(tested) == sorted((f, s) for f in ("hybrid", "lr", "exact") for s in (0, 1))
     data = json.loads((out / "results.json").read_text())
-    names = {r["model"] for r in data["runs"]}
-    assert any("C=1" in n for n in names) and any("C=2" in n for n in names)
-    assert (out / "results.md").exists()
-    assert main(["sweep", str(p), "--out", str(out), "--resume", "--num-cpus", "2"]) == 0
+    assert len(data["runs"]) == 6 and all(r["test_correct"] for r in data["runs"])
+    table = (out / "results.md").read_text()
+    assert "| family | trials run" in table and "95 % CI" in table and "Paired differences" in table
+    assert (out / "screen.png").read_bytes()[:4] == b"\x89PNG"
+    tested.clear()
+    assert main(["sweep", str(p), "--out", str(out), "--resume", "--num-cpus", "2", "--no-progress"]) == 0
+    assert tested == []  # nothing trained or tested again

@@ -214,9 +214,10 @@ def test_train_cli_with_noise_writes_it_everywhere(tmp_path, cache_dir, capsys):
 def test_sweep_config_accepts_noise_options(tmp_path):
     from hqsim.experiments.sweep_cli import SweepConfigError, load_config
     p = tmp_path / "sweep.yaml"
-    p.write_text("grid: {noise: [none, ionq-aria, 'depolarizing:0.001,0.01']}\n"
+    p.write_text("samples: 6\nhybrid: {noise: [none, ionq-aria, 'depolarizing:0.001,0.01']}\n"
                  "fixed: {trajectories: 8, noise_on: all, epochs: 1}\n")
-    assert len(load_config(p)["trials"]) == 3
-    p.write_text("grid: {noise: [ionq]}\n")
+    trials = load_config(p)["trials"]["hybrid"]
+    assert len(trials) == 6 and {t["noise"] for t in trials} <= {"none", "ionq-aria", "depolarizing:0.001,0.01"}
+    p.write_text("hybrid: {noise: [ionq]}\n")
     with pytest.raises(SweepConfigError, match="noise"):
         load_config(p)
