@@ -51,12 +51,19 @@ class ExperimentConfig:
     backend: str = "auto"
     dtype: str = "float32"
 
+    @property
+    def sizes(self) -> tuple:
+        """The --per-label values, ascending (one for a plain run, several for a few-shot curve)."""
+        return self.per_label if isinstance(self.per_label, tuple) else (self.per_label,)
+
     def __post_init__(self):
-        sizes = self.per_label if isinstance(self.per_label, (tuple, list)) else (self.per_label,)
-        object.__setattr__(self, "per_label", tuple(sorted({int(k) for k in sizes})))
-        if not self.per_label or self.per_label[0] < 1:
-            raise ValueError(f"per_label (--per-label) must be positive integers, got {sizes}")
-        if len(self.per_label) > 1 and (self.protocol != "paper" or self.setfit or "setfit" in self.baselines):
+        given = self.per_label if isinstance(self.per_label, (tuple, list)) else (self.per_label,)
+        sizes = tuple(sorted({int(k) for k in given}))
+        if not sizes or sizes[0] < 1:
+            raise ValueError(f"per_label (--per-label) must be positive integers, got {given}")
+        # one size stays an int (the recorded run configuration of earlier runs)
+        object.__setattr__(self, "per_label", sizes[0] if len(sizes) == 1 else sizes)
+        if len(sizes) > 1 and (self.protocol != "paper" or self.setfit or "setfit" in self.baselines):
             raise ValueError("several --per-label values (a few-shot curve) need --protocol paper and "
                              "no SetFit (its body would be fine-tuned once per size)")
         bad = set(self.baselines) - set(BASELINES)
@@ -98,7 +105,7 @@ def run_info(cfg: ExperimentConfig) -> dict:
 def seed_splits(cfg: ExperimentConfig, seed: int):
     """The protocol's split of ``seed`` at the largest ``per_label``."""
     return data_mod.make_splits(cfg.protocol, seed, list(cfg.data_files) or None,
-                                per_label=max(cfg.per_label), val_fraction=cfg.val_fraction,
+                                per_label=max(cfg.sizes), val_fraction=cfg.val_fraction,
                                 max_test=cfg.max_test, **cfg.load_options)
 
 
@@ -117,7 +124,7 @@ def labels_of(splits) -> list:
 
 def sized(cfg: ExperimentConfig, full, xs, seed: int, per_label: int):
     """(splits, xs, ys) with ``per_label`` rows per label, nested in the seed's ``full`` split."""
-    if per_label == max(cfg.per_label):
+    if per_label == max(cfg.sizes):
         return full, xs, labels_of(full)
     splits, tr, va = nested_split(full, per_label, cfg.val_fraction, seed)
     pooled = torch.cat([xs[0], xs[1]])
@@ -186,7 +193,7 @@ class Experiment:
         c = self.cfg
         t0 = time.perf_counter()
         base_model = resolve_model(c.encoder)
-        self.meta = {"protocol": c.protocol, "seeds": list(c.seeds), "per_label": list(c.per_label),
+        self.meta = {"protocol": c.protocol, "seeds": list(c.seeds), "per_label": list(c.sizes),
                      "data": ", ".join(map(str, c.data_files)) or "SST-2 (built-in)",
                      "encoder": model_label(base_model), "setfit": c.setfit,
                      "finetune_encoder": c.finetune_encoder, "train": dataclasses.asdict(c.train),
@@ -205,8 +212,8 @@ class Experiment:
                 if c.setfit:
                     encoder = setfit_outcome.body_dir
             full_xs = self._embed(splits, encoder)
-            for k in c.per_label:
-                self.suffix, self.per_label = size_suffix(k, c.per_label), k
+            for k in c.sizes:
+                self.suffix, self.per_label = size_suffix(k, c.sizes), k
                 sub, xs, ys = sized(c, splits, full_xs, seed, k)
                 for mc in c.models:
                     self._run_hybrid(mc, sub, xs, ys, seed)

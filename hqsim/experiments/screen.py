@@ -125,13 +125,13 @@ def seed_data(cfg, seed: int, progress: bool = False):
     key = (cfg.protocol, cfg.data_files, json.dumps(cfg.load_options, sort_keys=True, default=str),
            cfg.per_label, cfg.val_fraction, cfg.max_test, cfg.encoder, cfg.cache_dir, seed)
     if key not in _DATA:
-        if len(cfg.per_label) != 1 or cfg.setfit or cfg.finetune_encoder:
+        if len(cfg.sizes) != 1 or cfg.setfit or cfg.finetune_encoder:
             raise SweepConfigError("a screen takes one --per-label value and frozen embeddings "
                                    "(no --setfit or --finetune-encoder: give a fine-tuned body "
                                    "as --encoder DIR instead)")
         full = seed_splits(cfg, seed)
         xs = embed_splits(full, resolve_model(cfg.encoder), cfg.cache_dir, progress)
-        _DATA[key] = sized(cfg, full, xs, seed, cfg.per_label[0])
+        _DATA[key] = sized(cfg, full, xs, seed, cfg.sizes[0])
     return _DATA[key]
 
 

@@ -93,7 +93,7 @@ def _evaluate_one(out: Path, family: str, options: dict, seed: int, progress: bo
         rec.update(val_acc=val, samples_per_s=None)
     correct = np.asarray(pred) == ys[2].numpy()
     rec.update(model=_name(family, own, cfg, params), params=params, test_acc=float(correct.mean()),
-               test_correct=pack_correct(correct), test_n=len(correct), per_label=cfg.per_label[0],
+               test_correct=pack_correct(correct), test_n=len(correct), per_label=cfg.sizes[0],
                wall_s=time.perf_counter() - t0)
     return rec
 
