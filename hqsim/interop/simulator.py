@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import api
+from ..noise.shots import sample_basis_states
 from ..ir import INPUT, Circuit, Param
 from ._deps import cirq
 from ._from_ops import affine, is_symbolic
@@ -217,11 +218,7 @@ class HqsimSimulator(cirq.SimulatesExpectationValues, cirq.SimulatesFinalState, 
     def _sample(self, probs: np.ndarray, repetitions: int) -> np.ndarray:
         """(B, repetitions) basis indices drawn i.i.d. from each row of ``probs`` (B, 2^n):
         multinomial counts per row, expanded and shuffled (vectorised over the batch)."""
-        p = np.asarray(probs, dtype=np.float64)
-        p = p / p.sum(axis=1, keepdims=True)
-        counts = self._rng.multinomial(repetitions, p)
-        idx = np.repeat(np.tile(np.arange(p.shape[1]), p.shape[0]), counts.ravel())
-        return self._rng.permuted(idx.reshape(p.shape[0], repetitions), axis=1)
+        return sample_basis_states(probs, repetitions, self._rng)
 
     def run_sweep(self, program, params, repetitions: int = 1) -> list[cirq.Result]:
         """Samples of the terminal measurements, ``repetitions`` per resolver (one batched

@@ -61,3 +61,14 @@ def sample_expectations(states, observables, shots: int, seed=None, readout=None
     from ..ir.validate import check_observables
     plan = plan_measurements(check_observables(observables, nq), nq)
     return estimate_from_states(states, plan, opts.shots, make_rng(seed), 1, readout)
+
+
+def sample_basis_states(probs, shots: int, rng: np.random.Generator) -> np.ndarray:
+    """(B, shots) int64 basis-state indices drawn i.i.d. from each row of ``probs`` (B, 2^Q)
+    (rows are renormalised): multinomial counts per row, expanded and shuffled, vectorised
+    over the batch. ``rng``: a numpy Generator (hqsim.noise.make_rng). Nothing is mutated."""
+    p = np.asarray(probs, dtype=np.float64)
+    p = p / p.sum(axis=1, keepdims=True)
+    counts = rng.multinomial(int(shots), p)
+    idx = np.repeat(np.tile(np.arange(p.shape[1]), p.shape[0]), counts.ravel())
+    return rng.permuted(idx.reshape(p.shape[0], int(shots)), axis=1)
