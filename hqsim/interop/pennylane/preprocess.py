@@ -44,18 +44,18 @@ def accepts_sampled(m) -> bool:
 
 @qml.transform
 def measure_in_computational_basis(tape):
-    """Finite-shot tapes: split into qubit-wise commuting groups, each rotated so that its
-    measurements read computational-basis bits (eigenvalues attached). Analytic tapes pass."""
+    """Finite-shot tapes: split into groups whose measurements act on disjoint wires, each
+    followed by its measurements' diagonalizing gates, so that every measurement reads
+    computational-basis bits and maps them through its observable's eigenvalues (PennyLane's
+    contract between ``diagonalizing_gates`` and ``eigvals``). ``diagonalize_measurements`` is
+    not used: with ``to_eigvals=True`` it drops the rotation of a state-vector Projector
+    (PennyLane 0.45). Analytic tapes pass unchanged."""
     if not tape.shots:
         return (tape,), _pre.null_postprocessing
-    groups, recombine = qml.transforms.split_non_commuting(tape)
-    rotated = [qml.transforms.diagonalize_measurements(t, to_eigvals=True) for t in groups]
-    tapes = [batch[0] for batch, _ in rotated]
-
-    def postprocess(results):
-        return recombine([fn((r,)) for (_, fn), r in zip(rotated, results)])
-
-    return tapes, postprocess
+    groups, recombine = qml.transforms.split_non_commuting(tape, grouping_strategy="wires")
+    rotated = [t.copy(operations=list(t.operations) + [g for m in t.measurements for g in m.diagonalizing_gates()])
+               for t in groups]
+    return rotated, recombine
 
 
 @qml.transform
