@@ -20,7 +20,7 @@ import numpy as np
 from ._deps import qml
 from .derivatives import jacobian_tapes, vjp_tapes
 from .execute import execute_tapes
-from .options import make_options
+from ..sim_options import make_options
 from .preprocess import DEVICE_GRADIENTS, DeviceError, build_program, supports_adjoint
 
 _modifiers = qml.devices.modifiers

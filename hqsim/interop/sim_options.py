@@ -1,11 +1,12 @@
-"""The device's typed options, validated once with clear errors."""
+"""Simulation options shared by the PennyLane device and the Qiskit primitives: a typed pair
+(backend, dtype), validated once with clear errors."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ...backends import available_backends
+from ..backends import available_backends
 
 BACKENDS = ("auto", "numba", "cuda", "reference")
 
