@@ -29,7 +29,7 @@ def _qnn(estimator, gradient_cls):
                         estimator=estimator, gradient=gradient_cls(estimator), default_precision=0.0)
 
 
-def _train(qnn, steps=3):
+def _train(qnn, steps=2):
     torch.manual_seed(0)
     model = TorchConnector(qnn, initial_weights=np.linspace(-1, 1, qnn.num_weights))
     x = torch.linspace(-1, 1, 24, dtype=torch.float64).reshape(8, 3)
@@ -43,9 +43,14 @@ def _train(qnn, steps=3):
     return model.weight.detach().numpy(), float(loss.detach())
 
 
+@pytest.fixture(scope="module")
+def reference():
+    return _train(_qnn(StatevectorEstimator(), ParamShiftEstimatorGradient))
+
+
 @pytest.mark.parametrize("gradient_cls", [ParamShiftEstimatorGradient, HQSimEstimatorGradient])
-def test_estimator_qnn_trains_like_statevector_estimator(gradient_cls):
-    w_ref, loss_ref = _train(_qnn(StatevectorEstimator(), ParamShiftEstimatorGradient))
+def test_estimator_qnn_trains_like_statevector_estimator(gradient_cls, reference):
+    w_ref, loss_ref = reference
     w, loss = _train(_qnn(HQSimEstimator(dtype=np.complex128), gradient_cls))
     np.testing.assert_allclose(w, w_ref, atol=1e-6)  # TorchConnector keeps float32 weights
     assert abs(loss - loss_ref) < 1e-6

@@ -49,15 +49,20 @@ class Program:
             out[:, j] = values[:, index[col]] if col in index else _evaluate(col, self.parameters, values)
         return out
 
-    def column_derivatives(self, values: np.ndarray, parameter) -> np.ndarray:
-        """(R, len(columns)): d column / d ``parameter`` per parameter set (chain rule factors)."""
+    def parameter_gradients(self, dcolumns: np.ndarray, values: np.ndarray, wanted) -> np.ndarray:
+        """(R, len(wanted)) d/d(parameter) from dcolumns (R, len(columns)) = d/d(column), by the
+        chain rule through each column's expression (a plain Parameter column contributes 1)."""
         values = np.asarray(values, dtype=np.float64).reshape(-1, len(self.parameters))
-        out = np.zeros((values.shape[0], len(self.columns)))
+        where = {p: k for k, p in enumerate(wanted)}
+        out = np.zeros((dcolumns.shape[0], len(wanted)))
         for j, col in enumerate(self.columns):
-            if col == parameter:
-                out[:, j] = 1.0
-            elif parameter in col.parameters and not isinstance(col, circuit_lib.Parameter):
-                out[:, j] = _evaluate(col.gradient(parameter), self.parameters, values)
+            if isinstance(col, circuit_lib.Parameter):
+                if col in where:
+                    out[:, where[col]] += dcolumns[:, j]
+                continue
+            for p in col.parameters:
+                if p in where:
+                    out[:, where[p]] += dcolumns[:, j] * _evaluate(col.gradient(p), self.parameters, values)
         return out
 
 
