@@ -185,5 +185,8 @@ def layout(tape) -> TapeLayout:
     num_qubits = max(1, len(wires))
     key = (num_qubits, tuple(_gate_key(g) for g in gates), tuple(phases), mode, obs)
     values = tuple(_value(v) for v in tape.get_parameters(trainable_only=False))
-    return TapeLayout(key, num_qubits, wires, tuple(gates), tuple(phases), obs, mode, values,
-                      tape.batch_size)
+    # the broadcast size, read off the angles (tape.batch_size asks every operation: ~0.1 s
+    # for W1 at 10 qubits; a broadcast matrix parameter means a decomposed operation by now)
+    batch = next((v.shape[0] for v in values if isinstance(v, np.ndarray)), None)
+    return TapeLayout(key, num_qubits, wires, tuple(gates), tuple(phases), obs, mode, values, batch)
+
