@@ -5,19 +5,14 @@ take seconds to import, so they are loaded on first use only.
 """
 from __future__ import annotations
 
-import importlib
+from ._optional import require
 
 _INSTALL = ("pip install 'hqsim[cirq]'  (or: pip install cirq-core==1.7.0 cirq-ionq==1.7.0 "
             "cirq-google==1.7.0)")
 
 
 def _require(module: str, what: str):
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        raise ModuleNotFoundError(
-            f"hqsim.interop needs the {what} package ({module!r} is not installed); "
-            f"install it with: {_INSTALL}", name=exc.name) from exc
+    return require(module, what, _INSTALL)
 
 
 cirq = _require("cirq", "cirq-core")
