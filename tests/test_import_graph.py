@@ -17,9 +17,6 @@ TOLERATED = {
     # hqsim.api -> autodiff -> noise.api -> noise.autograd -> api (issue 13: "spine")
     frozenset({"hqsim.api", "hqsim.autodiff.torch_function", "hqsim.noise.api",
                "hqsim.noise.autograd"}),
-    # the CuPy backend's modules import each other (issue 13: "gpu")
-    frozenset({"hqsim.backends.cuda", "hqsim.backends.cuda_blocked", "hqsim.backends.cuda_ext",
-               "hqsim.backends.cuda_run"}),
 }
 
 
