@@ -152,3 +152,19 @@ def test_adjoint_of_probabilities_is_declined():
 def test_entry_point_finds_the_device():
     dev = qml.device("hqsim.qubit", wires=2, dtype="complex128", seed=3)
     assert isinstance(dev, HQSimQubit) and dev.options.dtype is np.complex128
+
+
+@pytest.mark.parametrize("broadcast", [None, 3])
+def test_observable_parameters_are_not_a_broadcast(broadcast):
+    """A Projector's basis state is a 1-d parameter of the observable, not a batch of angles:
+    the result keeps the shape default.qubit gives, broadcast or not."""
+    def circuit(x):
+        qml.RX(x, wires=0)
+        qml.RY(0.3, wires=1)
+        qml.CNOT(wires=[0, 1])
+        return qml.expval(qml.Projector(np.array([1, 1]), wires=[0, 1]))
+    x = 0.4 if broadcast is None else np.linspace(0.1, 0.9, broadcast)
+    mine = qml.QNode(circuit, HQSimQubit(wires=2, dtype=np.complex128))(x)
+    ref = qml.QNode(circuit, qml.device("default.qubit", wires=2))(x)
+    assert np.shape(mine) == np.shape(ref)
+    np.testing.assert_allclose(mine, ref, atol=1e-12)

@@ -185,8 +185,29 @@ def layout(tape) -> TapeLayout:
     num_qubits = max(1, len(wires))
     key = (num_qubits, tuple(_gate_key(g) for g in gates), tuple(phases), mode, obs)
     values = tuple(_value(v) for v in tape.get_parameters(trainable_only=False))
-    # the broadcast size, read off the angles (tape.batch_size asks every operation: ~0.1 s
-    # for W1 at 10 qubits; a broadcast matrix parameter means a decomposed operation by now)
-    batch = next((v.shape[0] for v in values if isinstance(v, np.ndarray)), None)
-    return TapeLayout(key, num_qubits, wires, tuple(gates), tuple(phases), obs, mode, values, batch)
+    return TapeLayout(key, num_qubits, wires, tuple(gates), tuple(phases), obs, mode, values,
+                      _broadcast_size(tape.operations, values))
+
+
+def _broadcast_size(operations, values) -> int | None:
+    """The tape's broadcast size, read off the operations' parameters: one with one more
+    dimension than the operation declares (``ndim_params``) is broadcast. Observable
+    parameters (a Projector's basis state) come after the operations' in ``values`` and never
+    count. (``tape.batch_size`` asks every operation to re-check its batching: ~0.1 s per W1
+    tape at 10 qubits.)"""
+    k = 0
+    for op in operations:
+        try:
+            ndims = op.ndim_params
+        except AttributeError:  # an arithmetic operator (Prod, ...) kept whole: ask it
+            if op.batch_size is not None:
+                return op.batch_size
+            k += op.num_params
+            continue
+        for nd in ndims:
+            v = values[k]
+            if isinstance(v, np.ndarray) and v.ndim == nd + 1:
+                return v.shape[0]
+            k += 1
+    return None
 
