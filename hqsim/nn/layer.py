@@ -8,7 +8,10 @@ from torch import nn
 
 from ..api import compile_circuit
 from ..autodiff.torch_function import torch_expectation
+from ..backends import get_backend
+from ..executor import choose_executor, noise_settings
 from ..ir import Circuit
+from ..noise.options import make_rng
 
 
 class QuantumLayer(nn.Module):
@@ -45,18 +48,15 @@ class QuantumLayer(nn.Module):
             if init.numel() != n_w:
                 raise ValueError(f"init_weights must hold {n_w} values, got {init.numel()}")
         self.weights = nn.Parameter(init)
-        self.noise_options = None
-        if any(v is not None for v in (shots, seed, gradient, noise, trajectories)):
-            from ..noise import make_options, make_rng
-            self.noise_options = make_options(shots, gradient, noise, trajectories)
-            self.rng = make_rng(seed)
+        self.noise_options, rng = noise_settings(shots, seed, gradient, noise, trajectories)
+        if self.noise_options is not None:
+            self.rng = rng
 
     def manual_seed(self, seed) -> "QuantumLayer":
         """Restart the layer's shot and trajectory randomness from ``seed`` (an int >= 0 or a
         numpy Generator), like ``torch.Generator.manual_seed``; returns the layer. An exact
         layer (no shots, noise or stochastic gradient) draws no random numbers: nothing to do."""
         if self.noise_options is not None:
-            from ..noise import make_rng
             self.rng = make_rng(seed)
         return self
 
@@ -64,17 +64,18 @@ class QuantumLayer(nn.Module):
     def num_outputs(self) -> int:
         return len(self.compiled.observables)
 
+    def executor(self, on_cuda: bool):
+        """The executor this layer runs on for tensors on a CUDA device or on the CPU."""
+        return choose_executor(self.compiled, get_backend(self.backend, on_cuda=on_cuda), self.noise_options)
+
     def forward(self, inputs=None):
         if inputs is not None and not isinstance(inputs, torch.Tensor):
             inputs = torch.as_tensor(inputs, dtype=self.weights.dtype)
         if inputs is not None and inputs.dtype != self.weights.dtype:
             inputs = inputs.to(self.weights.dtype)
-        if self.noise_options is not None:
-            from ..noise.api import get_estimator
-            from ..noise.autograd import backend_for, noisy_torch_expectation
-            est = get_estimator(self.compiled, self.noise_options, backend_for(self.backend, inputs, self.weights))
-            return noisy_torch_expectation(est, inputs, self.weights, self.rng)
-        return torch_expectation(self.compiled, inputs, self.weights, self.backend)
+        on_cuda = (inputs if inputs is not None else self.weights).is_cuda
+        rng = self.rng if self.noise_options is not None else None
+        return torch_expectation(self.executor(on_cuda), inputs, self.weights, rng=rng)
 
     def extra_repr(self) -> str:
         return (f"num_qubits={self.circuit.num_qubits}, num_weights={self.circuit.num_weights}, "

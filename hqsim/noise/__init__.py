@@ -13,8 +13,8 @@ Modules: channels (noise channels), models (NoiseModel, device-like presets, to_
 (measurement groups, readout as an effective observable), shots (joint sampling), expand
 (noise and parameter shifts as input columns of one program), trajectories (batched
 trajectories and the per-trajectory adjoint), jumps (amplitude damping, forward only),
-gradients (parameter shift, SPSA), estimator (all of it behind one forward / vjp), autograd
-(torch), api (what hqsim.expectation / vjp / QuantumLayer call).
+gradients (parameter shift, SPSA), estimator (all of it behind one forward / vjp; the noisy
+path's executor in hqsim/executor.py runs it for hqsim.expectation / vjp / QuantumLayer).
 """
 from .channels import (AmplitudeDamping, BitFlip, Channel, Depolarizing, PauliChannel, PhaseDamping,
                        PhaseFlip, ReadoutError)

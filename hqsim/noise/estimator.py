@@ -1,6 +1,6 @@
 """The Estimator: one compiled circuit + EstimatorOptions -> finite-shot / noisy forward passes
-and gradients in the chosen mode. Framework-free (numpy in, numpy out); the torch Function and
-the public functions in hqsim.noise.api wrap it.
+and gradients in the chosen mode. Framework-free (numpy in, numpy out); hqsim.executor's
+NoisyExecutor makes it the noisy path behind the public functions and the torch Function.
 
 Gradient modes:
 
@@ -24,8 +24,24 @@ from .options import EstimatorOptions
 from .trajectories import Runner
 
 
+_CACHE: dict = {}
+
+
 class Estimator:
     """Forward and VJP of ``compiled`` (hqsim.compile.CompiledCircuit) under ``options``."""
+
+    @classmethod
+    def cached(cls, compiled, options: EstimatorOptions, backend) -> "Estimator":
+        """The Estimator of this compiled circuit, options and backend object, built once (its
+        expanded circuits and their compilations are reused by every later call)."""
+        key = (id(compiled), options, id(backend))
+        hit = _CACHE.get(key)
+        if hit is not None and hit.compiled is compiled and hit.backend is backend:
+            return hit
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        _CACHE[key] = est = cls(compiled, options, backend)
+        return est
 
     def __init__(self, compiled, options: EstimatorOptions, backend):
         self.compiled, self.options, self.backend = compiled, options, backend

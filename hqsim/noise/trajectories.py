@@ -31,7 +31,7 @@ from .jumps import run_jumps
 from .measure import effective_observables, plan_measurements
 from .shots import estimate_from_states
 
-KEEP_STATES_BYTES = 1 << 30  # like hqsim.autodiff: keep final states for the backward up to this
+KEEP_STATES_BYTES = 1 << 30  # like hqsim.executor: keep final states for the backward up to this
 
 
 @dataclass(eq=False)

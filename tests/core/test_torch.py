@@ -91,7 +91,7 @@ def test_layer_rejects_bad_inputs(circuit):
 
 
 def test_backward_with_kept_states_equals_recomputation(circuit, monkeypatch):
-    from hqsim.autodiff import torch_function
+    from hqsim import executor
     kept = []
     original = NumbaBackend.vjp
 
@@ -104,7 +104,7 @@ def test_backward_with_kept_states_equals_recomputation(circuit, monkeypatch):
     layer = hqsim.QuantumLayer(circuit, dtype=torch.float64)
     grads = []
     for budget in (1 << 30, 0):  # keep the forward's states, then force recomputation
-        monkeypatch.setattr(torch_function, "KEEP_STATES_BYTES", budget)
+        monkeypatch.setattr(executor, "KEEP_STATES_BYTES", budget)
         x.grad, layer.weights.grad = None, None
         (layer(x) * torch.arange(3.0, dtype=torch.float64)).sum().backward()
         grads.append((x.grad.clone(), layer.weights.grad.clone()))
