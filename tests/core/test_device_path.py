@@ -2,7 +2,8 @@
 where they are, in their dtype, with no copy, no float64 up-cast and no host read on the hot
 path (DeviceTensor records what a CUDA tensor would sync on), and their values are still checked
 with the host path's errors: at once on a compiled circuit's first call, else at the next call
-or on demand."""
+or on demand. The device backends: EmulatedDeviceBackend (Numba behind the "torch" contract)
+and the CUDA backend itself on its cpu-emulated device (the real kernels and host driver)."""
 import numpy as np
 import pytest
 import torch
@@ -20,9 +21,21 @@ def no_leftover_checks():
     DEVICE_CHECKS._pending.clear()  # a test that leaves a failed check must not fail the next
 
 
+def _cuda_emulated():
+    from hqsim.backends.cuda import CudaBackend, CudaOptions
+    if not CudaBackend.is_available("cpu-emulated"):
+        pytest.skip("no C++ compiler for the CUDA backend's cpu-emulated device")
+    return CudaBackend(CudaOptions(device="cpu-emulated"))
+
+
 @pytest.fixture
 def device():
     return EmulatedDeviceBackend()
+
+
+@pytest.fixture(params=["emulated-numba", "cuda-cpu-emulated"])
+def any_device(request):
+    return EmulatedDeviceBackend() if request.param == "emulated-numba" else _cuda_emulated()
 
 
 @pytest.fixture
@@ -63,7 +76,8 @@ def test_training_steps_read_nothing_back_and_copy_nothing(circuit, device):
             assert t.data_ptr() == {"x": x, "w": w}[name].data_ptr(), (call, name)  # the caller's memory
 
 
-def test_device_path_matches_the_host_path(circuit, device):
+def test_device_path_matches_the_host_path(circuit, any_device):
+    device = any_device
     torch.manual_seed(1)
     obs = [hqsim.Z(0) + 0.5 * hqsim.X(1) @ hqsim.Y(2), hqsim.Z(2)]
     x = torch.rand(7, 3, dtype=torch.float64, requires_grad=True)
@@ -82,7 +96,8 @@ def test_device_path_matches_the_host_path(circuit, device):
     torch.testing.assert_close(dx, grads[0][1], atol=1e-12, rtol=0)
 
 
-def test_gradcheck_through_the_device_path(circuit, device):
+def test_gradcheck_through_the_device_path(circuit, any_device):
+    device = any_device
     x = torch.rand(3, 3, dtype=torch.float64, requires_grad=True)
     w = torch.rand(circuit.num_weights, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, b: hqsim.expectation(circuit, a, b, backend=device), (x, w))
@@ -164,3 +179,23 @@ def test_noisy_path_on_a_device_backend_runs_on_host_arrays(circuit, device):
     layer(x).sum().backward()
     assert device.handed and all(isinstance(t, np.ndarray) for _, _, t in device.handed)
     assert x.grad is not None and layer.weights.grad is not None
+
+
+def test_cuda_backend_on_the_spine_reads_nothing_back(circuit):
+    # The CUDA backend's own host driver (cuda_run.py) behind the executor: after the first
+    # call, a training step through QuantumLayer makes no host read of the device tensors.
+    device = _cuda_emulated()
+    torch.manual_seed(2)
+    layer = hqsim.QuantumLayer(circuit, backend=device, dtype=torch.float64)
+    x = _on_device(torch.rand(5, 3, dtype=torch.float64))
+    layer.weights = torch.nn.Parameter(DeviceTensor.wrap(layer.weights.detach()))
+    g = DeviceTensor.wrap(torch.rand(5, 3, dtype=torch.float64))
+    (layer(x) * g).sum().backward()
+    want = hqsim.expectation(circuit, x.detach().as_subclass(torch.Tensor),
+                             layer.weights.detach().as_subclass(torch.Tensor), backend="numba")
+    with SPY.recording():
+        x.grad, layer.weights.grad = None, None
+        out = layer(x)
+        (out * g).sum().backward()
+    assert SPY.host_reads() == []
+    torch.testing.assert_close(out.detach().as_subclass(torch.Tensor), want, atol=1e-10, rtol=0)
