@@ -13,11 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 # Circles that other work owns and has not removed yet. Nothing may be added here; an entry
 # goes when its circle does (the test then says so).
-TOLERATED = {
-    # hqsim.api -> autodiff -> noise.api -> noise.autograd -> api (issue 13: "spine")
-    frozenset({"hqsim.api", "hqsim.autodiff.torch_function", "hqsim.noise.api",
-               "hqsim.noise.autograd"}),
-}
+TOLERATED: set[frozenset[str]] = set()
 
 
 def _modules() -> dict[str, pathlib.Path]:
