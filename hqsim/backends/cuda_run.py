@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..ir.validate import unit_amplitudes
 from . import cuda_plan as plan
 from .cuda_blocked import Blocked
 from .cuda_device import DeviceProgram, as_device_tensor, give, tensor_kind, upload
@@ -38,12 +39,30 @@ class Run:
         self.stream = dev.stream(self.device)
         lim = dev.limits(self.device)
         self.sm_count, self.smem_limit, self.smem_per_sm = lim.sm_count, lim.smem_optin, lim.smem_per_sm
-        if program.amp_size and self.kind == "numpy":  # device arrays: checked by the executor
-            norms = np.linalg.norm(np.asarray(x, np.float64).reshape(self.batch, -1)
-                                   [:, program.amp_start:program.amp_start + program.amp_size], axis=1)
-            if np.any(norms == 0):
-                raise ValueError(f"amplitude-encoded inputs of sample {int(np.argmin(norms))} are all "
-                                 "zero; a zero vector cannot be normalised into a state")
+        self.amp_scale = None
+        if program.amp_size:
+            if self.kind == "numpy":  # device arrays: checked by the executor
+                unit_amplitudes(np.asarray(x, np.float64).reshape(self.batch, -1)
+                                [:, program.amp_start:program.amp_start + program.amp_size])
+            self._scale_amplitudes()
+
+    def _scale_amplitudes(self):
+        """Divide each sample's amplitude block by its largest magnitude m (a copy of x), so the
+        kernels' sum of squares neither overflows nor underflows; the state x / |x| is the same,
+        and vjp_into divides the block's gradient by m (f(x) = f(x / m): the gradient scales
+        by 1 / m). See hqsim.ir.validate.unit_amplitudes. No host sync: an all-zero block (m =
+        0, refused by the checks) is left as it is."""
+        a, b = self.program.amp_start, self.program.amp_start + self.program.amp_size
+        m = self.x[:, a:b].abs().amax(dim=1)
+        m = self.torch.where(m > 0, m, self.torch.ones_like(m))
+        self.x = self.x.clone()
+        self.x[:, a:b] /= m[:, None]
+        self.amp_scale = m
+
+    def _unscale_gradient(self, dx):
+        if dx is not None and self.amp_scale is not None:
+            a, b = self.program.amp_start, self.program.amp_start + self.program.amp_size
+            dx[:, a:b] /= self.amp_scale[:, None]
 
     # -- data in and out -----------------------------------------------------------------
     def tensor(self, a, what: str, ndim: int):
@@ -117,6 +136,7 @@ class Run:
         cfg = self.resident(True)
         if cfg is None:
             Blocked(self).vjp_into(cot, dw, dx)
+            self._unscale_gradient(dx)
             return
         grid = plan.resident_grid(self.batch, cfg, self.sm_count, self.smem_per_sm)
         rows = self.empty((grid, max(1, n_w)))
@@ -126,6 +146,7 @@ class Run:
                                     ("i", int(dx is not None)), ("i", cfg.samples_per_block),
                                     ("i", cfg.threads_per_sample)])
         self.reduce_rows(rows, grid, dw, accumulate=False)
+        self._unscale_gradient(dx)
 
     def reduce_rows(self, rows, nrows: int, dw, accumulate: bool):
         n_w = self.program.num_weights

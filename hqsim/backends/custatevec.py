@@ -232,6 +232,7 @@ class CuStateVecBackend:
         psi = torch.zeros(xt.shape[0], 2 ** program.num_qubits, dtype=ctype, device=xt.device)
         if program.amp_size:
             feats = xt[:, program.amp_start:program.amp_start + program.amp_size]
+            feats = feats / feats.abs().amax(dim=1, keepdim=True)  # scaled norm: no over/underflow
             psi[:, :program.amp_size] = (feats / feats.norm(dim=1, keepdim=True)).to(ctype)
         else:
             psi[:, 0] = 1

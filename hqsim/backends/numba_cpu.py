@@ -113,6 +113,21 @@ def _apply_op(ops, factors, fcoef, cm, fcache, perms, wires, nq, i, x, w, b0, ba
 
 
 @njit(**_JIT)
+def _amp_scale(xb, amp_start, amp_size):
+    """(m, |x / m|) of the amplitude block, m its largest magnitude: x / m has entries in
+    [-1, 1], so the squares neither overflow (|x| ~ 1e200) nor underflow (|x| ~ 1e-200);
+    unit amplitudes are (x / m) / |x / m| and |x| = m |x / m|. (hqsim.ir.validate.unit_amplitudes)"""
+    m = 0.0
+    for j in range(amp_size):
+        m = max(m, abs(xb[amp_start + j]))
+    s = 0.0
+    for j in range(amp_size):
+        v = xb[amp_start + j] / m
+        s += v * v
+    return m, np.sqrt(s)
+
+
+@njit(**_JIT)
 def _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size):
     re[:] = 0
     im[:] = 0
@@ -121,12 +136,9 @@ def _init_group(re, im, x, b0, batch, lanes, n, amp_start, amp_size):
         if amp_size == 0:
             re[l] = 1
             continue
-        nrm = 0.0
+        m, nrm = _amp_scale(xb, amp_start, amp_size)
         for j in range(amp_size):
-            nrm += xb[amp_start + j] * xb[amp_start + j]
-        nrm = np.sqrt(nrm)
-        for j in range(amp_size):
-            re[j * lanes + l] = xb[amp_start + j] / nrm
+            re[j * lanes + l] = xb[amp_start + j] / m / nrm
 
 
 @njit(**_JIT)
@@ -309,16 +321,14 @@ def _vjp_batch_group(gi, ops, factors, fcoef, cm, fcache, perms, inv_perms, wire
     if amp_size > 0 and need_x:
         for l in range(valid):
             xb = x[b0 + l]
-            nrm = 0.0
-            for j in range(amp_size):
-                nrm += xb[amp_start + j] * xb[amp_start + j]
-            nrm = np.sqrt(nrm)
+            m, nrm = _amp_scale(xb, amp_start, amp_size)
             proj = 0.0
             for j in range(amp_size):
-                proj += 2.0 * lre[j * lanes + l] * (xb[amp_start + j] / nrm)
+                proj += 2.0 * lre[j * lanes + l] * (xb[amp_start + j] / m / nrm)
+            full = m * nrm  # |x|; inf only past float64's range, where the gradient is ~0
             for j in range(amp_size):
-                unit = xb[amp_start + j] / nrm
-                dx[b0 + l, amp_start + j] += (2.0 * lre[j * lanes + l] - unit * proj) / nrm
+                unit = xb[amp_start + j] / m / nrm
+                dx[b0 + l, amp_start + j] += (2.0 * lre[j * lanes + l] - unit * proj) / full
 
 
 @njit(parallel=True, **_JIT)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..ir import PAULI, Circuit
 from ..ir.observables import as_observable
+from ..ir.validate import unit_amplitudes
 
 
 def initial_states(circuit: Circuit, inputs: np.ndarray) -> np.ndarray:
@@ -20,12 +21,7 @@ def initial_states(circuit: Circuit, inputs: np.ndarray) -> np.ndarray:
     if enc is None:
         psi[:, 0] = 1.0
         return psi
-    feats = inputs[:, enc.start:enc.start + enc.size].astype(np.float64)
-    norms = np.linalg.norm(feats, axis=1)
-    if np.any(norms == 0):
-        raise ValueError(f"amplitude-encoded inputs of sample {int(np.argmin(norms))} are all zero; "
-                         "a zero vector cannot be normalised into a state")
-    psi[:, :enc.size] = feats / norms[:, None]
+    psi[:, :enc.size] = unit_amplitudes(inputs[:, enc.start:enc.start + enc.size])[0]
     return psi
 
 
@@ -114,10 +110,8 @@ def vjp(circuit, observables, inputs, weights, cotangent):
         lam = apply_matrix(lam, np.conj(np.swapaxes(mats, -1, -2)), g.qubits, n_q)
     enc = circuit.amplitude_encoding
     if enc is not None:
-        feats = inputs[:, enc.start:enc.start + enc.size]
-        norms = np.linalg.norm(feats, axis=1, keepdims=True)
+        unit, norms = unit_amplitudes(inputs[:, enc.start:enc.start + enc.size])
         dpsi0 = 2 * lam[:, :enc.size].real
-        unit = feats / norms
         dinputs[:, enc.start:enc.start + enc.size] += (
-            dpsi0 - unit * np.sum(dpsi0 * unit, axis=1, keepdims=True)) / norms
+            dpsi0 - unit * np.sum(dpsi0 * unit, axis=1, keepdims=True)) / norms[:, None]
     return dweights, dinputs

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import shlex
 import sys
 import time
 from pathlib import Path
 
+def _int(s) -> int:
+    try:
+        return int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {s!r}") from None
+
+
 def _pos_int(s):
-    v = int(s)
+    v = _int(s)
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {s}")
     return v
@@ -26,19 +34,55 @@ def _pos_int_list(s):
 
 
 def _nonneg_int(s):
-    v = int(s)
+    v = _int(s)
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {s}")
     return v
 
 
-def _fraction(s):
+def _seed(s):
+    v = _int(s)
+    if not 0 <= v < 2**63:
+        raise argparse.ArgumentTypeError(f"must be an integer in 0 .. 2^63-1, got {s}")
+    return v
+
+
+def _float(s, ok=lambda v: True, allowed="a finite number") -> float:
     try:
         v = float(s)
     except ValueError:
         v = float("nan")
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {s}")
+    if not (math.isfinite(v) and ok(v)):
+        raise argparse.ArgumentTypeError(f"must be {allowed}, got {s}")
+    return v
+
+
+def _finite(s):
+    return _float(s)
+
+
+def _positive(s):
+    return _float(s, lambda v: v > 0, "a finite number > 0")
+
+
+def _decay(s):
+    return _float(s, lambda v: 0 < v <= 1, "a number in (0, 1]")
+
+
+def _nonneg(s):
+    return _float(s, lambda v: v >= 0, "a finite number >= 0")
+
+
+def _fraction(s):
+    return _float(s, lambda v: 0 < v < 1, "a number in (0, 1)")
+
+
+def _shots(s):
+    from ..noise import MAX_SHOTS
+    v = _nonneg_int(s)
+    if v > MAX_SHOTS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SHOTS:,} (standard error 1/sqrt(S) "
+                                         f"< 1e-4 there; 0 = exact expectations), got {s}")
     return v
 
 
@@ -61,13 +105,6 @@ def _noise_spec(s):
         return parse_noise(s)[0]
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _nonneg_float(s):
-    v = float(s)
-    if not 0 <= v < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {s}")
-    return v
 
 
 def _default(dest) -> str:
@@ -124,7 +161,7 @@ def add_model_options(p):
     g.add_argument("--reupload-weights", choices=["shared", "separate"], nargs="+", metavar="W",
                    help="PQC1 weights shared by the N re-uploading blocks (the paper) or separate "
                         "per block (N times the PQC1 weights) " + _default("reupload_weights"))
-    g.add_argument("--bias-amplitude", type=_nonneg_float, nargs="+", metavar="c",
+    g.add_argument("--bias-amplitude", type=_nonneg, nargs="+", metavar="c",
                    help="constant amplitude c appended to the L2-normalised embedding before the "
                         "amplitude encoding, (x/|x|, c)/|(x/|x|, c)|; 0 = off (the paper). Without "
                         "it every encoder output is even in the embedding, f(x) = f(-x) "
@@ -149,7 +186,7 @@ def add_model_options(p):
     g.add_argument("--head-norm", type=_on_off, nargs="+", metavar="on|off",
                    help="standardise the head's inputs (BatchNorm1d without affine; the encoder "
                         "<Z> vary by a few hundredths across sentences) " + _default("head_norm"))
-    g.add_argument("-S", "--shots", type=_nonneg_int, nargs="+", default=[0], metavar="S",
+    g.add_argument("-S", "--shots", type=_shots, nargs="+", default=[0], metavar="S",
                    help="measurement shots S: bitstrings sampled jointly per circuit and sample "
                         "(hqsim.QuantumLayer(shots=S)); 0 = exact expectations (default 0)")
     g.add_argument("--gradient", choices=["adjoint", "parameter-shift", "spsa"], nargs="+",
@@ -158,7 +195,7 @@ def add_model_options(p):
                         "expectation; fast), parameter-shift (every shifted circuit from S shots, "
                         "as on hardware; slow, not with --finetune-encoder) or spsa (2 S-shot "
                         "circuits per random direction) (default adjoint)")
-    g.add_argument("--shot-seed", type=int, default=None, metavar="SEED",
+    g.add_argument("--shot-seed", type=_seed, default=None, metavar="SEED",
                    help="seed of the shot and trajectory sampling (default: derived from each run's "
                         "--seeds value)")
     g.add_argument("--noise", type=_noise_spec, nargs="+", default=["none"], metavar="MODEL",
@@ -179,7 +216,7 @@ def add_model_options(p):
     g.add_argument("-F", "--final-linear", type=_on_off, nargs="+", metavar="F",
                    help="final linear layer F on [encoder outputs, QPU outputs]: on|off "
                         "(off: P(positive) = (1+<Z_0>)/2, binary only) " + _default("final_linear"))
-    g.add_argument("--angle-scale", type=float,
+    g.add_argument("--angle-scale", type=_finite,
                    help="RY angle = scale × encoder output <Z> " + _default("angle_scale").replace(
                        "3.141592653589793", "π"))
 
@@ -188,15 +225,15 @@ def add_train_options(p):
     g = p.add_argument_group("training (paper's hyperparameters)")
     g.add_argument("-B", "--batch-size", type=_pos_int, metavar="B",
                    help="batch size B " + _default("batch_size"))
-    g.add_argument("-L", "--lr", "--learning-rate", type=float, metavar="L",
+    g.add_argument("-L", "--lr", "--learning-rate", type=_positive, metavar="L",
                    help="learning rate L of Adam " + _default("lr"))
-    g.add_argument("--gamma", "--decay", type=float, metavar="γ",
+    g.add_argument("--gamma", "--decay", type=_decay, metavar="γ",
                    help="learning-rate decay γ: lr ← γ·lr after every epoch " + _default("gamma"))
-    g.add_argument("--weight-decay", type=float, metavar="ρ",
+    g.add_argument("--weight-decay", type=_nonneg, metavar="ρ",
                    help="weight decay ρ (L2, Adam) " + _default("weight_decay"))
     g.add_argument("--epochs", type=_pos_int,
                    help="training epochs; the paper trains 800 (a quick run by default) " + _default("epochs"))
-    g.add_argument("--seeds", type=int, nargs="+", default=[0],
+    g.add_argument("--seeds", type=_seed, nargs="+", default=[0],
                    help="seeds; each picks the data split and the initial weights (default 0)")
     g.add_argument("--patience", type=_nonneg_int,
                    help="early stopping: stop after this many epochs without a better validation "

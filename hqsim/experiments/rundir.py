@@ -11,9 +11,10 @@ trial), safe against the three ways results get lost.
   data files by content hash; the hqsim version) and, apart, what does not (``info``: paths,
   date). Resuming with a different key is refused with the list of differences; starting anew
   in a directory that already holds a run needs ``force_new`` (which deletes its outputs).
-- **Atomic files.** ``atomic_write`` writes a temporary next to the target, fsyncs it, renames
-  it over the target and fsyncs the directory; a reader sees the old file or the new one, never
-  a torn one. Temporaries a killed writer left behind are deleted by the next ``open``.
+- **Atomic files.** ``atomic_write`` (hqsim.outputs) writes a temporary next to the target,
+  fsyncs it, renames it over the target and fsyncs the directory; a reader sees the old file
+  or the new one, never a torn one. Temporaries a killed writer left behind are deleted by the
+  next ``open``.
 
 Every error is a ``RunDirError`` whose message names the file it is about.
 """
@@ -27,9 +28,10 @@ import os
 import re
 import shutil
 import socket
-import tempfile
 import time
 from pathlib import Path
+
+from ..outputs import OutputError, atomic_write, atomic_write_with  # noqa: F401 - re-exported
 
 try:  # POSIX; on other systems the lock is skipped (documented in RunDir.open)
     import fcntl
@@ -41,7 +43,7 @@ CONFIG_JSON, LOCK_FILE, COMMAND_TXT = "config.json", ".lock", "command.txt"
 _TMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
 
 
-class RunDirError(Exception):
+class RunDirError(OutputError):
     """A run directory that cannot be used as asked; the message names the file or directory."""
 
 
@@ -58,54 +60,7 @@ class ConfigMismatch(RunDirError):
             "directory with --force-new (deletes its results), or choose another --out")
 
 
-# -- atomic files ---------------------------------------------------------------------------
-def atomic_write_with(path, write) -> Path:
-    """Write ``path`` atomically: ``write(binary_file)`` fills a temporary in the same directory,
-    which is fsynced and renamed over ``path``; the directory is fsynced after. On any error the
-    temporary is removed and the old ``path`` (if any) is untouched."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise RunDirError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs are for everyone to read
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise RunDirError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def atomic_write(path, data: bytes | str) -> Path:
-    """``atomic_write_with`` for bytes (or text, written as UTF-8)."""
-    blob = data.encode("utf-8") if isinstance(data, str) else data
-    return atomic_write_with(path, lambda fh: fh.write(blob))
-
-
-def _fsync_dir(directory: Path):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return  # not every file system lets a directory be opened; the rename is done anyway
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
+# -- files ----------------------------------------------------------------------------------
 def clean_stale_temporaries(root) -> list[Path]:
     """Delete the temporaries ``atomic_write`` left under ``root`` when its process was killed
     mid-write. Only call this while holding the directory's lock (a live writer's temporary

@@ -28,6 +28,7 @@ from ..ir import (
     input,
     weight,
 )
+from ..ir.validate import unit_amplitudes
 from ._deps import cirq, sympy
 from ._from_ops import Builder, UnsupportedOperation, affine, translate_operation
 
@@ -125,11 +126,8 @@ def to_cirq(circuit: Circuit, weights=None, inputs=None) -> cirq.Circuit:
         if x is None:
             raise ValueError("an amplitude-encoded circuit needs bound inputs: amplitudes cannot "
                              "be Cirq symbols (use export_resolved for a batch)")
-        feats = x[enc.start:enc.start + enc.size]
-        if not np.any(feats):
-            raise ValueError("amplitude-encoded inputs are all zero; cannot normalise")
         state = np.zeros(2 ** circuit.num_qubits)
-        state[:enc.size] = feats / np.linalg.norm(feats)
+        state[:enc.size] = unit_amplitudes(x[None, enc.start:enc.start + enc.size])[0][0]
         ops.append(cirq.MatrixGate(_state_prep_unitary(state), name="StatePrep").on(*qubits))
     for g in circuit.gates:
         angles = [_angle(p, w, x) for p in g.params]

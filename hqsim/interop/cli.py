@@ -10,6 +10,9 @@ import sys
 
 import numpy as np
 
+from ..ir import Circuit
+from ..outputs import atomic_write, check_output_path
+
 FORMATS = ("cirq-json", "qasm3", "qasm2", "ionq-json")
 MODELS = {  # name -> (ansatz function, {CLI key: keyword}, required keys)
     "rpqc": ("rpqc", {"Q": "num_qubits", "R": "reuploads", "L": "layers", "C": "connectivity"}),
@@ -83,33 +86,73 @@ def parse_model(spec: str):
     return getattr(ansatz, func)(**kwargs)
 
 
-def _array(path: str) -> np.ndarray:
-    if path.endswith(".npy"):
-        return np.load(path)
-    with open(path) as f:
-        return np.asarray(json.load(f), dtype=np.float64)
+def _array(path: str, option: str) -> np.ndarray:
+    """A finite float64 array from a .npy or JSON file; every error names the option and file."""
+    try:
+        if path.endswith(".npy"):
+            arr = np.asarray(np.load(path, allow_pickle=False), dtype=np.float64)
+        else:
+            with open(path, encoding="utf-8") as f:
+                arr = np.asarray(json.load(f), dtype=np.float64)
+    except OSError as exc:
+        raise ValueError(f"{option} {path}: cannot read: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{option} {path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+    except (ValueError, TypeError, EOFError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{option} {path}: not an array of numbers (.npy, or a JSON list): {exc}") from None
+    return _finite(arr, f"{option} {path}")
+
+
+def _finite(arr, what: str):
+    """``arr`` if every entry is finite; exporters write angles, and nan / inf is no angle."""
+    if arr is not None and not np.all(np.isfinite(arr)):
+        at = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{what}: holds NaN or inf (first at index {at[0] if len(at) == 1 else at}); "
+                         "an exported circuit needs finite angles")
+    return arr
 
 
 def load_model(args):
     """(hqsim Circuit or cirq.Circuit, weights, inputs (B, n) or None)."""
     weights = inputs = None
     if args.model.endswith(".json"):
-        from .jsonfmt import circuit_from_json, load
-        data = load(args.model)
-        if isinstance(data, dict) and "cirq_type" in data:
-            from ._deps import cirq
-            return cirq.read_json(json_text=json.dumps(data)), None, None
-        circuit, weights, inputs = circuit_from_json(data)
+        circuit, weights, inputs = _load_json_model(args.model)
+        if not isinstance(circuit, Circuit):
+            return circuit, None, None  # a Cirq circuit
+        weights, inputs = _finite(weights, f"{args.model}: weights"), _finite(inputs, f"{args.model}: inputs")
     else:
         circuit = parse_model(args.model)
     if args.weights:
-        weights = _array(args.weights)
+        weights = _array(args.weights, "--weights")
     if weights is None and circuit.num_weights:
         weights = np.random.default_rng(args.seed).uniform(0, 2 * np.pi, circuit.num_weights)
         print(f"note: random weights (seed {args.seed}); pass --weights for trained values", file=sys.stderr)
     if args.inputs:
-        inputs = np.atleast_2d(_array(args.inputs))
+        inputs = np.atleast_2d(_array(args.inputs, "--inputs"))
     return circuit, weights, inputs
+
+
+def _load_json_model(path: str):
+    """(hqsim Circuit, weights, inputs) or (cirq.Circuit, None, None) from a JSON file; a file
+    that cannot be read or is not a circuit is a ValueError naming it (line:col for JSON)."""
+    from .jsonfmt import circuit_from_json
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise ValueError(f"{path}: not a JSON file ({type(exc).__name__})") from None
+    try:
+        if isinstance(data, dict) and "cirq_type" in data:
+            from ._deps import cirq
+            return cirq.read_json(json_text=json.dumps(data)), None, None
+        return circuit_from_json(data)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise ValueError(f"{path}: not a circuit description ({type(exc).__name__}: {exc}); see "
+                         "hqsim export --help for the format") from None
 
 
 def _compile(circuit, target: str | None, report: bool):
@@ -185,13 +228,13 @@ def export_text(args) -> str:
 
 def run(args) -> int:
     try:
+        target = check_output_path(args.output) if args.output else None
         text = export_text(args)
+        if target is not None:
+            atomic_write(target, text)
     except (ValueError, TypeError, OSError) as exc:
         print(f"hqsim export: error: {exc}", file=sys.stderr)
         return 2
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(text)
-    else:
+    if not args.output:
         sys.stdout.write(text)
     return 0

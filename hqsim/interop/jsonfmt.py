@@ -106,10 +106,13 @@ def circuit_to_json(circuit: Circuit, weights=None, inputs=None) -> dict:
             item["matrix"] = np.stack([g.matrix.real, g.matrix.imag], axis=-1).tolist()
         gates.append(item)
     out["gates"] = gates
-    if weights is not None:
-        out["weights"] = np.asarray(weights, dtype=np.float64).reshape(-1).tolist()
-    if inputs is not None:
-        out["inputs"] = np.atleast_2d(np.asarray(inputs, dtype=np.float64)).tolist()
+    for key, vals in (("weights", weights), ("inputs", inputs)):
+        if vals is None:
+            continue
+        arr = np.asarray(vals, dtype=np.float64)
+        if not np.all(np.isfinite(arr)):  # JSON has no NaN or inf (json.dumps would write "NaN")
+            raise ValueError(f"{key} contain NaN or inf; a circuit description holds finite values")
+        out[key] = arr.reshape(-1).tolist() if key == "weights" else np.atleast_2d(arr).tolist()
     return out
 
 

@@ -90,6 +90,10 @@ def hqsim_to_qasm(circuit: Circuit, version: str = "3.0", weights=None, inputs=N
         raise ValueError(f"weights must hold {circuit.num_weights} values, got {w.size}")
     if x is not None and x.size != circuit.num_inputs:
         raise ValueError(f"inputs must hold {circuit.num_inputs} values, got {x.size}")
+    for what, vals in (("weights", w), ("inputs", x)):
+        if vals is not None and not np.all(np.isfinite(vals)):
+            raise ValueError(f"{what} contain NaN or inf (first at index "
+                             f"{int(np.flatnonzero(~np.isfinite(vals))[0])}); OpenQASM angles must be finite")
     if circuit.amplitude_encoding is not None or any(
             g.name == "Unitary" and len(g.qubits) > 1 for g in circuit.gates):
         return cirq_to_qasm(to_cirq(circuit, w, x) + _measure_all(circuit.num_qubits, measure), version)

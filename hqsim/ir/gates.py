@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from .params import Param, as_param
+from .params import Param, as_index, as_param
 
 _I2 = np.eye(2, dtype=np.complex128)
 PAULI = {
@@ -148,7 +148,8 @@ class Gate:
 def make_gate(name: str, qubits, params=(), matrix=None) -> Gate:
     """Build and validate a gate (arity, parameter count, unitary matrix shape)."""
     name = canonical_name(name)
-    qubits = tuple(int(q) for q in (qubits if isinstance(qubits, (tuple, list)) else [qubits]))
+    qubits = tuple(as_index(q, f"gate {name}'s qubit")
+                   for q in (qubits if isinstance(qubits, (tuple, list)) else [qubits]))
     if len(set(qubits)) != len(qubits):
         raise ValueError(f"gate {name} acts on repeated qubits {qubits}")
     params = tuple(as_param(p) for p in params)

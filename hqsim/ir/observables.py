@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass
 from numbers import Real
 
+from .params import as_index
+
 
 @dataclass(frozen=True)
 class PauliString:
@@ -96,7 +98,7 @@ class Observable:
 
 
 def _single(p: str, q: int) -> PauliString:
-    return PauliString(((int(q), p),))
+    return PauliString(((as_index(q, f"{p}'s qubit"), p),))
 
 
 def X(q: int) -> PauliString:

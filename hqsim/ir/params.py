@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
+from numbers import Integral, Real
 
 CONST, WEIGHT, INPUT = 0, 1, 2
 _SOURCE_NAMES = {CONST: "const", WEIGHT: "weight", INPUT: "input"}
@@ -102,18 +102,26 @@ class Param:
         return s if self.offset == 0.0 else f"{s}{self.offset:+g}"
 
 
+def as_index(value, what: str) -> int:
+    """``value`` as an int index (Python or numpy integer); a float such as 1.7 or 1.0, a bool or
+    anything else is a TypeError naming ``what``, never truncated."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{what} must be an int, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
 def const(value: float) -> Param:
     return Param(CONST, 0, 0.0, float(value))
 
 
 def weight(index: int) -> Param:
     """The trainable weight ``weights[index]``."""
-    return Param(WEIGHT, int(index))
+    return Param(WEIGHT, as_index(index, "weight index"))
 
 
 def input(index: int) -> Param:  # noqa: A001 - mirrors the paper's notation
     """The per-sample input ``inputs[b, index]``."""
-    return Param(INPUT, int(index))
+    return Param(INPUT, as_index(index, "input index"))
 
 
 def as_param(value) -> Param:

@@ -86,11 +86,24 @@ def check_state_fits(num_qubits: int, batch: int, itemsize: int, states_per_samp
 
 
 def check_amplitudes(x: np.ndarray, circuit) -> None:
-    """An amplitude-encoded block must have a non-zero norm to become a state."""
+    """An amplitude-encoded block must have a non-zero entry to become a state."""
     enc = circuit.amplitude_encoding
-    if enc is None:
-        return
-    norms = np.linalg.norm(x[:, enc.start:enc.start + enc.size], axis=1)
-    if np.any(norms == 0):
-        raise ValueError(f"amplitude-encoded inputs of sample {int(np.argmin(norms))} are all zero; "
+    if enc is not None:
+        unit_amplitudes(x[:, enc.start:enc.start + enc.size])
+
+
+def unit_amplitudes(feats) -> tuple[np.ndarray, np.ndarray]:
+    """(feats / |feats| (B, n) float64, |feats| (B,) float64) per row, with a scaled norm: each
+    row is divided by its largest magnitude m first, so no square overflows (|x| ~ 1e200) or
+    underflows (|x| ~ 1e-200) and every finite row with a non-zero entry gives a unit vector,
+    in float32 and float64 alike (|feats| = m |feats / m| is inf only past float64's range).
+    Raises ValueError for an all-zero row. ``feats`` is not mutated."""
+    feats = np.asarray(feats, dtype=np.float64)
+    m = np.max(np.abs(feats), axis=1) if feats.shape[1] else np.zeros(len(feats))
+    if np.any(m == 0):
+        raise ValueError(f"amplitude-encoded inputs of sample {int(np.argmin(m))} are all zero; "
                          "a zero vector cannot be normalised into a state")
+    scaled = feats / m[:, None]
+    n = np.sqrt(np.sum(scaled * scaled, axis=1))
+    with np.errstate(over="ignore"):
+        return scaled / n[:, None], m * n

@@ -22,12 +22,12 @@ from .estimator import Estimator
 from .measure import effective_observables, plan_measurements
 from .models import (PRESETS, NoiseModel, depolarizing_model, google_sycamore_like, google_weber_2021_like,
                      ionq_aria_like)
-from .options import GRADIENT_MODES, SPSA, EstimatorOptions, make_options, make_rng
+from .options import GRADIENT_MODES, MAX_SHOTS, SPSA, EstimatorOptions, make_options, make_rng
 from .shots import sample_basis_states, sample_expectations
 
 __all__ = [
     "AmplitudeDamping", "BitFlip", "Channel", "Depolarizing", "PauliChannel", "PhaseDamping", "PhaseFlip",
     "ReadoutError", "Estimator", "effective_observables", "plan_measurements", "PRESETS", "NoiseModel",
     "depolarizing_model", "google_sycamore_like", "google_weber_2021_like", "ionq_aria_like", "GRADIENT_MODES", "SPSA",
-    "EstimatorOptions", "make_options", "make_rng", "sample_basis_states", "sample_expectations",
+    "MAX_SHOTS", "EstimatorOptions", "make_options", "make_rng", "sample_basis_states", "sample_expectations",
 ]

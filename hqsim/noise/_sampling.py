@@ -8,6 +8,12 @@ exact parities are returned (shots = 0) or S bitstrings are drawn by Walker's al
 their parities averaged. Random numbers come from SplitMix64 streams seeded per row, so
 results do not depend on how rows are split over threads.
 
+Ctrl-C: a compiled kernel cannot be interrupted (Python handles a signal only between
+bytecodes), so when a call would draw more than ``CHUNK_DRAWS`` bitstrings in all, rows and
+shots are drawn in pieces of at most that many (~0.1 s), each piece continuing its rows'
+SplitMix64 streams and counts: the same estimates as one piece, and a KeyboardInterrupt
+between pieces. Shots per call are bounded by ``options.MAX_SHOTS``.
+
 Numba is a required dependency of hqsim; the NumPy fallback (multinomial counts) keeps this
 module usable if it is missing.
 """
@@ -35,8 +41,8 @@ if njit is not None:
         return s, np.int64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
     @njit(**_JIT)
-    def _alias_counts(p, shots, seed, counts):
-        """Add ``shots`` draws from distribution ``p`` (sums to 1) into ``counts`` (alias method)."""
+    def _alias_table(p):
+        """Walker's alias table (prob, alias) of distribution ``p`` (sums to 1)."""
         k = p.shape[0]
         prob = p * k
         alias = np.zeros(k, np.int64)
@@ -66,13 +72,20 @@ if njit is not None:
             prob[large[j]] = 1.0
         for j in range(ns):
             prob[small[j]] = 1.0
-        s = np.uint64(seed)
+        return prob, alias
+
+    @njit(**_JIT)
+    def _alias_draws(prob, alias, shots, s, counts):
+        """Add ``shots`` draws into ``counts``, continuing SplitMix64 state ``s``; returns the
+        state after them (so draws made in pieces equal draws made at once)."""
+        k = prob.shape[0]
         for _ in range(shots):
             s, u = _splitmix(s)
             x = u * k
             j = min(int(x), k - 1)
             pick = j if x - j < prob[j] else alias[j]  # branch-free select
             counts[pick] += 1.0
+        return s
 
     @njit(**_JIT)
     def _apply_readout(p, p01, p10):
@@ -88,23 +101,32 @@ if njit is not None:
                     p[j] = x0 * (1.0 - a) + x1 * b
                     p[j | bit] = x0 * a + x1 * (1.0 - b)
 
+    @njit(fastmath=True, **_JIT)
+    def _distribution(states, i, traj, p01, p10):
+        """Outcome distribution of setting ``i``: its trajectories' |amplitude|^2 averaged,
+        normalised, readout error applied."""
+        k = states.shape[1]
+        p = np.zeros(k)
+        for t in range(traj):
+            for j in range(k):
+                v = states[i * traj + t, j]
+                p[j] += v.real * v.real + v.imag * v.imag
+        total = p.sum()
+        for j in range(k):
+            p[j] /= total
+        _apply_readout(p, p01, p10)
+        return p
+
     @njit(parallel=True, fastmath=True, **_JIT)
     def _estimate_kernel(states, traj, shots, seeds, signs, p01, p10, out):
         n, nt = out.shape
         k = states.shape[1]
         for i in prange(n):
-            p = np.zeros(k)
-            for t in range(traj):
-                for j in range(k):
-                    v = states[i * traj + t, j]
-                    p[j] += v.real * v.real + v.imag * v.imag
-            total = p.sum()
-            for j in range(k):
-                p[j] /= total
-            _apply_readout(p, p01, p10)
+            p = _distribution(states, i, traj, p01, p10)
             if shots > 0:
                 w = np.zeros(k)
-                _alias_counts(p, shots, seeds[i], w)
+                prob, alias = _alias_table(p)
+                _alias_draws(prob, alias, shots, np.uint64(seeds[i]), w)
                 for j in range(k):
                     w[j] /= shots
             else:
@@ -114,6 +136,15 @@ if njit is not None:
                 for j in range(k):
                     acc += w[j] * signs[t, j]
                 out[i, t] = acc
+
+    @njit(parallel=True, **_JIT)
+    def _draw_piece(states, traj, p01, p10, first, shots, streams, counts):
+        """``shots`` more draws for settings first .. first + len(streams) - 1, continuing
+        their ``streams`` (updated) and ``counts`` (rows of the piece)."""
+        for r in prange(streams.shape[0]):
+            p = _distribution(states, first + r, traj, p01, p10)
+            prob, alias = _alias_table(p)
+            streams[r] = _alias_draws(prob, alias, shots, streams[r], counts[r])
 
 
 def sign_table(masks: np.ndarray, dim: int) -> np.ndarray:
@@ -158,5 +189,26 @@ def estimate_parities(states: np.ndarray, traj: int, shots: int | None, seeds: n
     args = (np.ascontiguousarray(states), int(traj), int(shots or 0),
             np.ascontiguousarray(seeds, np.uint64), sign_table(np.asarray(masks), states.shape[1]),
             np.ascontiguousarray(p01, np.float64), np.ascontiguousarray(p10, np.float64), out)
-    (_estimate_kernel if njit is not None else _estimate_numpy)(*args)
+    if njit is None:
+        _estimate_numpy(*args)
+    elif (shots or 0) * n <= CHUNK_DRAWS:
+        _estimate_kernel(*args)
+    else:
+        _estimate_in_pieces(*args)
     return out
+
+
+CHUNK_DRAWS = 1 << 24  # bitstrings per compiled call: ~0.05-0.2 s, so Ctrl-C is seen within a second
+
+
+def _estimate_in_pieces(states, traj, shots, seeds, signs, p01, p10, out):
+    """``_estimate_kernel``'s shot estimates, drawn in pieces of at most CHUNK_DRAWS bitstrings
+    (one Python-level step each, so a KeyboardInterrupt gets through between them)."""
+    n, k = out.shape[0], states.shape[1]
+    rows = max(1, min(n, CHUNK_DRAWS // shots))
+    for first in range(0, n, rows):
+        streams = seeds[first:first + rows].copy()
+        counts = np.zeros((len(streams), k))
+        for done in range(0, shots, CHUNK_DRAWS):
+            _draw_piece(states, traj, p01, p10, first, min(CHUNK_DRAWS, shots - done), streams, counts)
+        out[first:first + rows] = (counts / shots) @ signs.T

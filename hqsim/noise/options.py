@@ -11,6 +11,10 @@ from .models import NoiseModel
 
 GRADIENT_MODES = ("adjoint", "parameter-shift", "spsa")
 DEFAULT_TRAJECTORIES = 64
+# Shots per circuit and call. Beyond 1e8 the standard error 1/sqrt(S) is below 1e-4, finer than
+# float32 training notices, and one sample costs ~0.5 s per measurement group: ask for the
+# exact expectation (shots=None) instead. Sampling is drawn in interruptible pieces (_sampling).
+MAX_SHOTS = 10**8
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ def make_options(shots=None, gradient=None, noise=None, trajectories=None) -> Es
     """Validate the user-facing keyword options into EstimatorOptions."""
     if shots is not None:
         shots = _check_count(shots, "shots", "a positive int (samples per circuit) or None (exact)")
+        if shots > MAX_SHOTS:
+            raise ValueError(f"shots must be at most {MAX_SHOTS:,} per circuit, got {shots:,}: the "
+                             "standard error 1/sqrt(shots) is below 1e-4 there; for the exact "
+                             "expectation pass shots=None")
     spsa = SPSA()
     if gradient is None:
         gradient = "adjoint"

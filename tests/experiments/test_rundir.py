@@ -13,6 +13,7 @@ import pytest
 
 from hqsim.experiments import rundir
 from hqsim.experiments.rundir import ConfigMismatch, RunDir, RunDirError
+from hqsim.outputs import OutputError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -42,7 +43,7 @@ def test_atomic_write_replaces_whole_and_a_failed_write_leaves_the_old_file(tmp_
     with pytest.raises(RuntimeError):
         rundir.atomic_write_with(p, fails)
     assert p.read_text() == "new" and os.listdir(tmp_path) == ["r.json"]
-    with pytest.raises(RunDirError, match="cannot write .*nope"):
+    with pytest.raises(OutputError, match="cannot write .*nope"):
         rundir.atomic_write(tmp_path / "r.json" / "nope", "x")  # parent is a file
 
 

@@ -146,3 +146,51 @@ def test_ignored_options_are_errors(tmp_path, stub_training, capsys):
     assert "--per-label applies to --protocol paper only" in capsys.readouterr().err
     assert _train("--data", a, "--per-label", "20", "--out", str(tmp_path / "U")) == 2
     assert "the test set is empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--seeds", "-1"], "argument --seeds: must be an integer in 0 .. 2^63-1, got -1"),
+    (["--angle-scale", "inf"], "argument --angle-scale: must be a finite number, got inf"),
+    (["-S", "100000000000"], "argument -S/--shots: must be at most 100,000,000"),
+    (["-L", "nan"], "argument -L/--lr/--learning-rate: must be a finite number > 0, got nan"),
+    (["--gamma", "1.5"], "argument --gamma/--decay: must be a number in (0, 1], got 1.5"),
+    (["--val-fraction", "1"], "argument --val-fraction: must be a number in (0, 1), got 1"),
+    (["-Q", "1e3"], "argument -Q/--qubits: must be an integer, got '1e3'"),
+    (["--shot-seed", "x"], "argument --shot-seed: must be an integer, got 'x'"),
+])
+def test_bad_option_values_name_the_option(capsys, argv, named):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", *argv])
+    assert exc.value.code == 2 and named in capsys.readouterr().err
+
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+VALUES = st.sampled_from(["0", "1", "-1", "2", "9", "0.5", "1e3", "nan", "inf", "-inf", "", "x",
+                          "99999999999999999999", "on", "off", "none", "adjoint", "qpu", "\x00"])
+OPTIONS = st.sampled_from(["-Q", "-E", "-M", "-N", "-C", "-S", "-B", "-L", "--gamma", "--epochs",
+                           "--seeds", "--patience", "--per-label", "--val-fraction", "--max-test",
+                           "--angle-scale", "--weight-decay", "--shot-seed", "--trajectories",
+                           "--noise", "--gradient", "-F", "--measured-qubits", "--pqc1-layers",
+                           "--labels", "--protocol", "--format", "--encoding", "--text-column"])
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(opts=st.lists(st.tuples(OPTIONS, VALUES), max_size=4))
+def test_fuzzed_train_options_end_in_a_result_or_a_clean_error(tmp_path_factory, stub_training,
+                                                              capsys, opts):
+    data = _data(tmp_path_factory.mktemp("d"), "a.tsv", 40)
+    argv = ["--data", str(data), "--per-label", "8", "--out", str(tmp_path_factory.mktemp("o") / "R")]
+    for opt, value in opts:
+        argv += [opt, value]
+    try:
+        code = _train(*argv)
+    except SystemExit as exc:  # argparse refused a value, naming the option
+        assert exc.code == 2 and "error: argument" in capsys.readouterr().err
+        return
+    err = capsys.readouterr().err
+    assert code in (0, 2), err
+    assert "Traceback" not in err and (code == 0 or "error:" in err)
