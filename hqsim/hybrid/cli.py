@@ -1,11 +1,14 @@
 """``hqsim compile``: optimize a hybrid program and report QIN, QCT and wall time per pass.
 
 Only argparse is imported at registration; the optimizer loads when the command runs.
-Exit status: 0 success, 1 the program cannot be emitted or run, 2 malformed input or usage.
+Exit status: 0 success, 1 the program cannot be emitted in the asked language, 2 malformed
+input or usage (including errors found while running it for the metrics); an unexpected
+failure is reported by ``hqsim.cli.main`` (exit 3), never as a traceback.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 PASS_NAMES = ("fold", "unroll", "dce", "reorder", "lpqe")
@@ -30,7 +33,8 @@ metrics (means over --shots seeded runs of the interpreter):
   measured ms   median time of one interpreted shot on hqsim's statevector
 cost models: unit (every instruction 1), ionq, google (illustrative microseconds)
 
-exit status: 0 ok, 1 cannot emit or run the program, 2 malformed input or bad usage
+exit status: 0 ok, 1 cannot emit the program in the asked language, 2 malformed input,
+bad usage or an error while running the program; 3 an internal error (please report it)
 """
 
 
@@ -57,17 +61,42 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",
                    help="value of a program input (repeatable; arrays as comma-separated "
                         "numbers); inputs not given are 0")
-    p.add_argument("--shots", type=int, default=8, help="runs per metrics row (default 8)")
-    p.add_argument("--seed", type=int, default=0, help="measurement sampling seed (default 0)")
-    p.add_argument("--max-unroll", type=int, default=64, metavar="N",
+    p.add_argument("--shots", type=_bounded_int(1, MAX_SHOTS), default=8,
+                   help=f"runs per metrics row, 1..{MAX_SHOTS:,} (default 8)")
+    p.add_argument("--seed", type=_bounded_int(0, 2**63 - 1), default=0,
+                   help="measurement sampling seed (default 0)")
+    p.add_argument("--max-unroll", type=_bounded_int(0, 10**9), default=64, metavar="N",
                    help="largest trip count the unroll pass unrolls (default 64)")
     p.set_defaults(func=run_compile)
     return p
 
 
+class _Fail(Exception):
+    """A known failure: its message (already formatted) and exit status."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
+
+
 def _fail(message: str, status: int) -> int:
     print(message, file=sys.stderr)
     return status
+
+
+MAX_SHOTS = 10_000  # metrics runs per row; the step budget (limits.METRIC_STEPS) also applies
+
+
+def _bounded_int(lo: int, hi: int):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"must be in {lo:,}..{hi:,}, got {text}")
+        return v
+    return parse
 
 
 def _parse_inputs(items, program):
@@ -78,74 +107,135 @@ def _parse_inputs(items, program):
             raise ValueError(f"--input expects NAME=VALUE, got {item!r}")
         if name not in program.inputs:
             raise ValueError(f"--input {name}: the program's inputs are {list(program.inputs) or 'none'}")
-        nums = [float(x) for x in text.split(",")]
-        values[name] = nums if program.var_map[name].size is not None else nums[0]
+        try:
+            nums = [float(x) for x in text.split(",")]
+        except ValueError:
+            raise ValueError(f"--input {name}: {text!r} is not a number or a comma-separated list "
+                             "of numbers") from None
+        if not all(math.isfinite(v) for v in nums):
+            raise ValueError(f"--input {name}: values must be finite, got {text!r}")
+        size = program.var_map[name].size
+        if len(nums) != (size or 1):
+            raise ValueError(f"--input {name}: needs {size or 1} value(s), got {len(nums)}")
+        values[name] = nums if size is not None else nums[0]
     return values
 
 
 def run_compile(args) -> int:
-    import json
+    """The command: every known failure is a message and exit 1 (cannot emit) or 2; the whole
+    compilation runs under ``limits.run_deep`` so deep nesting is an error, not a crash."""
+    from ..outputs import OutputError, atomic_write, check_output_path
+    from .errors import HybridError
+    from .limits import run_deep
+    try:
+        target = check_output_path(args.output) if args.output else None
+        text, rendered = run_deep(_compile, args)
+        if target is not None:
+            atomic_write(target, text)
+    except _Fail as exc:
+        return _fail(str(exc), exc.status)
+    except OutputError as exc:
+        return _fail(f"error: {exc}", 2)
+    except HybridError as exc:  # raised outside a stage that names the file (e.g. nesting)
+        return _fail(f"{args.program}: error: {exc}", 2)
+    except MemoryError:
+        return _fail(f"{args.program}: error: not enough memory to compile this program", 2)
+    if target is not None:
+        sys.stdout.write(rendered)
+    else:
+        sys.stdout.write(text)
+        sys.stderr.write(rendered)
+    return 0
+
+
+def _read(args):
+    """(Program, name, input language) of the source file; _Fail on any known problem."""
     import os
 
-    from .errors import EmitError, HybridError, HybridSyntaxError
-    from .pipeline import OPT_LEVELS, PipelineOptions, run_pipeline
-    from .passes.unroll import UnrollOptions
-    from .report import build_report, format_text, to_json
-
+    from .errors import HybridError, HybridSyntaxError
     ext = os.path.splitext(args.program)[1].lower()
     if ext not in (".qasm", ".quil"):
-        return _fail(f"{args.program}: error: unknown language (expected a .qasm or .quil file)", 2)
+        raise _Fail(f"{args.program}: error: unknown language (expected a .qasm or .quil file)")
     try:
         with open(args.program, encoding="utf-8") as fh:
             source = fh.read()
     except OSError as exc:
-        return _fail(f"{args.program}: error: {exc.strerror or exc}", 2)
+        raise _Fail(f"{args.program}: error: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise _Fail(f"{args.program}: error: not UTF-8 text (byte {exc.start})") from None
     try:
         if ext == ".qasm":
             from .frontends.qasm import parse_qasm_program as parse
         else:
             from .frontends.quil import parse_quil_program as parse
         name = os.path.splitext(os.path.basename(args.program))[0]
-        program = parse(source, args.program, name)
+        return parse(source, args.program, name), name, ext[1:]
     except HybridSyntaxError as exc:
-        return _fail(exc.format(), 2)
+        raise _Fail(exc.format()) from None
     except HybridError as exc:
-        return _fail(f"{args.program}: error: {exc}", 2)
+        raise _Fail(f"{args.program}: error: {exc}") from None
+
+
+class _Progress:
+    """Prints where a long metrics simulation is, to stderr: first after 2 s, then every 5 s."""
+
+    def __init__(self, first: float = 2.0, every: float = 5.0):
+        import time
+        self.clock = time.monotonic
+        self.next, self.every = self.clock() + first, every
+
+    def __call__(self, what: str, steps: int) -> None:
+        if self.clock() >= self.next:
+            self.next = self.clock() + self.every
+            print(f"hqsim compile: simulating for the metrics, {what}: {steps:,} interpreter steps "
+                  "so far (Ctrl-C stops)", file=sys.stderr, flush=True)
+
+
+def _options(args, program):
+    """(pass names, {input: value}) from the command line; _Fail on bad usage."""
+    from .pipeline import OPT_LEVELS
     if args.passes is not None:
         passes = tuple(p.strip() for p in args.passes.split(",") if p.strip())
         bad = [p for p in passes if p not in PASS_NAMES]
         if bad:
-            return _fail(f"error: unknown pass(es) {', '.join(bad)}; choose from {', '.join(PASS_NAMES)}", 2)
+            raise _Fail(f"error: unknown pass(es) {', '.join(bad)}; choose from {', '.join(PASS_NAMES)}")
     else:
         passes = OPT_LEVELS[2 if args.opt_level is None else args.opt_level]
-    if args.shots < 1 or args.max_unroll < 0:
-        return _fail("error: --shots must be >= 1 and --max-unroll >= 0", 2)
     try:
-        inputs = _parse_inputs(args.input, program)
+        return passes, _parse_inputs(args.input, program)
     except ValueError as exc:
-        return _fail(f"error: {exc}", 2)
+        raise _Fail(f"error: {exc}") from None
+
+
+def _compile(args) -> tuple[str, str]:
+    """(printed program, rendered report) of the command's source file."""
+    import json
+
+    from .errors import EmitError, HybridError
+    from .passes.unroll import UnrollOptions
+    from .pipeline import PipelineOptions, run_pipeline
+    from .report import build_report, format_text, to_json
+
+    program, name, lang = _read(args)
+    passes, inputs = _options(args, program)
     options = PipelineOptions(passes=passes, unroll=UnrollOptions(max_iterations=args.max_unroll))
+    emit = args.emit or lang
     try:
         result = run_pipeline(program, options)
-        emit = args.emit or ext[1:]
         if emit == "qasm":
             from .printers.qasm import print_qasm as printer
         else:
             from .printers.quil import print_quil as printer
         text = printer(result.program)
         report = build_report(name, program, result, passes, inputs=inputs,
-                              cost_model=args.cost_model, shots=args.shots, seed=args.seed)
+                              cost_model=args.cost_model, shots=args.shots, seed=args.seed,
+                              progress=_Progress())
     except EmitError as exc:
-        return _fail(f"{args.program}: error: cannot emit {args.emit or ext[1:]}: {exc}", 1)
+        raise _Fail(f"{args.program}: error: cannot emit {emit}: {exc}", 1) from None
     except HybridError as exc:
-        return _fail(f"{args.program}: error: {exc}", 1)
+        loc = getattr(exc, "loc", None)
+        where = f"{args.program}:{loc[0]}:{loc[1]}" if loc else args.program
+        raise _Fail(f"{where}: error: {exc}") from None
     rendered = (json.dumps(to_json(report), indent=2) + "\n" if args.report == "json"
                 else format_text(report))
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        sys.stdout.write(rendered)
-    else:
-        sys.stdout.write(text)
-        sys.stderr.write(rendered)
-    return 0
+    return text, rendered

@@ -35,7 +35,18 @@ class ProgramError(HybridError):
 
 
 class HybridRuntimeError(HybridError):
-    """A failure while interpreting a program (division by zero, index out of range, step limit)."""
+    """A failure while interpreting a program (division by zero, index out of range, step
+    limit). ``loc``: the (line, column) of the source statement that failed, when known."""
+
+    loc = None
+
+
+class StepLimit(HybridRuntimeError):
+    """A run that did not halt within ``max_steps`` interpreter steps."""
+
+    def __init__(self, max_steps: int):
+        self.max_steps = max_steps
+        super().__init__(f"program did not halt within {max_steps} steps")
 
 
 class EmitError(HybridError):

@@ -17,14 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..backends.reference import apply_matrix
-from .errors import HybridRuntimeError
+from .errors import HybridRuntimeError, StepLimit
 from .exprs import as_index, coerce, evaluate
 from .gateset import gate_matrix
 from .ir import Assign, GateOp, Halt, Jump, Kind, Program, Reset, instruction_kind, refs
+from .limits import check_state_memory
 
 # trace categories (cost-model keys)
 CATEGORIES = ("classical", "branch", "jump", "gate1", "gate2", "gate3", "measure", "reset")
 FORK = object()  # returned by a decider to stop at a measurement (exact enumeration)
+PROGRESS_EVERY = 1 << 16  # steps between calls of a Machine's on_progress
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,13 @@ def initial_env(program: Program, inputs) -> dict:
 class Machine:
     """Executes a program from a state until it halts or a decider returns ``FORK``."""
 
-    def __init__(self, program: Program, max_steps: int = 1_000_000):
+    def __init__(self, program: Program, max_steps: int = 1_000_000, on_progress=None):
+        """``on_progress(steps)`` (optional) is called every PROGRESS_EVERY steps of a run."""
+        check_state_memory(program.num_qubits)
         self.program = program
         self.n = program.num_qubits
         self.max_steps = max_steps
+        self.on_progress = on_progress
         self._blocks = program.block_map
         self._mats: dict = {}
         self._kinds = {}
@@ -178,14 +183,23 @@ class Machine:
     # -- the loop ----------------------------------------------------------------------
     def execute(self, st: _State, decide):
         """Run until ``Halt`` (returns None) or a measurement where ``decide(p1)`` returned
-        ``FORK`` (returns the probability of outcome 1; ``st.pc`` stays on that instruction)."""
+        ``FORK`` (returns the probability of outcome 1; ``st.pc`` stays on that instruction).
+        A HybridRuntimeError gets the ``loc`` of the instruction or branch that raised it."""
+        try:
+            return self._execute(st, decide)
+        except HybridRuntimeError as exc:
+            if exc.loc is None and not isinstance(exc, StepLimit):
+                block = self._blocks[st.label]
+                at = block.instructions[st.pc] if st.pc < len(block.instructions) else block.terminator
+                exc.loc = getattr(at, "loc", None)
+            raise
+
+    def _execute(self, st: _State, decide):
         block = self._blocks[st.label]
         while True:
             instrs = block.instructions
             while st.pc < len(instrs):
-                st.steps += 1
-                if st.steps > self.max_steps:
-                    raise HybridRuntimeError(f"program did not halt within {self.max_steps} steps")
+                self._step(st)
                 ins = instrs[st.pc]
                 if isinstance(ins, GateOp):
                     self._apply_gate(st, ins)
@@ -217,11 +231,16 @@ class Machine:
                 kind = Kind.HYBRID if self._tainted(st, term.cond) else Kind.CLASSICAL
                 self._record(st, kind, "branch")
                 nxt = term.if_true if value else term.if_false
-            st.steps += 1
-            if st.steps > self.max_steps:
-                raise HybridRuntimeError(f"program did not halt within {self.max_steps} steps")
+            self._step(st)
             st.label, st.pc = nxt, 0
             block = self._blocks[nxt]
+
+    def _step(self, st: _State) -> None:
+        st.steps += 1
+        if st.steps > self.max_steps:
+            raise StepLimit(self.max_steps)
+        if self.on_progress is not None and st.steps % PROGRESS_EVERY == 0:
+            self.on_progress(st.steps)
 
     def outputs(self, st: _State) -> dict:
         out = {}
@@ -232,11 +251,12 @@ class Machine:
 
 
 def run(program: Program, inputs=None, *, seed=None, max_steps: int = 1_000_000,
-        record_trace: bool = True) -> RunResult:
+        record_trace: bool = True, on_progress=None) -> RunResult:
     """Execute one shot. ``seed`` (int or ``numpy.random.Generator``) drives measurement
-    sampling; the program is not modified."""
+    sampling; the program is not modified. StepLimit past ``max_steps`` steps; ``on_progress``
+    as for Machine."""
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    machine = Machine(program, max_steps)
+    machine = Machine(program, max_steps, on_progress)
     st = machine.start(inputs, record_trace)
     machine.execute(st, lambda p1: int(rng.random() < p1))
     return RunResult(machine.outputs(st), st.psi, tuple(st.trace or ()), st.steps)

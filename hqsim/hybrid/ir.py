@@ -15,6 +15,11 @@ Algorithms"):
 
 Values are Python ``int`` (bit, bool, int) and ``float``; qubits are integers 0..num_qubits-1,
 grouped into named registers only for printing.
+
+Instructions and branches carry ``loc``, the (line, column) of the source statement they came
+from (None when unknown, e.g. built by a pass); it takes no part in equality or hashing, so
+passes compare and deduplicate as before, and the interpreter names the source line of a
+run-time error.
 """
 from __future__ import annotations
 
@@ -213,12 +218,20 @@ def read_locations(expr: Expr) -> set[tuple[str, int | None]]:
 
 
 # -- instructions --------------------------------------------------------------------------
+Loc = tuple[int, int]  # (line, column) from 1
+
+
+def _loc():
+    return field(default=None, compare=False, repr=False)
+
+
 @dataclass(frozen=True)
 class Assign:
     """``target = value`` (classical); the value is coerced to the target's type."""
 
     target: Ref
     value: Expr
+    loc: Loc | None = _loc()
 
 
 @dataclass(frozen=True)
@@ -228,6 +241,7 @@ class GateOp:
     name: str
     qubits: tuple[int, ...]
     params: tuple[Expr, ...] = ()
+    loc: Loc | None = _loc()
 
     def __post_init__(self):
         object.__setattr__(self, "qubits", tuple(self.qubits))
@@ -240,11 +254,13 @@ class Measure:
 
     qubit: int
     target: Ref | None = None
+    loc: Loc | None = _loc()
 
 
 @dataclass(frozen=True)
 class Reset:
     qubit: int
+    loc: Loc | None = _loc()
 
 
 Instruction = Union[Assign, GateOp, Measure, Reset]
@@ -262,6 +278,7 @@ class Branch:
     cond: Expr
     if_true: str
     if_false: str
+    loc: Loc | None = _loc()
 
 
 @dataclass(frozen=True)

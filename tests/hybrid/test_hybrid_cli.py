@@ -78,8 +78,8 @@ def test_text_report_goes_to_stderr_and_program_to_stdout():
     assert proc.stdout.startswith("OPENQASM 3.0;")
     lines = proc.stderr.splitlines()
     assert lines[0].startswith("program dce   passes: fold,dce   cost model: unit   shots: 2")
-    assert lines[1].split() == ["stage", "QIN", "QCT", "wall", "static", "QIN", "instrs",
-                                "measured", "ms", "pass", "ms"]
+    assert lines[1].split() == ["stage", "QIN", "QCT", "wall", "static", "QIN", "static", "QCT",
+                                "static", "wall", "instrs", "measured", "ms", "pass", "ms"]
     assert [l.split()[0] for l in lines[2:-1]] == ["input", "fold", "dce", "output"]
     assert lines[-1].startswith("reduction   QIN ")
 

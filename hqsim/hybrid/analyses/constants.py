@@ -114,9 +114,9 @@ def transfer(program: Program, st: ConstState, ins: Instruction) -> list:
     if isinstance(ins, Assign):
         value = st.value(ins.value)
         target = st.write(program, ins.target, value.value if isinstance(value, Const) else TOP)
-        return [Assign(target, value)]
+        return [Assign(target, value, ins.loc)]
     if isinstance(ins, GateOp):
-        gate = GateOp(ins.name, ins.qubits, tuple(st.value(p) for p in ins.params))
+        gate = GateOp(ins.name, ins.qubits, tuple(st.value(p) for p in ins.params), ins.loc)
         res: GateFold = fold_gate(gate, tuple(st.qs[q] for q in gate.qubits))
         for q, s in zip(gate.qubits, res.states):
             st.qs[q] = s
@@ -128,10 +128,10 @@ def transfer(program: Program, st: ConstState, ins: Instruction) -> list:
         if known is None:
             st.qs[ins.qubit] = None
             target = None if ins.target is None else st.write(program, ins.target, TOP)
-            return [Measure(ins.qubit, target)]
+            return [Measure(ins.qubit, target, ins.loc)]
         if ins.target is None:
             return []
-        return [Assign(st.write(program, ins.target, known), Const(known))]
+        return [Assign(st.write(program, ins.target, known), Const(known), ins.loc)]
     if isinstance(ins, Reset):
         was_zero = st.qs[ins.qubit] == "0"
         st.qs[ins.qubit] = "0"

@@ -48,6 +48,8 @@ def parse_qasm(source: str):
     parser.removeErrorListeners()
     parser.addErrorListener(_Raise())
     tree = parser.program()
+    if tree.stop is None:  # no token at all (empty, or only comments): the visitor cannot span it
+        return ast, ast.Program(statements=[])
     try:
         return ast, Visitor().visitProgram(tree)
     except Exception as exc:  # the visitor's own checks ("'break' statement outside loop")

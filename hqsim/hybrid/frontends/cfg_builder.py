@@ -7,12 +7,17 @@ removed by ``passes.simplify_cfg.remove_unreachable`` when nothing jumps to it.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 
 from ..ir import Assign, Binary, Block, Branch, Const, Expr, Halt, Jump, Ref
 
 
 class CFGBuilder:
-    def __init__(self, reserved_labels=()):
+    """``where()``, when given, returns the source (line, column) that the instructions and
+    branches emitted now come from (their ``loc``)."""
+
+    def __init__(self, reserved_labels=(), where=None):
+        self._where = where
         self._reserved = set(reserved_labels)
         self._counter = 0
         self._done: list[Block] = []
@@ -29,10 +34,15 @@ class CFGBuilder:
                 return label
 
     def emit(self, instr) -> None:
-        self._instrs.append(instr)
+        self._instrs.append(self._located(instr))
+
+    def _located(self, item):
+        loc = self._where() if self._where is not None else None
+        return replace(item, loc=loc) if loc is not None and hasattr(item, "loc") else item
 
     def terminate(self, term, next_label: str | None = None) -> str:
         """End the current block with ``term`` and start ``next_label`` (or a fresh block)."""
+        term = self._located(term)
         self._done.append(Block(self._label, tuple(self._instrs), term))
         self._label = next_label or self.new_label("b")
         self._instrs = []

@@ -16,6 +16,7 @@ treated as ``float[64]`` (no wrap-around) and ``int``/``uint`` as unbounded inte
 from __future__ import annotations
 
 from ..errors import HybridSyntaxError, UnsupportedConstruct
+from ..limits import TooLarge, check_classical_size, check_qubits
 from ..exprs import coerce, fold_constant
 from ..ir import (Assign, Binary, Const, GateOp, Measure, Program, QubitRegister, Ref, Reset, Role,
                  ScalarType, VarDecl)
@@ -42,13 +43,14 @@ def parse_qasm_program(source: str, filename: str = "<input>", name: str = "") -
 class _Lowerer(QasmExprs):
     def __init__(self, ast, name: str):
         self.ast, self.name = ast, name
-        self.cfg = CFGBuilder()
+        self.cfg = CFGBuilder(where=self._where)
         self.vars: list[VarDecl] = []
         self.regs: list[QubitRegister] = []
         self.scopes: list[dict] = [{}]
         self.gate_defs: dict = {}
         self.stdgates = self.has_outputs = False
         self.global_vars: list[str] = []
+        self.declared_elements = 0
         self.stmt = None
         self.gate_depth = 0
 
@@ -77,12 +79,20 @@ class _Lowerer(QasmExprs):
     def var_role(self, ir_name: str) -> str:
         return next(v.role.value for v in self.vars if v.name == ir_name)
 
+    def _where(self):
+        span = getattr(self.stmt, "span", None)
+        return (span.start_line, span.start_column + 1) if span is not None else None
+
     def bind(self, name: str, sym: Symbol, node) -> None:
         if name in self.scopes[-1] or (name in self.gate_defs and sym.kind != "param"):
             self.error(f"{name!r} is already declared", node)
         self.scopes[-1][name] = sym
 
     def declare(self, name: str, t: ScalarType, size, role: Role, node) -> str:
+        try:
+            self.declared_elements = check_classical_size(name, size, self.declared_elements)
+        except TooLarge as exc:
+            self.error(str(exc), node)
         taken = {v.name for v in self.vars}
         ir = name
         k = 1
@@ -139,6 +149,10 @@ class _Lowerer(QasmExprs):
         if size is not None and size < 1:
             self.error(f"register size must be positive, got {size}", s)
         start = sum(r.size for r in self.regs)
+        try:
+            check_qubits(start + (size or 1), f"qubit register {s.qubit.name}")
+        except TooLarge as exc:
+            self.error(str(exc), s)
         self.regs.append(QubitRegister(s.qubit.name, size or 1))
         self.bind(s.qubit.name, Symbol("qubits", qubits=tuple(range(start, start + (size or 1))),
                                        size=size), s)

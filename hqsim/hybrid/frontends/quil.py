@@ -16,8 +16,10 @@ means none), else every declared region that is not an input. Qubits are numbere
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..errors import HybridSyntaxError, UnsupportedConstruct
+from ..limits import TooLarge, check_classical_size
 from ..ir import (Assign, Binary, Block, Branch, Call, GateOp, Halt, Jump, Measure, Program,
                  QubitRegister, Reset, Role, ScalarType, Unary, VarDecl)
 from ..passes.simplify_cfg import remove_unreachable, simplify_cfg
@@ -61,6 +63,7 @@ class _QuilLowerer(QuilConverter):
         self.items: list = []  # (line, kind, payload)
         self.max_qubit = -1
         self.line = 0
+        self.declared_elements = 0
 
     def error(self, message: str, column: int | None = None, cls=HybridSyntaxError):
         if "not supported" in message:
@@ -68,7 +71,8 @@ class _QuilLowerer(QuilConverter):
         raise cls(message, self.line, column or 1)
 
     def lower(self, source: str) -> Program:
-        for number, raw in enumerate(source.splitlines(), 1):
+        # lines end at \n, \r\n or \r only (str.splitlines also splits at U+2028, form feed...)
+        for number, raw in enumerate(re.split(r"\r\n|\r|\n", source), 1):
             self.line = number
             text = _strip_comment(raw)
             if not text.strip():
@@ -101,6 +105,10 @@ class _QuilLowerer(QuilConverter):
         if kind not in _TYPES:
             self.error(f"memory type {kind.upper()} is not supported (BIT, INTEGER, REAL)")
         length = int(decl.size.length)
+        try:
+            self.declared_elements = check_classical_size(name, length, self.declared_elements)
+        except TooLarge as exc:
+            self.error(f"DECLARE {exc}")
         self.decls[name] = VarDecl(name, _TYPES[kind], None if length == 1 else length)
 
     # -- instructions --------------------------------------------------------------------
@@ -237,7 +245,7 @@ class _QuilLowerer(QuilConverter):
         for line, kind, payload in self.items:
             self.line = line
             if kind == "ins":
-                instrs.append(payload)
+                instrs.append(replace(payload, loc=(line, 1)) if hasattr(payload, "loc") else payload)
             elif kind == "reset_all":
                 instrs.extend(Reset(q) for q in range(n))
             elif kind == "label":
@@ -266,5 +274,6 @@ class _QuilLowerer(QuilConverter):
         target, cond, when = payload
         if cond is None:
             return Jump(target), nxt
-        return (Branch(cond, target, nxt) if when else Branch(cond, nxt, target)), nxt
+        loc = (self.line, 1)
+        return (Branch(cond, target, nxt, loc) if when else Branch(cond, nxt, target, loc)), nxt
 

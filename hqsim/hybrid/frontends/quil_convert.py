@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..ir import Binary, Call, Const, Ref, Unary
+from ..limits import TooLarge, check_qubits
 
 # Quil gate -> (IR name, number of parameters, number of qubits)
 QUIL_GATES = {"I": ("I", 0, 1), "X": ("X", 0, 1), "Y": ("Y", 0, 1), "Z": ("Z", 0, 1),
@@ -21,6 +22,10 @@ class QuilConverter:
         if type(q).__name__ != "Fixed":
             self.error(f"qubit {q.to_quil_or_debug()} is not a fixed qubit index (not supported)")
         index = int(q._0)
+        try:
+            check_qubits(index + 1, f"qubit {index:,}")
+        except TooLarge as exc:
+            self.error(str(exc))
         self.max_qubit = max(self.max_qubit, index)
         return index
 

@@ -69,11 +69,11 @@ def compact_qubits(program: Program) -> Program:
 
 def _renumber(ins, mapping: dict):
     if isinstance(ins, GateOp):
-        return GateOp(ins.name, tuple(mapping[q] for q in ins.qubits), ins.params)
+        return GateOp(ins.name, tuple(mapping[q] for q in ins.qubits), ins.params, ins.loc)
     if isinstance(ins, Measure):
-        return Measure(mapping[ins.qubit], ins.target)
+        return Measure(mapping[ins.qubit], ins.target, ins.loc)
     if isinstance(ins, Reset):
-        return Reset(mapping[ins.qubit])
+        return Reset(mapping[ins.qubit], ins.loc)
     return ins
 
 

@@ -69,7 +69,7 @@ def _fold_terminator(st: ConstState, term):
     targets = branch_targets(st, term)
     if len(targets) == 1:
         return Jump(targets[0])
-    return Branch(st.value(term.cond), term.if_true, term.if_false)
+    return Branch(st.value(term.cond), term.if_true, term.if_false, term.loc)
 
 
 def peephole(instrs: list) -> list:

@@ -39,7 +39,7 @@ def _retarget(term, mapping: dict):
         return Jump(mapping.get(term.target, term.target))
     if isinstance(term, Branch):
         t, f = mapping.get(term.if_true, term.if_true), mapping.get(term.if_false, term.if_false)
-        return Jump(t) if t == f else Branch(term.cond, t, f)
+        return Jump(t) if t == f else Branch(term.cond, t, f, term.loc)
     return term
 
 
