@@ -75,3 +75,21 @@ def test_cirq_export_of_huge_amplitudes():
     circuit = to_cirq(c, inputs=np.array([1e200, 0, 0, 5e199]))
     state = circuit.final_state_vector(dtype=np.complex128)
     np.testing.assert_allclose(np.abs(state) ** 2, [0.8, 0, 0, 0.2], atol=1e-7)
+
+
+def test_cuda_kernels_scale_amplitudes_on_the_emulated_device(enc):
+    from hqsim.backends.cuda import CudaBackend, CudaOptions
+    if not CudaBackend.is_available("cpu-emulated"):
+        pytest.skip("no C++ compiler for the cpu-emulated device")
+    cuda = CudaBackend(CudaOptions(device="cpu-emulated"))
+    compiled = hqsim.compile_circuit(enc)
+    rng = np.random.default_rng(1)
+    x, w, cot = rng.normal(size=(3, 4)), rng.normal(size=enc.num_weights), rng.normal(size=(3, 2))
+    out0 = hqsim.expectation(enc, x, w, backend="reference")
+    dw0, dx0 = hqsim.vjp(enc, x, w, cot, backend="reference")
+    for c in (1e200, 1e-200):
+        out, _ = cuda.forward(compiled, x * c, w, np.float64)
+        np.testing.assert_allclose(np.asarray(out), out0, atol=1e-10)
+        dw, dx = cuda.vjp(compiled, x * c, w, cot, np.float64, True)
+        np.testing.assert_allclose(np.asarray(dw), dw0, atol=1e-9)
+        np.testing.assert_allclose(np.asarray(dx) * c, dx0, atol=1e-9)
