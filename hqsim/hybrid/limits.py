@@ -5,8 +5,9 @@ that enforce them with a message instead of a crash.
   recursively, so a 300-term sum or 50 nested ``if`` exceed Python's default 1,000 frames.
   ``run_deep`` runs such work on a thread with a ``DEEP_STACK_BYTES`` stack and a recursion
   limit of ``DEEP_RECURSION_LIMIT`` frames; past that a ``NestingTooDeep`` names the limit.
-  Measured: ``MAX_NESTING`` levels of nested ``if`` blocks or of a chain of binary operators
-  (``a + a + ... + a``) compile (tests/hybrid/test_hybrid_limits.py).
+  Measured: 2,000 nested ``if`` blocks and chains of ``MAX_NESTING`` binary operators
+  (``a + a + ... + a``) compile, 20,000 nested blocks are refused cleanly (5,000-term sums in
+  tests/hybrid/test_hybrid_limits.py).
 - Qubits: a program may use ``MAX_QUBITS`` qubits (the passes and printers are linear in
   them; a register of 1e8 qubits took a minute and gigabytes before anything was checked).
 - Classical memory: the interpreter keeps every array element in a Python list slot of
