@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "compile": "hqsim.hybrid.cli",
     "export": "hqsim.interop.cli",
     "train": "hqsim.experiments.cli",
+    "finetune": "hqsim.experiments.finetune_cli",
     "sweep": "hqsim.experiments.sweep_cli",
 }
 

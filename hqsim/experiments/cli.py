@@ -241,6 +241,12 @@ def add_train_options(p):
 
 
 def add_data_options(p):
+    add_data_file_options(p)
+    add_embedding_options(p)
+
+
+def add_data_file_options(p):
+    """The data group (files, columns, protocol, split sizes), shared with `hqsim finetune`."""
     g = p.add_argument_group("data")
     g.add_argument("--data", nargs="+", metavar="PATH",
                    help="TSV/CSV/JSONL file(s) instead of the built-in SST-2; the paper protocol "
@@ -265,6 +271,9 @@ def add_data_options(p):
     g.add_argument("--val-fraction", type=_fraction, default=0.15,
                    help="validation fraction, in (0, 1) (0.15)")
     g.add_argument("--max-test", type=_pos_int, help="evaluate on a seeded subsample of the test set")
+
+
+def add_embedding_options(p):
     g = p.add_argument_group("embeddings")
     g.add_argument("--encoder", metavar="DIR|NAME",
                    help="sentence-transformers model: a local model directory, all-MiniLM-L6-v2 "
@@ -331,12 +340,17 @@ def _sizes(per_label) -> tuple:
     return tuple(k for ks in per_label for k in (ks if isinstance(ks, list) else [ks]))
 
 
+def load_options(args) -> dict:
+    """The data loader's keyword options from the data group's arguments."""
+    return {"text_column": args.text_column, "label_column": args.label_column, "fmt": args.format,
+            "encoding": args.encoding, "skip_bad_rows": args.skip_bad_rows,
+            "label_names": tuple(s.strip() for s in args.labels.split(",")) if args.labels else None}
+
+
 def experiment_config(args):
     from .runner import ExperimentConfig
     from .train import TrainConfig
-    load = {"text_column": args.text_column, "label_column": args.label_column, "fmt": args.format,
-            "encoding": args.encoding, "skip_bad_rows": args.skip_bad_rows,
-            "label_names": tuple(s.strip() for s in args.labels.split(",")) if args.labels else None}
+    load = load_options(args)
     baselines = () if "none" in args.baselines else tuple(dict.fromkeys(args.baselines))
     if args.per_label is not None and args.protocol != "paper":
         raise ValueError(f"--per-label applies to --protocol paper only (not {args.protocol}, "

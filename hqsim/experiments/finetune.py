@@ -1,0 +1,198 @@
+"""One fine-tuning comparison: for every seed, split the data, then fine-tune the encoder with
+every method (QTHA, QPA, QuanTA, LoRA ranks, full fine-tuning, frozen + head) on the same split,
+with the same step budget, and write the reports.
+
+Every method trains with ``train.fit`` (Adam, an atomic checkpoint per epoch, exact resume of
+optimizer and shuffling) and is scored on the test split with the best-validation weights.
+Dropout masks come from torch's global generator, which the checkpoint does not hold, so it is
+reseeded from (seed, epoch) at every epoch boundary: a resumed run draws the same masks as an
+uninterrupted one. The frozen-model baseline trains its head on the encoder's sentence features,
+computed once per text and cached on disk (``EmbeddingCache``). Completed (method, seed) runs are
+kept in ``results.json`` as they finish; ``resume`` skips them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import data as data_mod
+from . import finetune_report, report
+from .embeddings import EmbeddingCache, default_cache_dir, model_key, model_label, resolve_model, text_key
+from .runner import slug
+from .train import TrainConfig, evaluate, fit, seed_everything
+
+DEFAULT_LR = {"qtha": 1e-3, "qpa": 1e-3, "quanta": 1e-3, "lora": 1e-3, "full": 1e-4, "head": 1e-2}
+FEATURES_VERSION = "peft-sentence-features-v1"
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    methods: tuple                     # hqsim.peft method configs, one run per method and seed
+    train: TrainConfig = TrainConfig()
+    steps: int | None = 100            # step budget (rounded up to whole epochs); None: train.epochs
+    lr: dict = field(default_factory=dict)   # method name → learning rate (default DEFAULT_LR)
+    seeds: tuple = (0,)
+    protocol: str = "paper"
+    data_files: tuple = ()
+    load_options: dict = field(default_factory=dict)
+    per_label: int = 256
+    val_fraction: float = 0.15
+    max_test: int | None = None
+    encoder: str | None = None         # local transformers / sentence-transformers model dir
+    max_length: int = 128
+    dtype: str = "float32"
+    cache_dir: str | None = None
+    save_adapters: bool = False
+
+    def __post_init__(self):
+        if not self.methods:
+            raise ValueError("choose at least one fine-tuning method")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.max_length < 2:
+            raise ValueError(f"max_length must be >= 2 tokens, got {self.max_length}")
+        bad = set(self.lr) - set(DEFAULT_LR)
+        if bad:
+            raise ValueError(f"learning rates given for unknown methods {sorted(bad)}; methods are "
+                             f"{list(DEFAULT_LR)}")
+        for m, v in self.lr.items():
+            if not v > 0:
+                raise ValueError(f"learning rate of {m} must be > 0, got {v}")
+
+    def lr_for(self, method: str) -> float:
+        return self.lr.get(method, DEFAULT_LR[method])
+
+    def epochs_for(self, n_train: int) -> int:
+        if self.steps is None:
+            return self.train.epochs
+        return math.ceil(self.steps / math.ceil(n_train / self.train.batch_size))
+
+
+def _dropout_seed(seed: int, epoch: int) -> int:
+    return (seed * 1_000_003 + epoch) % (2 ** 63)
+
+
+def _epochs_in_checkpoint(path: Path) -> int:
+    if not path.exists():
+        return 0
+    state = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    return len(state["result"]["history"])
+
+
+class FinetuneExperiment:
+    def __init__(self, cfg: FinetuneConfig, out_dir, resume: bool = False, progress: bool = True,
+                 log=print):
+        self.cfg, self.out, self.resume, self.progress, self.log = cfg, Path(out_dir), resume, progress, log
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.runs: list = []
+        self.meta: dict = {}
+        if resume and (self.out / report.RESULTS_JSON).exists():
+            self.runs = report.read_results(self.out)["runs"]
+
+    def _say(self, msg):
+        if self.log:
+            self.log(msg)
+
+    def _done(self, name, seed) -> bool:
+        return any(r["model"] == name and r["seed"] == seed for r in self.runs)
+
+    def _record(self, rec):
+        self.runs = [r for r in self.runs if not (r["model"] == rec["model"] and r["seed"] == rec["seed"])]
+        self.runs.append(rec)
+        report.write_results(self.out, self.meta, self.runs)
+
+    def run(self) -> list:
+        from ..peft import load_pretrained
+        c = self.cfg
+        t0 = time.perf_counter()
+        self.model_dir = resolve_model(c.encoder)
+        self.pretrained = load_pretrained(self.model_dir)
+        self.meta = {"command": "finetune", "protocol": c.protocol, "seeds": list(c.seeds),
+                     "data": ", ".join(map(str, c.data_files)) or "SST-2 (built-in)",
+                     "encoder": model_label(self.model_dir), "steps": c.steps,
+                     "train": dataclasses.asdict(c.train), "max_length": c.max_length,
+                     "methods": [m.to_dict() for m in c.methods],
+                     "lr": {m.method: c.lr_for(m.method) for m in c.methods},
+                     "max_test": c.max_test, "machine": report.machine_info()}
+        for seed in c.seeds:
+            splits = data_mod.make_splits(c.protocol, seed, list(c.data_files) or None,
+                                          per_label=c.per_label, val_fraction=c.val_fraction,
+                                          max_test=c.max_test, **c.load_options)
+            self.meta["split_sizes"] = splits.sizes()
+            self._say(f"seed {seed}: {c.protocol} split {splits.sizes()}")
+            for method in c.methods:
+                if not self._done(method.label(), seed):
+                    self._run_method(method, splits, seed)
+        self.meta["total_wall_s"] = time.perf_counter() - t0
+        return finetune_report.write_all(self.out, self.meta, self.runs)
+
+    def _features(self, model, parts) -> list:
+        """The frozen encoder's sentence features of every part's texts, cached on disk."""
+        key = f"{model_key(self.model_dir)}-{FEATURES_VERSION}-len{self.cfg.max_length}-{self.cfg.dtype}"
+        cache = EmbeddingCache(self.cfg.cache_dir or default_cache_dir(), key)
+        texts = sorted({t for p in parts for t in p.texts})
+        missing = [t for t, e in zip(texts, cache.get([text_key(t) for t in texts])) if e is None]
+        if missing:
+            from tqdm.auto import tqdm
+            model.eval()
+            with torch.no_grad():
+                for s in tqdm(range(0, len(missing), 512), desc="sentence features (cached)",
+                              unit="x512 texts", disable=not self.progress):
+                    chunk = missing[s:s + 512]
+                    cache.put([text_key(t) for t in chunk], model.embed(chunk).float().numpy())
+        dtype = getattr(torch, self.cfg.dtype)
+        return [torch.from_numpy(np.stack(cache.get([text_key(t) for t in p.texts]))).to(dtype) for p in parts]
+
+    def _run_method(self, method, splits, seed):
+        from ..peft import QUANTUM_METHODS, build_classifier, count_trainable
+        c, name = self.cfg, method.label()
+        parts = (splits.train, splits.validation, splits.test)
+        ys = [torch.as_tensor(p.labels) for p in parts]
+        epochs = c.epochs_for(len(splits.train))
+        tc = dataclasses.replace(c.train, seed=seed, lr=c.lr_for(method.method), epochs=epochs)
+        seed_everything(seed)
+        model = build_classifier(method, splits.train.num_classes, pretrained=self.pretrained,
+                                 max_length=c.max_length, dtype=getattr(torch, c.dtype))
+        params = count_trainable(model)
+        self._say(f"  {name}: {params:,} trainable parameters, {epochs} epochs of "
+                  f"{math.ceil(len(splits.train) / tc.batch_size)} steps, lr {tc.lr:g}")
+        t_feat = time.perf_counter()
+        if method.method == "head":
+            xs, trained = self._features(model, parts), model.head
+        else:
+            xs, trained = [list(p.texts) for p in parts], model
+        feature_s = time.perf_counter() - t_feat
+        ckpt = self.out / "checkpoints" / f"{slug(name)}-seed{seed}.pt"
+        start = _epochs_in_checkpoint(ckpt) if self.resume else 0
+        torch.manual_seed(_dropout_seed(seed, start))
+        res = fit(trained, xs[0], ys[0], xs[1], ys[1], tc, checkpoint=ckpt, resume=self.resume,
+                  progress=self.progress, desc=f"{name} seed {seed}",
+                  on_epoch_end=lambda e, rec: torch.manual_seed(_dropout_seed(seed, e)))
+        t1 = time.perf_counter()
+        test_acc, test_loss = evaluate(trained, xs[2], ys[2], tc.eval_batch_size)
+        test_s = time.perf_counter() - t1
+        steps = res.epochs_run * math.ceil(len(splits.train) / tc.batch_size)
+        tokens = None if method.method == "head" else model.count_tokens(splits.train.texts) * res.epochs_run
+        rec = {"method": method.method, "model": name, "seed": seed, "test_acc": test_acc,
+               "trainable_params": params, "params": params,
+               "kind": "hybrid" if method.method in QUANTUM_METHODS else "classical",
+               "test_loss": test_loss, "val_acc": res.best_val_acc, "best_epoch": res.best_epoch,
+               "epochs_run": res.epochs_run, "steps": steps, "lr": tc.lr, "wall_s": res.wall_s + test_s,
+               "train_s": res.train_s, "step_s": res.train_s / max(steps, 1), "test_eval_s": test_s,
+               "feature_s": feature_s if method.method == "head" else None,
+               "samples_per_s": res.samples_per_s,
+               "tokens_per_s": tokens / res.train_s if tokens and res.train_s > 0 else None,
+               "stopped_early": res.stopped_early, "config": method.to_dict(), "history": res.history}
+        self._say(f"  {name}: test {100 * test_acc:.2f} %  val {100 * res.best_val_acc:.2f} %  "
+                  f"{res.train_s / max(steps, 1):.2f} s/step  test eval {test_s:.0f} s")
+        if c.save_adapters:
+            model.save_adapter(self.out / "adapters" / f"{slug(name)}-seed{seed}.pt",
+                               write=report._atomic_write)
+        self._record(rec)
+

