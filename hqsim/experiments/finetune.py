@@ -35,7 +35,7 @@ FEATURES_VERSION = "peft-sentence-features-v1"
 class FinetuneConfig:
     methods: tuple                     # hqsim.peft method configs, one run per method and seed
     train: TrainConfig = TrainConfig()
-    steps: int | None = 100            # step budget (rounded up to whole epochs); None: train.epochs
+    steps: int | None = 56             # step budget (rounded up to whole epochs); None: train.epochs
     lr: dict = field(default_factory=dict)   # method name → learning rate (default DEFAULT_LR)
     seeds: tuple = (0,)
     protocol: str = "paper"

@@ -17,7 +17,6 @@ from .qpa import QPAGenerator, QPALinear
 from .targets import find_targets, replace_module
 
 GENERATOR = "qpa_generator"   # the QPA generator's submodule name on the adapted model
-_HOOK = "_qpa_invalidate_hook"
 
 
 def inject_adapters(model: nn.Module, config) -> list[str]:
@@ -38,7 +37,7 @@ def inject_adapters(model: nn.Module, config) -> list[str]:
         dtype = modules[names[0]].weight.dtype
         generator = QPAGenerator(shapes, config, dtype).to(modules[names[0]].weight.device)
         model.add_module(GENERATOR, generator)
-        setattr(model, _HOOK, model.register_forward_pre_hook(generator.invalidate))
+        model.register_forward_pre_hook(generator.invalidate)
         new = {n: QPALinear(modules[n], generator, n) for n in names}
     else:
         kind = QTHALinear if isinstance(config, QTHAConfig) else QuanTALinear
@@ -65,8 +64,11 @@ def merge_adapters(model: nn.Module) -> list[str]:
     for n, lin in merged.items():
         replace_module(model, n, lin)
     if hasattr(model, GENERATOR):
-        getattr(model, _HOOK).remove()
-        delattr(model, _HOOK)
+        generator = getattr(model, GENERATOR)
+        # found by owner, not by a stored handle: a deep copy's handle would point at the original
+        for key, hook in list(model._forward_pre_hooks.items()):
+            if getattr(hook, "__self__", None) is generator:
+                del model._forward_pre_hooks[key]
         delattr(model, GENERATOR)
     return list(merged)
 

@@ -177,6 +177,18 @@ def test_merge_gives_the_same_function(method):
     assert torch.allclose(model(**batch).last_hidden_state, before, atol=1e-12, rtol=0)
 
 
+def test_merging_a_copy_leaves_the_original_regenerating():
+    """QPA regenerates its matrices at every forward (a pre-hook on the model); merging a deep
+    copy must not unhook the original."""
+    model = adapted("qpa")
+    merge_adapters(fresh(model))
+    perturb(model)
+    batch = token_batch()
+    before = model(**batch).last_hidden_state
+    perturb(model, seed=5)
+    assert not torch.allclose(model(**batch).last_hidden_state, before)
+
+
 def test_qtha_merge_is_refused_and_leaves_the_model_intact():
     model = adapted("qtha")
     with pytest.raises(ValueError, match="QTHA cannot be merged.*not linear"):
@@ -199,3 +211,24 @@ def test_bad_options_get_clear_errors():
         QuanTAConfig(axes=1)
     with pytest.raises(ValueError, match="already holds adapters"):
         inject_adapters(adapted("quanta"), TINY["qtha"])
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("method", sorted(TINY))
+def test_adapters_on_cuda_match_cpu(method):
+    """The same adapted model on a CUDA device (the QNN on hqsim's CUDA backend) gives the
+    CPU's outputs and gradients. Needs a GPU; skipped without one."""
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    cpu = adapted(method)
+    perturb(cpu)
+    gpu = fresh(cpu).to("cuda")
+    batch = token_batch()
+    out_cpu = cpu(**batch).last_hidden_state
+    out_gpu = gpu(**{k: v.cuda() for k, v in batch.items()}).last_hidden_state
+    assert torch.allclose(out_gpu.cpu(), out_cpu, atol=1e-8)
+    out_cpu.square().sum().backward()
+    out_gpu.square().sum().backward()
+    for (n, a), (_, b) in zip(cpu.named_parameters(), gpu.named_parameters()):
+        if a.requires_grad:
+            assert torch.allclose(b.grad.cpu(), a.grad, atol=1e-7), n
