@@ -8,7 +8,9 @@ Dropout masks come from torch's global generator, which the checkpoint does not 
 reseeded from (seed, epoch) at every epoch boundary: a resumed run draws the same masks as an
 uninterrupted one. The frozen-model baseline trains its head on the encoder's sentence features,
 computed once per text and cached on disk (``EmbeddingCache``). Completed (method, seed) runs are
-kept in ``results.json`` as they finish; ``resume`` skips them.
+kept in ``results.json`` as they finish. The output directory is a ``rundir.RunDir`` (locked,
+configuration recorded in ``config.json``); ``resume`` (refused if the configuration differs)
+skips the finished runs and continues an interrupted one from its checkpoint.
 """
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import __version__
 from . import data as data_mod
 from . import finetune_report, report
 from .embeddings import EmbeddingCache, default_cache_dir, model_key, model_label, resolve_model, text_key
+from .rundir import RunDir, describe, file_fingerprint
 from .runner import slug
 from .train import TrainConfig, evaluate, fit, seed_everything
 
@@ -39,7 +43,8 @@ class FinetuneConfig:
     lr: dict = field(default_factory=dict)   # method name → learning rate (default DEFAULT_LR)
     seeds: tuple = (0,)
     protocol: str = "paper"
-    data_files: tuple = ()
+    # recorded by content hash in the run key, so a moved file still resumes
+    data_files: tuple = field(default=(), metadata={"run_key": False})
     load_options: dict = field(default_factory=dict)
     per_label: int = 256
     val_fraction: float = 0.15
@@ -47,8 +52,8 @@ class FinetuneConfig:
     encoder: str | None = None         # local transformers / sentence-transformers model dir
     max_length: int = 128
     dtype: str = "float32"
-    cache_dir: str | None = None
-    save_adapters: bool = False
+    cache_dir: str | None = field(default=None, metadata={"run_key": False})
+    save_adapters: bool = field(default=False, metadata={"run_key": False})
 
     def __post_init__(self):
         if not self.methods:
@@ -74,6 +79,17 @@ class FinetuneConfig:
         return math.ceil(self.steps / math.ceil(n_train / self.train.batch_size))
 
 
+OUTPUTS = report.OUTPUTS + ("adapters",)
+
+
+def run_key(cfg: FinetuneConfig, model_dir) -> dict:
+    """What decides the results: every config field, each method by name and options, the
+    model's identity (hash of its files), the data files' content hashes, the hqsim version."""
+    files = list(cfg.data_files) or [data_mod.sst2_dir() / f"{p}.tsv" for p in data_mod.SST2_PARTS]
+    return {"hqsim": __version__, "finetune": describe(cfg), "methods": [m.to_dict() for m in cfg.methods],
+            "model": model_key(model_dir), "data": [file_fingerprint(f) for f in files]}
+
+
 def _dropout_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch) % (2 ** 63)
 
@@ -86,14 +102,17 @@ def _epochs_in_checkpoint(path: Path) -> int:
 
 
 class FinetuneExperiment:
+    """``resume``: continue the run recorded in ``out_dir`` (refused if its configuration
+    differs); ``must_exist``: and fail if ``out_dir`` is missing; ``force_new``: delete what a
+    run there left and start anew; ``command``: recorded in command.txt."""
+
     def __init__(self, cfg: FinetuneConfig, out_dir, resume: bool = False, progress: bool = True,
-                 log=print):
+                 log=print, *, force_new: bool = False, must_exist: bool = False,
+                 command: str | None = None):
         self.cfg, self.out, self.resume, self.progress, self.log = cfg, Path(out_dir), resume, progress, log
-        self.out.mkdir(parents=True, exist_ok=True)
+        self.force_new, self.must_exist, self.command = force_new, must_exist, command
         self.runs: list = []
         self.meta: dict = {}
-        if resume and (self.out / report.RESULTS_JSON).exists():
-            self.runs = report.read_results(self.out)["runs"]
 
     def _say(self, msg):
         if self.log:
@@ -107,12 +126,36 @@ class FinetuneExperiment:
         self.runs.append(rec)
         report.write_results(self.out, self.meta, self.runs)
 
+    def _splits(self, seed):
+        c = self.cfg
+        return data_mod.make_splits(c.protocol, seed, list(c.data_files) or None, per_label=c.per_label,
+                                    val_fraction=c.val_fraction, max_test=c.max_test, **c.load_options)
+
     def run(self) -> list:
+        """Fine-tune and evaluate every method and seed; returns the report paths. Raises
+        rundir.RunDirError (directory in use, configuration differs, damaged file)."""
         from ..peft import load_pretrained
         c = self.cfg
-        t0 = time.perf_counter()
         self.model_dir = resolve_model(c.encoder)
-        self.pretrained = load_pretrained(self.model_dir)
+        first = self._splits(c.seeds[0])  # data errors before the directory is touched
+        info = {"data_files": [str(Path(f).resolve()) for f in c.data_files] or "SST-2 (built-in)",
+                "encoder": str(self.model_dir), "cache_dir": c.cache_dir, "torch": torch.__version__}
+        with RunDir.open(self.out, run_key(c, self.model_dir), info=info, resume=self.resume,
+                         force_new=self.force_new, must_exist=self.must_exist, outputs=OUTPUTS,
+                         command=self.command) as rd:
+            for p in rd.cleaned:
+                self._say(f"removed {p}, a temporary left by a killed write")
+            self.resume = rd.resumed
+            if rd.resumed and (self.out / report.RESULTS_JSON).exists():
+                self.runs = report.read_results(self.out)["runs"]
+            for w in first.warnings:
+                self._say(f"warning: {w}")
+            self.pretrained = load_pretrained(self.model_dir)
+            return self._run_all()
+
+    def _run_all(self) -> list:
+        c = self.cfg
+        t0 = time.perf_counter()
         self.meta = {"command": "finetune", "protocol": c.protocol, "seeds": list(c.seeds),
                      "data": ", ".join(map(str, c.data_files)) or "SST-2 (built-in)",
                      "encoder": model_label(self.model_dir), "steps": c.steps,
@@ -121,9 +164,7 @@ class FinetuneExperiment:
                      "lr": {m.method: c.lr_for(m.method) for m in c.methods},
                      "max_test": c.max_test, "machine": report.machine_info()}
         for seed in c.seeds:
-            splits = data_mod.make_splits(c.protocol, seed, list(c.data_files) or None,
-                                          per_label=c.per_label, val_fraction=c.val_fraction,
-                                          max_test=c.max_test, **c.load_options)
+            splits = self._splits(seed)
             self.meta["split_sizes"] = splits.sizes()
             self._say(f"seed {seed}: {c.protocol} split {splits.sizes()}")
             for method in c.methods:
@@ -192,7 +233,6 @@ class FinetuneExperiment:
         self._say(f"  {name}: test {100 * test_acc:.2f} %  val {100 * res.best_val_acc:.2f} %  "
                   f"{res.train_s / max(steps, 1):.2f} s/step  test eval {test_s:.0f} s")
         if c.save_adapters:
-            model.save_adapter(self.out / "adapters" / f"{slug(name)}-seed{seed}.pt",
-                               write=report._atomic_write)
+            model.save_adapter(self.out / "adapters" / f"{slug(name)}-seed{seed}.pt")
         self._record(rec)
 

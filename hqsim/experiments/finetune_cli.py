@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import _pos_int, _record_command, add_data_file_options, load_options
+from .cli import _pos_int, add_data_file_options, load_options
 
 METHOD_NAMES = ("qtha", "qpa", "quanta", "lora", "full", "head")
 DEFAULT_METHODS = ("qtha", "lora", "head")
@@ -99,7 +99,12 @@ def register(subparsers):
     g = p.add_argument_group("run")
     g.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     g.add_argument("--out", metavar="DIR", help="output directory (default ./runs/finetune-<timestamp>)")
-    g.add_argument("--resume", action="store_true", help="continue the run in --out DIR")
+    g.add_argument("--resume", action="store_true",
+                   help="continue the run in --out DIR (refused, with the differences listed, if "
+                        "any option or data file differs from the recorded configuration)")
+    g.add_argument("--force-new", action="store_true",
+                   help="start anew in an --out DIR that already holds a run (deletes its results, "
+                        "checkpoints and adapters)")
     g.add_argument("--save-adapters", action="store_true",
                    help="save every run's trained weights (adapters + head) under OUT/adapters")
     g.add_argument("--threads", type=_pos_int, help="torch CPU threads (1 is fastest on a busy machine)")
@@ -150,9 +155,14 @@ def finetune_config(args):
 
 def run_finetune(args) -> int:
     from .data import DataError
+    from .rundir import RunDirError
     from .train import Interrupted
     if args.resume and not args.out:
         print("error: --resume needs --out DIR, the directory of the run to continue", file=sys.stderr)
+        return 2
+    if args.resume and args.force_new:
+        print("error: --resume continues the run in --out, --force-new deletes it: give one",
+              file=sys.stderr)
         return 2
     out = Path(args.out or f"runs/finetune-{time.strftime('%Y%m%d-%H%M%S')}")
     try:
@@ -163,19 +173,22 @@ def run_finetune(args) -> int:
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
-    out.mkdir(parents=True, exist_ok=True)
+    command = None
     if len(sys.argv) > 1 and sys.argv[1] == "finetune":
-        _record_command(out / "command.txt", "hqsim finetune " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
-                        args.resume)
+        command = "hqsim finetune " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     from .finetune import FinetuneExperiment
     try:
-        paths = FinetuneExperiment(cfg, out, resume=args.resume, progress=not args.no_progress).run()
+        paths = FinetuneExperiment(cfg, out, resume=args.resume, progress=not args.no_progress,
+                                   force_new=args.force_new, must_exist=args.resume, command=command).run()
     except Interrupted as exc:
         print(f"\ninterrupted. The last finished epoch is saved ({exc.checkpoint}); continue with the "
               f"same options plus: --out {out} --resume", file=sys.stderr)
         return 130
-    except (DataError, FileNotFoundError, ImportError, ValueError) as exc:
+    except (DataError, RunDirError, FileNotFoundError, ImportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print((out / "results.md").read_text())
     print("outputs:\n" + "\n".join(f"  {p}" for p in paths))

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import report
+from .rundir import atomic_write
 
 
 def ci95_halfwidth(values) -> float:
@@ -75,7 +76,7 @@ def write_markdown(out_dir, runs: list, meta: dict) -> Path:
             "training + validation + test evaluation; s/step and tokens/s: optimisation steps only "
             "(the frozen + head baseline trains on cached sentence features: no tokens)", ""]
     path = Path(out_dir) / report.RESULTS_MD
-    report._atomic_write(path, ("\n".join(head) + "\n" + markdown_table(summarize(runs))).encode())
+    atomic_write(path, "\n".join(head) + "\n" + markdown_table(summarize(runs)))
     return path
 
 

@@ -11,7 +11,6 @@ the usual range. The head is trained by every method.
 from __future__ import annotations
 
 import copy
-import io
 import math
 import pickle
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..experiments.rundir import atomic_write_with
 from . import _deps
 from .inject import adapter_state_dict, inject_adapters, load_adapter_state_dict, merge_adapters
 from .options import ADAPTERS, FullConfig, HeadConfig, LoRAConfig, from_dict
@@ -114,15 +114,11 @@ class SentenceClassifier(nn.Module):
         """The trained weights (adapters or LoRA, the head; all weights for full fine-tuning)."""
         return adapter_state_dict(self)
 
-    def save_adapter(self, path, write=None) -> Path:
-        """Save the method config and ``adapter_state()`` to ``path`` (torch format). ``write``
-        (path, bytes) writes the file (default: plain write); pass an atomic writer."""
-        buf = io.BytesIO()
-        torch.save({"format": ADAPTER_FORMAT, "method": self.method.to_dict(),
-                    "num_classes": self.head.out_features, "state": self.adapter_state()}, buf)
-        path = Path(path)
-        (write or (lambda p, b: p.write_bytes(b)))(path, buf.getvalue())
-        return path
+    def save_adapter(self, path) -> Path:
+        """Save the method config and ``adapter_state()`` to ``path`` (torch format), atomically."""
+        state = {"format": ADAPTER_FORMAT, "method": self.method.to_dict(),
+                 "num_classes": self.head.out_features, "state": self.adapter_state()}
+        return atomic_write_with(path, lambda fh: torch.save(state, fh))
 
     def load_adapter(self, path):
         """Load weights saved by ``save_adapter`` into this model, built with the same method."""

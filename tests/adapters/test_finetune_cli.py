@@ -65,7 +65,7 @@ def test_finetune_cli_every_method(tiny_dir, data_file, tmp_path, capsys, monkey
     assert (out / "command.txt").read_text().splitlines()[1].startswith("# resumed ")
 
 
-def test_interrupted_run_resumes_to_the_same_result(tiny_dir, data_file, tmp_path, monkeypatch):
+def test_interrupted_run_resumes_to_the_same_result(tiny_dir, data_file, tmp_path, monkeypatch, capsys):
     """A run stopped after its first epoch and resumed ends where an uninterrupted run ends."""
     from hqsim.experiments import finetune
     whole, parts = tmp_path / "whole", tmp_path / "parts"
@@ -88,6 +88,13 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_dir, data_file, tmp_pat
     assert [(r["model"], r["seed"], r["test_acc"], r["val_acc"]) for r in a] == \
            [(r["model"], r["seed"], r["test_acc"], r["val_acc"]) for r in b]
     assert [h["loss"] for h in a[0]["history"]] == [h["loss"] for h in b[0]["history"]]
+    # resuming with another option is refused, naming the difference; a new run there needs --force-new
+    changed = _argv(tiny_dir, data_file, parts, *common, "--resume")
+    changed[changed.index("--steps") + 1] = "3"
+    assert main(changed) == 2
+    assert "finetune.steps: 2 → 3" in capsys.readouterr().err
+    assert main(_argv(tiny_dir, data_file, parts, *common)) == 2
+    assert "already holds a run" in capsys.readouterr().err
 
 
 def test_finetune_cli_errors(tiny_dir, data_file, tmp_path, capsys):
