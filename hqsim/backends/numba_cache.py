@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-_SOURCES = ("numba_kernels.py", "numba_u1.py", "numba_lanes.py", "numba_cpu.py", "../program.py")
+_SOURCES = ("numba_jit.py", "numba_matrices.py", "numba_matrices_1q.py", "numba_lane_kernels.py", "numba_drivers.py",
+            "numba_cpu.py", "../program.py",
+            "../ir/params.py")
 
 
 def invalidate_stale_cache() -> None:

@@ -10,7 +10,7 @@ import pytest
 from hqsim import ansatz
 from hqsim.api import compile_circuit
 from hqsim.backends import get_backend, numba_cpu
-from hqsim.backends.numba_u1 import u1_all_ry
+from hqsim.backends.numba_matrices_1q import u1_all_ry
 from hqsim.ir import Circuit, Z, input, weight
 from hqsim.models.qllm import qpu_circuit
 

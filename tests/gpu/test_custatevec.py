@@ -11,7 +11,8 @@ import torch
 
 from hqsim.backends import custatevec as csv_mod
 from hqsim.backends import numba_cpu, reference
-from hqsim.backends.numba_kernels import op_matrix
+from hqsim.backends.numba_cpu import numba_program
+from hqsim.backends.numba_matrices import op_matrix
 from hqsim.program import OP_U1, OP_U2
 
 from .helpers import random_case
@@ -101,8 +102,7 @@ def test_torch_factor_matrices_match_numba(seed):
         dim = 2 if kind == OP_U1 else 4
         u, derivs = tf.op(i)
         for b in range(x.shape[0]):
-            op_matrix(program.ops, program.factors, program.fcoef, program.const_mats, i, x[b], w, dim, u4, fm,
-                      tmp, m2)
+            op_matrix(numba_program(program), i, x[b], w, dim, u4, fm, tmp, m2)
             np.testing.assert_allclose(u[b].numpy(), u4[:dim, :dim], atol=1e-12)
 
 

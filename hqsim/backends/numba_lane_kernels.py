@@ -10,54 +10,18 @@ e = 0..3 (row-major) and part 0 = real, 1 = imaginary; 2q likewise with e = 0..1
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, uint64
-from numba.core import compiler as numba_flags
+from numba import uint64
 
-_JIT = dict(cache=True, nogil=True, fastmath=True, boundscheck=False)
+from .numba_jit import HAVE_FLAG_HOOK, jit, jit_inline, jit_noalias
 
 # Samples per group. A compile-time constant on purpose: with a constant trip count LLVM
 # vectorises the lane loops (measured 24 vs 3.7 GFLOP/s with a run-time count); 16 float32
-# lanes fill one AVX-512 register. Batches are padded up to a multiple of LANES.
+# lanes fill one AVX-512 register (two AVX2 registers). Batches are padded up to a multiple
+# of LANES.
 LANES = 16
 
 
-def _has_noalias_hook() -> bool:
-    probe = njit(lambda: 0)
-    return (hasattr(numba_flags.Flags, "noalias")
-            and hasattr(getattr(probe, "_compiler", None), "_customize_flags"))
-
-
-HAVE_NOALIAS = _has_noalias_hook()
-
-
-def _njit_noalias(**options):
-    """``njit`` whose array arguments are declared non-aliasing to LLVM (Numba's internal
-    ``noalias`` flag, set through the dispatcher's flag hook; Numba exposes no public option).
-    Without it LLVM must prove at run time that the arrays a lane loop reads and writes do not
-    overlap: the checks cost more than a 16-lane loop when a pass has short inner loops
-    (apply_1q on qubit Q-1: 20 vs 3.6 us at Q=10, 16 lanes), and a loop that writes several
-    arrays needs more checks than the vectoriser allows and stays scalar (the fused adjoint
-    pass below ran 3x slower than three separate passes). Only for functions whose array
-    arguments are always distinct arrays. Where this Numba has no such hook the result is a
-    plain ``njit`` (HAVE_NOALIAS False: correct, slower; the backend then keeps the
-    three-pass adjoint)."""
-    def decorate(func):
-        dispatcher = njit(**options)(func)
-        if not HAVE_NOALIAS:
-            return dispatcher
-        compiler = dispatcher._compiler
-        customize = compiler._customize_flags
-
-        def with_noalias(flags):
-            flags = customize(flags)
-            flags.noalias = True
-            return flags
-        compiler._customize_flags = with_noalias
-        return dispatcher
-    return decorate
-
-
-@njit(inline="always", **_JIT)
+@jit_inline
 def _pair_1q(re, im, c, jr, kr, jw, kw):
     """One row pair of all lanes: (jw, kw) <- c (jr, kr)."""
     L = uint64(LANES)
@@ -72,7 +36,7 @@ def _pair_1q(re, im, c, jr, kr, jw, kw):
         im[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
 
 
-@njit(inline="always", **_JIT)
+@jit_inline
 def _pair_1q_real(re, im, c, jr, kr, jw, kw):
     """_pair_1q for a real matrix (c's real parts): half the multiplies."""
     L = uint64(LANES)
@@ -86,7 +50,7 @@ def _pair_1q_real(re, im, c, jr, kr, jw, kw):
         im[kw + l] = cc * xi + d * yi
 
 
-@njit(inline="always", **_JIT)
+@jit_inline
 def _pair(re, im, c, jr, kr, jw, kw, real):
     """_pair_1q_real or _pair_1q. ``real`` is fixed for a whole pass: each call site becomes
     two vectorised lane loops behind one branch (as fast as separate kernels, measured)."""
@@ -96,7 +60,7 @@ def _pair(re, im, c, jr, kr, jw, kw, real):
         _pair_1q(re, im, c, jr, kr, jw, kw)
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def apply_1q(re, im, n, bit, c, real):
     """(row, row | bit) <- c (row, row | bit) for every pair, all lanes; ``real``: c is real."""
     L = uint64(LANES)
@@ -107,7 +71,7 @@ def apply_1q(re, im, n, bit, c, real):
             _pair(re, im, c, j, k, j, k, real)
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def apply_1q_cx(re, im, n, bit, cbit, c, swap_out, real):
     """The CXU1 op: rows whose control bit ``cbit`` is set swap the pair (the CNOT) on the
     way in (forward: U after the CNOT) or, with ``swap_out``, on the way out (the inverse:
@@ -128,7 +92,7 @@ def apply_1q_cx(re, im, n, bit, cbit, c, swap_out, real):
                 _pair(re, im, c, k, j, j, k, real)
 
 
-@njit(inline="always", **_JIT)
+@jit_inline
 def _add_outer(a, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi):
     """a[(2e+part)*L + l] += conj(lam_a) psi_b for one pair of one lane, e = 2a + b."""
     L = uint64(LANES)
@@ -142,7 +106,7 @@ def _add_outer(a, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi):
     a[7 * L + l] += lyr * qi - lyi * qr
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit):
     """macc[(2e+part)*L + l] += conj(lam_a) psi_b over all pairs, e = 2a + b (the matrix
     gradient M per lane). Read-only on the states, with the sums in a fresh local array:
@@ -166,7 +130,7 @@ def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit):
         macc[i] += a[i]
 
 
-@njit(**_JIT)
+@jit
 def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, macc):
     """psi <- V psi, lam <- V lam with V = U^dagger given in c, and macc += conj(lam_before)
     psi_inner (see accumulate_outer_1q), in three vectorised passes: the fallback of
@@ -177,7 +141,7 @@ def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, macc):
     apply_1q_cx(lre, lim, n, bit, cbit, c, True, False)
 
 
-@njit(inline="always", **_JIT)
+@jit_inline
 def _undo_pair_1q(re, im, lre, lim, c, a, j, k, jw, kw):
     """One row pair of all lanes: psi' = V psi, a += conj(lam) psi', lam' = V lam, both
     written to rows (jw, kw)."""
@@ -203,7 +167,7 @@ def _undo_pair_1q(re, im, lre, lim, c, a, j, k, jw, kw):
         lim[kw + l] = cr * lxi + ci * lxr + dr * lyi + di * lyr
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc):
     """undo_1q_three_pass in ONE pass over psi and lam
     (measured 14 vs 28 us per op at Q=10, 16 lanes). re, im, lre, lim, c, macc must be
@@ -224,7 +188,7 @@ def undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc):
         macc[i] += a[i]
 
 
-HAVE_FUSED_UNDO = HAVE_NOALIAS  # without noalias the fused pass is slower than three passes
+HAVE_FUSED_UNDO = HAVE_FLAG_HOOK  # without noalias the fused pass is slower than three passes
 
 
 # Real rotations. An op whose factors are all RY (the ring ansatz's every gate, with the CNOT
@@ -233,7 +197,7 @@ HAVE_FUSED_UNDO = HAVE_NOALIAS  # without noalias the fused pass is slower than 
 # of all its angles is one number per lane, Im <lam|Y|psi> on the op's output states, instead
 # of the 2x2 matrix M (4 multiply-adds per amplitude pair instead of 16). The adjoint step goes
 # 48 -> 20 multiply-adds per pair and lane. The matrix is read from c's real parts.
-@njit(inline="always", **_JIT)
+@jit_inline
 def _undo_pair_ry(re, im, lre, lim, c, g, j, k, jw, kw):
     """One row pair of all lanes: g += Im <lam|Y|psi> of the pair, then psi' = V psi and
     lam' = V lam (V real) written to rows (jw, kw)."""
@@ -254,7 +218,7 @@ def _undo_pair_ry(re, im, lre, lim, c, g, j, k, jw, kw):
         lim[kw + l] = cc * lxi + d * lyi
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def undo_ry(re, im, lre, lim, n, bit, cbit, c, gacc):
     """The adjoint step of an op made of RY factors (a U1 op, or with ``cbit`` a CXU1 op):
     gacc[l] += Im <lam|Y_target|psi> on the op's output states (dL/dtheta of each factor's
@@ -276,7 +240,7 @@ def undo_ry(re, im, lre, lim, n, bit, cbit, c, gacc):
         gacc[l] += g[l]
 
 
-@njit(**_JIT)
+@jit
 def _group_rows(t, bit0, bit1):
     lo, hi = min(bit0, bit1), max(bit0, bit1)
     base = t
@@ -287,7 +251,7 @@ def _group_rows(t, bit0, bit1):
     return base, base + bit1, base + bit0, base + bit0 + bit1
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def apply_2q(re, im, n, bit0, bit1, c, xr, xi):
     """4x4 per-lane matrices in the frame (q0 high, q1 low); xr, xi scratch of 4*L."""
     L = uint64(LANES)
@@ -315,7 +279,7 @@ def apply_2q(re, im, n, bit0, bit1, c, xr, xi):
                 im[ra + l] = si
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def accumulate_outer_2q(re, im, lre, lim, n, bit0, bit1, macc):
     """macc[(2e+part)*L + l] += conj(lam_a) psi_b, e = 4a + b."""
     L = uint64(LANES)
@@ -334,7 +298,7 @@ def accumulate_outer_2q(re, im, lre, lim, n, bit0, bit1, macc):
                     macc[(2 * e + 1) * L + l] += lr * pi - li * pr
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def gather_rows(re, im, n, perm, ore, oim):
     """(ore, oim)[i] = (re, im)[perm[i]]: a basis permutation into other arrays (the caller
     swaps them in; copying back cost as much as the gather). One lane loop per array: with
@@ -349,7 +313,7 @@ def gather_rows(re, im, n, perm, ore, oim):
             oim[dst + uint64(l0)] = im[src + uint64(l0)]
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def apply_cz(re, im, n, bit0, bit1):
     both = bit0 | bit1
     L = uint64(LANES)
@@ -362,7 +326,7 @@ def apply_cz(re, im, n, bit0, bit1):
                 im[r + l] = -im[r + l]
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def apply_uk(re, im, n, wires, ws, k, nq, ur, ui, offs, xr, xi):
     """A constant dense 2^k matrix (ur + i ui, row-major) on wires[ws:ws+k], all lanes."""
     dim = 1 << k
@@ -401,7 +365,7 @@ def apply_uk(re, im, n, wires, ws, k, nq, ur, ui, offs, xr, xi):
                 im[r + l] = si
 
 
-@njit(**_JIT)
+@jit
 def parity(x):
     x ^= x >> 32
     x ^= x >> 16
@@ -412,7 +376,7 @@ def parity(x):
     return x & 1
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def pauli_expectations(re, im, n, terms, coeff, out, accr, acci):
     """out[l, obs] += coeff <psi_l|P|psi_l> (float64 accumulation per lane)."""
     L = uint64(LANES)
@@ -441,7 +405,7 @@ def pauli_expectations(re, im, n, terms, coeff, out, accr, acci):
             acci[l] = 0.0
 
 
-@_njit_noalias(**_JIT)
+@jit_noalias
 def apply_weighted_observable(re, im, n, terms, coeff, g, lre, lim):
     """lam_l = sum_t g[l, obs_t] coeff_t P_t psi_l."""
     L = uint64(LANES)

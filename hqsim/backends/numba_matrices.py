@@ -1,43 +1,35 @@
-"""Numba CPU kernels interpreting the op program (hqsim/program.py), forward and adjoint.
+"""Per-sample small matrices of the op program's ops (complex128), and the chain rule from an
+op's matrix gradient to its factors' angles. ``p`` is the program as the drivers see it
+(numba_cpu.NumbaProgram); these run once per sample and op, never per amplitude.
 
-States are kept per sample as separate real and imaginary arrays (structure of arrays: the
-gate loops then vectorise), in the caller's precision (float32 for complex64, float64 for
-complex128). Per-sample gate matrices are built on the fly from the angles (complex128 small
-matrix arithmetic), never materialised for the batch.
-
-Adjoint, for one sample, with f = sum_k g_k <psi_n| O_k |psi_n> and O_g = sum_k g_k O_k:
-lambda_n = O_g psi_n; walking the ops backwards, for op i with (per-sample) matrix U,
-psi_{i-1} = U^dagger psi_i and lambda_{i-1} = U^dagger lambda_i, while
-M_ab = sum_pairs conj(lambda_i[a]) psi_{i-1}[b] gives df = 2 Re sum_ab M_ab dU_ab. With
-U = F_{n-1} ... F_0 and dF_k/da = -i/2 G_k F_k this is df/da_k = Im tr(C_k M^T A_k G_k),
-C_k = F_k ... F_0, A_k = F_{n-1} ... F_{k+1}. Only psi and lambda are stored: O(1) states.
-For an amplitude-encoded start psi_0 = x / |x|, df/dpsi_0 = 2 Re lambda_0, projected through
-the normalisation.
+Chain rule: with U = F_{n-1} ... F_0, dF_k/da = -i/2 G_k F_k and the matrix gradient
+M_ab = sum_pairs conj(lambda[a]) psi_in[b] (df = 2 Re sum_ab M_ab dU_ab), the gradient of
+factor k's angle is df/da_k = Im tr(C_k M^T A_k G_k) with C_k = F_k ... F_0 and
+A_k = F_{n-1} ... F_{k+1}.
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
 from ..program import (F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, F_RZ,
-                       F_RZZ, INPUT, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, WEIGHT)
-
-_JIT = dict(cache=True, nogil=True, fastmath=True)
+                       F_RZZ, INPUT, WEIGHT)
+from .numba_jit import jit_borrowing, jit_inline
 
 
 # ---------------------------------------------------------------- small-matrix helpers
-@njit(**_JIT)
-def _angle(factors, fcoef, f, xb, w):
-    src = factors[f, 1]
+@jit_inline
+def angle(p, f, xb, w):
+    """Factor f's angle for one sample: scale * value + offset (hqsim/program.py)."""
+    src = p.factors[f, 1]
     v = 0.0
     if src == WEIGHT:
-        v = w[factors[f, 2]]
+        v = w[p.factors[f, 2]]
     elif src == INPUT:
-        v = xb[factors[f, 2]]
-    return fcoef[f, 0] * v + fcoef[f, 1]
+        v = xb[p.factors[f, 2]]
+    return p.fcoef[f, 0] * v + p.fcoef[f, 1]
 
 
-@njit(**_JIT)
+@jit_borrowing
 def _pauli(p, out):
     """Fill out[:2,:2] with Pauli X (1), Y (2) or Z (3)."""
     out[:2, :2] = 0
@@ -52,7 +44,7 @@ def _pauli(p, out):
         out[1, 1] = -1
 
 
-@njit(**_JIT)
+@jit_inline
 def _axis(code):
     if code == F_RX or code == F_CRX or code == F_RXX:
         return 1
@@ -61,7 +53,7 @@ def _axis(code):
     return 3
 
 
-@njit(**_JIT)
+@jit_borrowing
 def _embed(m2, wire, out, controlled, generator):
     """Embed a 2x2 block into out (4x4, frame q0 high / q1 low)."""
     out[:, :] = 0
@@ -85,17 +77,17 @@ def _embed(m2, wire, out, controlled, generator):
                         out[2 * t + a, 2 * t + b] = m2[a, b]
 
 
-@njit(**_JIT)
-def factor_matrix(factors, fcoef, const_mats, f, xb, w, dim, out, m2):
-    """out[:dim,:dim] = the factor's matrix for one sample (complex128)."""
-    code = factors[f, 0]
+@jit_borrowing
+def factor_matrix(p, f, xb, w, dim, out, m2):
+    """out[:dim,:dim] = factor f's matrix for one sample (complex128)."""
+    code = p.factors[f, 0]
     if code == F_CONST:
-        off = factors[f, 4]
+        off = p.factors[f, 4]
         for a in range(dim):
             for b in range(dim):
-                out[a, b] = const_mats[off + a * dim + b]
+                out[a, b] = p.const_mats[off + a * dim + b]
         return
-    th = _angle(factors, fcoef, f, xb, w)
+    th = angle(p, f, xb, w)
     c, s = np.cos(th / 2), np.sin(th / 2)
     if code == F_RXX or code == F_RYY or code == F_RZZ:
         _pauli(_axis(code), m2)
@@ -115,12 +107,12 @@ def factor_matrix(factors, fcoef, const_mats, f, xb, w, dim, out, m2):
             for b in range(2):
                 m2[a, b] = (c if a == b else 0.0) - 1j * s * m2[a, b]
     if dim == 2:
-        out[:2, :2] = m2[:2, :2]
+        _copy(m2, out, 2)
     else:
-        _embed(m2, factors[f, 3], out, code >= F_CRX, False)
+        _embed(m2, p.factors[f, 3], out, code >= F_CRX, False)
 
 
-@njit(**_JIT)
+@jit_borrowing
 def factor_generator(factors, f, dim, out, m2):
     """out[:dim,:dim] = G with dF/da = -i/2 G F (zero for constant factors)."""
     code = factors[f, 0]
@@ -139,12 +131,20 @@ def factor_generator(factors, f, dim, out, m2):
     else:
         _pauli(_axis(code), m2)
     if dim == 2:
-        out[:2, :2] = m2[:2, :2]
+        _copy(m2, out, 2)
     else:
         _embed(m2, factors[f, 3], out, code >= F_CRX, True)
 
 
-@njit(**_JIT)
+@jit_borrowing
+def _copy(src, dst, dim):
+    """dst[:dim, :dim] = src[:dim, :dim] (an array slice assignment needs reference counting)."""
+    for a in range(dim):
+        for b in range(dim):
+            dst[a, b] = src[a, b]
+
+
+@jit_borrowing
 def _matmul(a, b, out, dim):
     for i in range(dim):
         for j in range(dim):
@@ -154,53 +154,48 @@ def _matmul(a, b, out, dim):
             out[i, j] = acc
 
 
-@njit(**_JIT)
-def op_matrix(ops, factors, fcoef, const_mats, i, xb, w, dim, u, fm, tmp, m2):
-    """u = F[n-1] ... F[0] for op i (complex128)."""
-    fs, fc = ops[i, 3], ops[i, 4]
+@jit_borrowing
+def op_matrix(p, i, xb, w, dim, u, fm, tmp, m2):
+    """u = F[n-1] ... F[0] for op i (complex128); fm, tmp (4, 4) and m2 (2, 2) scratch."""
+    fs, fc = p.ops[i, 3], p.ops[i, 4]
     u[:, :] = 0
     for a in range(dim):
         u[a, a] = 1
     for f in range(fs, fs + fc):
-        factor_matrix(factors, fcoef, const_mats, f, xb, w, dim, fm, m2)
+        factor_matrix(p, f, xb, w, dim, fm, m2)
         _matmul(fm, u, tmp, dim)
-        u[:dim, :dim] = tmp[:dim, :dim]
+        _copy(tmp, u, dim)
 
 
-@njit(**_JIT)
-def _chain_grads(ops, factors, fcoef, const_mats, i, xb, w, dim, m, fs_m, cs, as_, g, tmp, m2,
-                 dw, dxb, need_x):
-    """Turn the matrix gradient m of op i into gradients of its factors' angles."""
-    fs, fc = ops[i, 3], ops[i, 4]
+@jit_borrowing
+def _prefix_suffix(p, fs, fc, xb, w, dim, fs_m, cs, as_, m2):
+    """fs_m[k] = F_k, cs[k] = C_k = F_k ... F_0 and as_[k] = A_k = F_{n-1} ... F_{k+1}."""
     for k in range(fc):
-        factor_matrix(factors, fcoef, const_mats, fs + k, xb, w, dim, fs_m[k], m2)
-    # prefix C_k = F_k ... F_0
-    for k in range(fc):
+        factor_matrix(p, fs + k, xb, w, dim, fs_m[k], m2)
         if k == 0:
-            cs[0, :dim, :dim] = fs_m[0, :dim, :dim]
+            _copy(fs_m[0], cs[0], dim)
         else:
-            for a in range(dim):
-                for b in range(dim):
-                    acc = 0j
-                    for c in range(dim):
-                        acc += fs_m[k, a, c] * cs[k - 1, c, b]
-                    cs[k, a, b] = acc
-    # suffix A_k = F_{n-1} ... F_{k+1}
+            _matmul(fs_m[k], cs[k - 1], cs[k], dim)
     for k in range(fc - 1, -1, -1):
         if k == fc - 1:
             as_[k, :, :] = 0
             for a in range(dim):
                 as_[k, a, a] = 1
         else:
-            for a in range(dim):
-                for b in range(dim):
-                    acc = 0j
-                    for c in range(dim):
-                        acc += as_[k + 1, a, c] * fs_m[k + 1, c, b]
-                    as_[k, a, b] = acc
+            _matmul(as_[k + 1], fs_m[k + 1], as_[k], dim)
+
+
+@jit_borrowing
+def chain_grads(p, i, xb, w, dim, m, s, dw, dxb, need_x):
+    """Add the gradients of op i's factors' angles, from its matrix gradient m (dim x dim), to
+    dw (weights) and dxb (this sample's inputs; only with need_x). s: the drivers' scratch
+    (fs_m, cs, as_, g, tmp, m2)."""
+    fs, fc = p.ops[i, 3], p.ops[i, 4]
+    _prefix_suffix(p, fs, fc, xb, w, dim, s.fs_m, s.cs, s.as_, s.m2)
+    tmp, g = s.tmp, s.g
     for k in range(fc):
         f = fs + k
-        src = factors[f, 1]
+        src = p.factors[f, 1]
         if src != WEIGHT and not (src == INPUT and need_x):
             continue
         # T = C_k M^T A_k ; grad = Im tr(T G)
@@ -208,18 +203,18 @@ def _chain_grads(ops, factors, fcoef, const_mats, i, xb, w, dim, m, fs_m, cs, as
             for b in range(dim):
                 acc = 0j
                 for c in range(dim):
-                    acc += cs[k, a, c] * m[b, c]  # (C M^T)[a, b]
+                    acc += s.cs[k, a, c] * m[b, c]  # (C M^T)[a, b]
                 tmp[a, b] = acc
-        factor_generator(factors, f, dim, g, m2)
+        factor_generator(p.factors, f, dim, g, s.m2)
         tr = 0j
         for a in range(dim):
             for b in range(dim):
                 ta = 0j
                 for c in range(dim):
-                    ta += tmp[a, c] * as_[k, c, b]
+                    ta += tmp[a, c] * s.as_[k, c, b]
                 tr += ta * g[b, a]
-        grad = tr.imag * fcoef[f, 0]
+        grad = tr.imag * p.fcoef[f, 0]
         if src == WEIGHT:
-            dw[factors[f, 2]] += grad
+            dw[p.factors[f, 2]] += grad
         else:
-            dxb[factors[f, 2]] += grad
+            dxb[p.factors[f, 2]] += grad

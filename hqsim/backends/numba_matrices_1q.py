@@ -1,24 +1,26 @@
-"""Scalar fast paths for fused single-qubit ops (the most common op): the 2x2 matrix of a
-product of factors, and the chain rule from the matrix gradient M to the factors' angles.
-Pure complex128 scalars, no arrays: these run once per sample per op."""
+"""Scalar fast paths for fused single-qubit ops (U1, CXU1: the most common ops): the 2x2
+matrix of a product of factors, and the chain rule from the matrix gradient M to the factors'
+angles (numba_matrices' docstring). Pure complex128 scalars, no arrays: these run once per
+sample per op. ``p`` is the program as the drivers see it (numba_cpu.NumbaProgram)."""
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
-from ..program import F_CONST, F_PHASE, F_RX, F_RY, F_RZ
-from .numba_kernels import INPUT, WEIGHT, _angle
-
-_JIT = dict(cache=True, nogil=True, fastmath=True)
+from ..program import F_CONST, F_PHASE, F_RX, F_RY, F_RZ, INPUT, WEIGHT
+from .numba_jit import jit, jit_borrowing, jit_inline
+from .numba_matrices import angle
 
 
-@njit(**_JIT)
-def factor_1q(factors, fcoef, const_mats, f, xb, w):
-    code = factors[f, 0]
+
+@jit_inline
+def factor_1q(p, f, xb, w):
+    """Factor f's 2x2 matrix (a, b, c, d), row-major, for one sample."""
+    code = p.factors[f, 0]
     if code == F_CONST:
-        off = factors[f, 4]
-        return const_mats[off], const_mats[off + 1], const_mats[off + 2], const_mats[off + 3]
-    th = _angle(factors, fcoef, f, xb, w)
+        off = p.factors[f, 4]
+        cm = p.const_mats
+        return cm[off], cm[off + 1], cm[off + 2], cm[off + 3]
+    th = angle(p, f, xb, w)
     if code == F_PHASE:
         return 1 + 0j, 0j, 0j, np.cos(th) + 1j * np.sin(th)
     c, s = np.cos(0.5 * th), np.sin(0.5 * th)
@@ -29,24 +31,24 @@ def factor_1q(factors, fcoef, const_mats, f, xb, w):
     return c - 1j * s, 0j, 0j, c + 1j * s  # F_RZ
 
 
-@njit(**_JIT)
-def precompute_factors(factors, fcoef, const_mats, w, x0, fcache):
+@jit
+def precompute_factors(p, w, x0, fcache):
     """fcache[f] = the 2x2 matrix of every single-qubit factor that does not depend on the
     inputs (the same for the whole batch): computed once per call, not once per sample."""
-    for f in range(factors.shape[0]):
-        if factors[f, 0] <= F_PHASE and factors[f, 1] != INPUT:
-            p, q, r, s = factor_1q(factors, fcoef, const_mats, f, x0, w)
-            fcache[f, 0], fcache[f, 1], fcache[f, 2], fcache[f, 3] = p, q, r, s
+    for f in range(p.factors.shape[0]):
+        if p.factors[f, 0] <= F_PHASE and p.factors[f, 1] != INPUT:
+            a, b, c, d = factor_1q(p, f, x0, w)
+            fcache[f, 0], fcache[f, 1], fcache[f, 2], fcache[f, 3] = a, b, c, d
 
 
-@njit(**_JIT)
-def cached_factor_1q(factors, fcoef, const_mats, fcache, f, xb, w):
-    if factors[f, 1] != INPUT:
+@jit_inline
+def cached_factor_1q(p, fcache, f, xb, w):
+    if p.factors[f, 1] != INPUT:
         return fcache[f, 0], fcache[f, 1], fcache[f, 2], fcache[f, 3]
-    return factor_1q(factors, fcoef, const_mats, f, xb, w)
+    return factor_1q(p, f, xb, w)
 
 
-@njit(**_JIT)
+@jit_inline
 def generator_1q(code):
     if code == F_RX:
         return 0j, 1 + 0j, 1 + 0j, 0j
@@ -57,16 +59,17 @@ def generator_1q(code):
     return 0j, 0j, 0j, -2 + 0j  # F_PHASE: dP/da = i |1><1| P = -i/2 diag(0, -2) P
 
 
-@njit(**_JIT)
-def u1_matrix(factors, fcoef, const_mats, fcache, fs, fc, xb, w):
+@jit_inline
+def u1_matrix(p, fcache, fs, fc, xb, w):
+    """The 2x2 product of factors fs .. fs+fc-1 for one sample."""
     a, b, c, d = 1 + 0j, 0j, 0j, 1 + 0j
     for f in range(fs, fs + fc):
-        p, q, r, s = cached_factor_1q(factors, fcoef, const_mats, fcache, f, xb, w)
-        a, b, c, d = p * a + q * c, p * b + q * d, r * a + s * c, r * b + s * d
+        e0, e1, e2, e3 = cached_factor_1q(p, fcache, f, xb, w)
+        a, b, c, d = e0 * a + e1 * c, e0 * b + e1 * d, e2 * a + e3 * c, e2 * b + e3 * d
     return a, b, c, d
 
 
-@njit(**_JIT)
+@jit_inline
 def u1_depends_on_inputs(factors, fs, fc):
     for f in range(fs, fs + fc):
         if factors[f, 1] == INPUT:
@@ -74,25 +77,25 @@ def u1_depends_on_inputs(factors, fs, fc):
     return False
 
 
-@njit(**_JIT)
-def u1_chain(factors, fcoef, const_mats, fcache, fs, fc, xb, w, m00, m01, m10, m11, fm, pre, dw, dxb, need_x):
+@jit_borrowing
+def u1_chain(p, fcache, fs, fc, xb, w, m00, m01, m10, m11, fm, pre, dw, dxb, need_x):
     """grad_k = Im tr(C_k M^T A_k G_k) for every parametric factor k of a U1 op.
 
     fm, pre: scratch complex128 arrays of shape (>= fc, 4)."""
     for k in range(fc):
-        p, q, r, s = cached_factor_1q(factors, fcoef, const_mats, fcache, fs + k, xb, w)
-        fm[k, 0], fm[k, 1], fm[k, 2], fm[k, 3] = p, q, r, s
+        e0, e1, e2, e3 = cached_factor_1q(p, fcache, fs + k, xb, w)
+        fm[k, 0], fm[k, 1], fm[k, 2], fm[k, 3] = e0, e1, e2, e3
         if k == 0:
-            pre[0, 0], pre[0, 1], pre[0, 2], pre[0, 3] = p, q, r, s
+            pre[0, 0], pre[0, 1], pre[0, 2], pre[0, 3] = e0, e1, e2, e3
         else:
             a, b, c, d = pre[k - 1, 0], pre[k - 1, 1], pre[k - 1, 2], pre[k - 1, 3]
-            pre[k, 0], pre[k, 1] = p * a + q * c, p * b + q * d
-            pre[k, 2], pre[k, 3] = r * a + s * c, r * b + s * d
+            pre[k, 0], pre[k, 1] = e0 * a + e1 * c, e0 * b + e1 * d
+            pre[k, 2], pre[k, 3] = e2 * a + e3 * c, e2 * b + e3 * d
     # walk k downwards carrying the suffix A_k = F_{n-1} ... F_{k+1}
     a0, a1, a2, a3 = 1 + 0j, 0j, 0j, 1 + 0j
     for k in range(fc - 1, -1, -1):
         f = fs + k
-        src = factors[f, 1]
+        src = p.factors[f, 1]
         if src == WEIGHT or (src == INPUT and need_x):
             c0, c1, c2, c3 = pre[k, 0], pre[k, 1], pre[k, 2], pre[k, 3]
             # T = C M^T A
@@ -102,18 +105,18 @@ def u1_chain(factors, fcoef, const_mats, fcache, fs, fc, xb, w, m00, m01, m10, m
             t3 = c2 * m10 + c3 * m11
             u0, u1 = t0 * a0 + t1 * a2, t0 * a1 + t1 * a3
             u2, u3 = t2 * a0 + t3 * a2, t2 * a1 + t3 * a3
-            g0, g1, g2, g3 = generator_1q(factors[f, 0])
+            g0, g1, g2, g3 = generator_1q(p.factors[f, 0])
             tr = u0 * g0 + u1 * g2 + u2 * g1 + u3 * g3
-            grad = tr.imag * fcoef[f, 0]
+            grad = tr.imag * p.fcoef[f, 0]
             if src == WEIGHT:
-                dw[factors[f, 2]] += grad
+                dw[p.factors[f, 2]] += grad
             else:
-                dxb[factors[f, 2]] += grad
-        p, q, r, s = fm[k, 0], fm[k, 1], fm[k, 2], fm[k, 3]
-        a0, a1, a2, a3 = a0 * p + a1 * r, a0 * q + a1 * s, a2 * p + a3 * r, a2 * q + a3 * s
+                dxb[p.factors[f, 2]] += grad
+        e0, e1, e2, e3 = fm[k, 0], fm[k, 1], fm[k, 2], fm[k, 3]
+        a0, a1, a2, a3 = a0 * e0 + a1 * e2, a0 * e1 + a1 * e3, a2 * e0 + a3 * e2, a2 * e1 + a3 * e3
 
 
-@njit(**_JIT)
+@jit_inline
 def u1_all_ry(factors, fs, fc):
     """Every factor of the U1 op is an RY: its matrix is real and Y generates every angle."""
     for f in range(fs, fs + fc):
@@ -122,13 +125,13 @@ def u1_all_ry(factors, fs, fc):
     return True
 
 
-@njit(**_JIT)
-def ry_chain(factors, fcoef, fs, fc, g, dw, dxb, need_x):
+@jit_borrowing
+def ry_chain(p, fs, fc, g, dw, dxb, need_x):
     """The chain rule of an all-RY op: its matrix is RY(sum of the factors' angles), so every
     angle gets the same dL/dtheta = g, and theta_f = fcoef[f, 0] * value + fcoef[f, 1]."""
     for f in range(fs, fs + fc):
-        src = factors[f, 1]
+        src = p.factors[f, 1]
         if src == WEIGHT:
-            dw[factors[f, 2]] += g * fcoef[f, 0]
+            dw[p.factors[f, 2]] += g * p.fcoef[f, 0]
         elif src == INPUT and need_x:
-            dxb[factors[f, 2]] += g * fcoef[f, 0]
+            dxb[p.factors[f, 2]] += g * p.fcoef[f, 0]
