@@ -54,7 +54,7 @@ MAP_BROADCAST, MAP_MATRIX_INDEXED = 0, 1
 
 class TorchFactors:
     """Per-sample factor matrices (B, D, D) complex128 on the device, mirroring
-    hqsim/backends/numba_kernels.py (factor_matrix, factor_generator, embed)."""
+    hqsim/backends/numba_matrices.py (factor_matrix, factor_generator, _embed)."""
 
     def __init__(self, program: OpProgram, x, w):
         import torch
