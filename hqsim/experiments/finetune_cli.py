@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import _pos_int, add_data_file_options, load_options
+from .cli import _pos_int, _sizes, add_data_file_options, load_options
 
 METHOD_NAMES = ("qtha", "qpa", "quanta", "lora", "full", "head")
 DEFAULT_METHODS = ("qtha", "lora", "head")
@@ -139,6 +139,10 @@ def method_configs(args) -> tuple:
 def finetune_config(args):
     from .finetune import FinetuneConfig
     from .train import TrainConfig
+    sizes = _sizes(args.per_label)
+    if len(sizes) > 1:
+        raise ValueError(f"hqsim finetune takes one --per-label size (got {list(sizes)}); run one "
+                         "--out per size for a few-shot curve")
     lrs = dict(args.lr)
     every = lrs.pop("*", None)
     lr = {m: lrs.get(m, every) for m in METHOD_NAMES if lrs.get(m, every) is not None}
@@ -148,7 +152,7 @@ def finetune_config(args):
                           weight_decay=args.weight_decay, patience=args.patience or 0),
         steps=None if args.epochs else args.steps, lr=lr, seeds=tuple(dict.fromkeys(args.seeds)),
         protocol=args.protocol, data_files=tuple(args.data or ()), load_options=load_options(args),
-        per_label=args.per_label, val_fraction=args.val_fraction, max_test=args.max_test,
+        per_label=sizes[0], val_fraction=args.val_fraction, max_test=args.max_test,
         encoder=args.encoder, max_length=args.max_length, dtype=args.dtype, cache_dir=args.cache_dir,
         save_adapters=args.save_adapters)
 

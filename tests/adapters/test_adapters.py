@@ -84,11 +84,13 @@ def test_gradients_match_finite_differences(method):
 
 
 class CountingBackend:
-    """Wraps the backend hqsim's autograd Function picks; records the batch of every call."""
+    """Wraps the backend a QuantumLayer picks; records the batch of every call."""
 
     def __init__(self, inner):
         self.inner, self.forward_rows, self.vjp_rows = inner, [], []
-        self.keeps_states = getattr(inner, "keeps_states", False)
+
+    def __getattr__(self, name):  # arrays, keeps_states, ...: the wrapped backend's
+        return getattr(self.inner, name)
 
     def forward(self, compiled, x, *args, **kw):
         self.forward_rows.append(x.shape[0])
@@ -101,14 +103,14 @@ class CountingBackend:
 
 @pytest.fixture
 def counting(monkeypatch):
-    from hqsim.autodiff import torch_function
+    from hqsim.nn import layer
     made = []
-    real = torch_function.get_backend
+    real = layer.get_backend
 
     def get_backend(*args, **kwargs):
         made.append(CountingBackend(real(*args, **kwargs)))
         return made[-1]
-    monkeypatch.setattr(torch_function, "get_backend", get_backend)
+    monkeypatch.setattr(layer, "get_backend", get_backend)
     return made
 
 
