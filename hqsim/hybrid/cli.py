@@ -173,7 +173,13 @@ def _read(args):
     except HybridSyntaxError as exc:
         raise _Fail(exc.format()) from None
     except HybridError as exc:
-        raise _Fail(f"{args.program}: error: {exc}") from None
+        raise _Fail(f"{_where(args.program, exc)}: error: {exc}") from None
+
+
+def _where(path: str, exc) -> str:
+    """``path:line:col`` when the error knows its source statement, else ``path``."""
+    loc = getattr(exc, "loc", None)
+    return f"{path}:{loc[0]}:{loc[1]}" if loc else path
 
 
 class _Progress:
@@ -233,9 +239,7 @@ def _compile(args) -> tuple[str, str]:
     except EmitError as exc:
         raise _Fail(f"{args.program}: error: cannot emit {emit}: {exc}", 1) from None
     except HybridError as exc:
-        loc = getattr(exc, "loc", None)
-        where = f"{args.program}:{loc[0]}:{loc[1]}" if loc else args.program
-        raise _Fail(f"{where}: error: {exc}") from None
+        raise _Fail(f"{_where(args.program, exc)}: error: {exc}") from None
     rendered = (json.dumps(to_json(report), indent=2) + "\n" if args.report == "json"
                 else format_text(report))
     return text, rendered

@@ -31,7 +31,10 @@ class UnsupportedConstruct(HybridSyntaxError):
 
 
 class ProgramError(HybridError):
-    """An ill-formed IR program (unknown variable, qubit out of range, missing label...)."""
+    """An ill-formed IR program (unknown variable, qubit out of range, missing label...).
+    ``loc``: the (line, column) of the offending source statement, when known."""
+
+    loc = None
 
 
 class HybridRuntimeError(HybridError):

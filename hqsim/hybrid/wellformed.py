@@ -28,7 +28,11 @@ def validate(program: Program) -> Program:
             raise ProgramError(f"qubit register {r.name!r} has size {r.size}")
     for b in program.blocks:
         for i in b.instructions:
-            _check_instruction(program, b.label, i)
+            try:
+                _check_instruction(program, b.label, i)
+            except ProgramError as exc:  # the CLI prints file:line:col from it
+                exc.loc = exc.loc or getattr(i, "loc", None)
+                raise
         term = b.terminator
         for t in successors(term):
             if t not in program.block_map:
@@ -39,7 +43,8 @@ def validate(program: Program) -> Program:
 
 
 def _check_instruction(p: Program, label: str, i) -> None:
-    where = f"block {label}: {i!r}"
+    # with a source position the message names the statement's kind, not the IR's repr
+    where = type(i).__name__.lower() if getattr(i, "loc", None) else f"block {label}: {i!r}"
     if isinstance(i, Assign):
         _check_ref(p, where, i.target, write=True)
         _check_expr(p, label, i.value)

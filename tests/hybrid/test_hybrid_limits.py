@@ -89,6 +89,8 @@ def test_static_metrics_equal_executed_ones_without_branches():
     ("idx.qasm", HEADER + "qubit[2] q;\nbit[2] c;\nint i = 5;\nc[i] = measure q[0];\n", ":6:1:",
      "index 5 out of range for c[2]"),
     ("idx.quil", "DECLARE ro BIT[2]\nMEASURE 0 ro[5]\n", ":2:1:", "index 5 out of range for ro[2]"),
+    ("cidx.qasm", HEADER + "qubit[1] q;\nbit[3] c;\nc[5] = measure q[0];\n", ":5:1:",  # a constant index
+     "measure: index 5 out of range for c[3]"),
     ("div.qasm", HEADER + "qubit[1] q;\nint d = 0;\nint i = 1;\nif (i == 1) {\n  d = 3 / (i - 1);\n}\n",
      ":7:3:", "division by zero"),
     ("sep.quil", "# a comment with \u2028 and \x0c inside\nDECLARE ro BIT[1]\nMEASURE 0 ro[3]\n", ":3:1:",
