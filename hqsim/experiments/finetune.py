@@ -3,7 +3,8 @@ every method (QTHA, QPA, QuanTA, LoRA ranks, full fine-tuning, frozen + head) on
 with the same step budget, and write the reports.
 
 Every method trains with ``train.fit`` (Adam, an atomic checkpoint per epoch, exact resume of
-optimizer and shuffling) and is scored on the test split with the best-validation weights.
+optimizer and shuffling) and is scored on the test split with the best-validation weights; the
+per-sentence correctness is recorded (``stats.pack_correct``) for bootstrap intervals.
 Dropout masks come from torch's global generator, which the checkpoint does not hold, so it is
 reseeded from (seed, epoch) at every epoch boundary: a resumed run draws the same masks as an
 uninterrupted one. The frozen-model baseline trains its head on the encoder's sentence features,
@@ -27,9 +28,11 @@ from .. import __version__
 from . import data as data_mod
 from . import finetune_report, report
 from .embeddings import EmbeddingCache, default_cache_dir, model_key, model_label, resolve_model, text_key
+from .fewshot import nested_split, size_suffix
 from .rundir import RunDir, describe, file_fingerprint
 from .runner import slug
-from .train import TrainConfig, evaluate, fit, seed_everything
+from .stats import pack_correct
+from .train import TrainConfig, fit, predict_logits, seed_everything
 
 DEFAULT_LR = {"qtha": 1e-3, "qpa": 1e-3, "quanta": 1e-3, "lora": 1e-3, "full": 1e-4, "head": 1e-2}
 FEATURES_VERSION = "peft-sentence-features-v1"
@@ -46,7 +49,7 @@ class FinetuneConfig:
     # recorded by content hash in the run key, so a moved file still resumes
     data_files: tuple = field(default=(), metadata={"run_key": False})
     load_options: dict = field(default_factory=dict)
-    per_label: int = 256
+    per_label: int | tuple = 256       # several → nested few-shot training sets (fewshot.py)
     val_fraction: float = 0.15
     max_test: int | None = None
     encoder: str | None = None         # local transformers / sentence-transformers model dir
@@ -58,6 +61,13 @@ class FinetuneConfig:
     def __post_init__(self):
         if not self.methods:
             raise ValueError("choose at least one fine-tuning method")
+        given = self.per_label if isinstance(self.per_label, (tuple, list)) else (self.per_label,)
+        sizes = tuple(sorted({int(k) for k in given}))
+        if not sizes or sizes[0] < 1:
+            raise ValueError(f"per_label (--per-label) must be positive integers, got {given}")
+        if len(sizes) > 1 and self.protocol != "paper":
+            raise ValueError("several --per-label sizes need --protocol paper")
+        object.__setattr__(self, "per_label", sizes[0] if len(sizes) == 1 else sizes)
         if self.steps is not None and self.steps < 1:
             raise ValueError(f"steps must be >= 1, got {self.steps}")
         if self.max_length < 2:
@@ -69,6 +79,10 @@ class FinetuneConfig:
         for m, v in self.lr.items():
             if not v > 0:
                 raise ValueError(f"learning rate of {m} must be > 0, got {v}")
+
+    @property
+    def sizes(self) -> tuple:
+        return self.per_label if isinstance(self.per_label, tuple) else (self.per_label,)
 
     def lr_for(self, method: str) -> float:
         return self.lr.get(method, DEFAULT_LR[method])
@@ -127,8 +141,9 @@ class FinetuneExperiment:
         report.write_results(self.out, self.meta, self.runs)
 
     def _splits(self, seed):
+        """The protocol's split of ``seed`` at the largest per-label size."""
         c = self.cfg
-        return data_mod.make_splits(c.protocol, seed, list(c.data_files) or None, per_label=c.per_label,
+        return data_mod.make_splits(c.protocol, seed, list(c.data_files) or None, per_label=max(c.sizes),
                                     val_fraction=c.val_fraction, max_test=c.max_test, **c.load_options)
 
     def run(self) -> list:
@@ -158,18 +173,20 @@ class FinetuneExperiment:
         t0 = time.perf_counter()
         self.meta = {"command": "finetune", "protocol": c.protocol, "seeds": list(c.seeds),
                      "data": ", ".join(map(str, c.data_files)) or "SST-2 (built-in)",
-                     "encoder": model_label(self.model_dir), "steps": c.steps,
+                     "encoder": model_label(self.model_dir), "steps": c.steps, "per_label": list(c.sizes),
                      "train": dataclasses.asdict(c.train), "max_length": c.max_length,
                      "methods": [m.to_dict() for m in c.methods],
                      "lr": {m.method: c.lr_for(m.method) for m in c.methods},
                      "max_test": c.max_test, "machine": report.machine_info()}
         for seed in c.seeds:
-            splits = self._splits(seed)
-            self.meta["split_sizes"] = splits.sizes()
-            self._say(f"seed {seed}: {c.protocol} split {splits.sizes()}")
-            for method in c.methods:
-                if not self._done(method.label(), seed):
-                    self._run_method(method, splits, seed)
+            full = self._splits(seed)
+            self.meta["split_sizes"] = full.sizes()
+            self._say(f"seed {seed}: {c.protocol} split {full.sizes()}")
+            for k in c.sizes:  # smaller training sets nested in the seed's split, same test set
+                splits = full if k == max(c.sizes) else nested_split(full, k, c.val_fraction, seed)[0]
+                for method in c.methods:
+                    if not self._done(method.label() + size_suffix(k, c.sizes), seed):
+                        self._run_method(method, splits, seed, k)
         self.meta["total_wall_s"] = time.perf_counter() - t0
         return finetune_report.write_all(self.out, self.meta, self.runs)
 
@@ -190,9 +207,9 @@ class FinetuneExperiment:
         dtype = getattr(torch, self.cfg.dtype)
         return [torch.from_numpy(np.stack(cache.get([text_key(t) for t in p.texts]))).to(dtype) for p in parts]
 
-    def _run_method(self, method, splits, seed):
+    def _run_method(self, method, splits, seed, per_label):
         from ..peft import QUANTUM_METHODS, build_classifier, count_trainable
-        c, name = self.cfg, method.label()
+        c, name = self.cfg, method.label() + size_suffix(per_label, self.cfg.sizes)
         parts = (splits.train, splits.validation, splits.test)
         ys = [torch.as_tensor(p.labels) for p in parts]
         epochs = c.epochs_for(len(splits.train))
@@ -216,11 +233,15 @@ class FinetuneExperiment:
                   progress=self.progress, desc=f"{name} seed {seed}",
                   on_epoch_end=lambda e, rec: torch.manual_seed(_dropout_seed(seed, e)))
         t1 = time.perf_counter()
-        test_acc, test_loss = evaluate(trained, xs[2], ys[2], tc.eval_batch_size)
+        logits = predict_logits(trained, xs[2], tc.eval_batch_size)
+        correct = (logits.argmax(1) == ys[2]).numpy()
+        test_acc = float(correct.mean()) if len(correct) else float("nan")
+        test_loss = torch.nn.functional.cross_entropy(logits.double(), ys[2]).item() if len(correct) else None
         test_s = time.perf_counter() - t1
         steps = res.epochs_run * math.ceil(len(splits.train) / tc.batch_size)
         tokens = None if method.method == "head" else model.count_tokens(splits.train.texts) * res.epochs_run
-        rec = {"method": method.method, "model": name, "seed": seed, "test_acc": test_acc,
+        rec = {"method": method.method, "model": name, "seed": seed, "per_label": per_label, "test_acc": test_acc,
+               "test_correct": pack_correct(correct), "test_n": len(correct),
                "trainable_params": params, "params": params,
                "kind": "hybrid" if method.method in QUANTUM_METHODS else "classical",
                "test_loss": test_loss, "val_acc": res.best_val_acc, "best_epoch": res.best_epoch,

@@ -139,10 +139,9 @@ def method_configs(args) -> tuple:
 def finetune_config(args):
     from .finetune import FinetuneConfig
     from .train import TrainConfig
-    sizes = _sizes(args.per_label)
-    if len(sizes) > 1:
-        raise ValueError(f"hqsim finetune takes one --per-label size (got {list(sizes)}); run one "
-                         "--out per size for a few-shot curve")
+    if args.per_label is not None and args.protocol != "paper":
+        raise ValueError(f"--per-label applies to --protocol paper only (not {args.protocol}, "
+                         "which uses the files' own split): leave it out")
     lrs = dict(args.lr)
     every = lrs.pop("*", None)
     lr = {m: lrs.get(m, every) for m in METHOD_NAMES if lrs.get(m, every) is not None}
@@ -152,7 +151,7 @@ def finetune_config(args):
                           weight_decay=args.weight_decay, patience=args.patience or 0),
         steps=None if args.epochs else args.steps, lr=lr, seeds=tuple(dict.fromkeys(args.seeds)),
         protocol=args.protocol, data_files=tuple(args.data or ()), load_options=load_options(args),
-        per_label=sizes[0], val_fraction=args.val_fraction, max_test=args.max_test,
+        per_label=_sizes(args.per_label), val_fraction=args.val_fraction, max_test=args.max_test,
         encoder=args.encoder, max_length=args.max_length, dtype=args.dtype, cache_dir=args.cache_dir,
         save_adapters=args.save_adapters)
 

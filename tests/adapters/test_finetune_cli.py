@@ -50,7 +50,8 @@ def test_finetune_cli_every_method(tiny_dir, data_file, tmp_path, capsys, monkey
         assert 0 <= r["test_acc"] <= 1 and r["steps"] == 2 and r["epochs_run"] == 2
         assert (r["tokens_per_s"] is None) == (r["method"] == "head")
     table = (out / "results.md").read_text()
-    assert "95 % CI of the mean" in table and "| QTHA Q=2 L=1 χ=2 | 2 |" in table
+    assert "| 95 % CI |" in table and "| QTHA Q=2 L=1 χ=2 | 2 |" in table
+    assert "| QTHA Q=2 L=1 χ=2 | LoRA r=1 | 2 |" in table  # paired differences against every LoRA rank
     for png in ("curves.png", "accuracy_vs_params.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(list((out / "adapters").glob("*.pt"))) == 14
@@ -95,6 +96,20 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_dir, data_file, tmp_pat
     assert "finetune.steps: 2 → 3" in capsys.readouterr().err
     assert main(_argv(tiny_dir, data_file, parts, *common)) == 2
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_few_shot_sizes_share_the_test_set(tiny_dir, data_file, tmp_path):
+    out = tmp_path / "few"
+    argv = _argv(tiny_dir, data_file, out, "--method", "lora", "head", "--seeds", "0")
+    argv[argv.index("--per-label") + 1] = "4,8"
+    assert main(argv) == 0
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    assert sorted(r["model"] for r in runs) == ["LoRA r=4 [4/label]", "LoRA r=4 [8/label]",
+                                                "frozen + head [4/label]", "frozen + head [8/label]"]
+    assert {r["per_label"] for r in runs} == {4, 8}
+    table = (out / "results.md").read_text()
+    assert "| LoRA r=4 [4/label] | 1 |" in table and "Few-shot curve" in table
+    assert (out / "few_shot.png").exists()
 
 
 def test_finetune_cli_errors(tiny_dir, data_file, tmp_path, capsys):
