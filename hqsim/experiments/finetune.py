@@ -104,6 +104,14 @@ def run_key(cfg: FinetuneConfig, model_dir) -> dict:
             "model": model_key(model_dir), "data": [file_fingerprint(f) for f in files]}
 
 
+def run_order(sizes, seeds) -> list[tuple[int, int]]:
+    """(per-label size, seed) in the order they run: the largest size on every seed first (the
+    main comparison completes before any few-shot run), then the smaller sizes seed by seed.
+    Every run seeds itself, so the order changes no result, only what an interrupted run holds."""
+    rest = sorted(sizes, reverse=True)[1:]
+    return [(max(sizes), s) for s in seeds] + [(k, s) for s in seeds for k in rest]
+
+
 def _dropout_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch) % (2 ** 63)
 
@@ -178,15 +186,17 @@ class FinetuneExperiment:
                      "methods": [m.to_dict() for m in c.methods],
                      "lr": {m.method: c.lr_for(m.method) for m in c.methods},
                      "max_test": c.max_test, "machine": report.machine_info()}
-        for seed in c.seeds:
-            full = self._splits(seed)
-            self.meta["split_sizes"] = full.sizes()
-            self._say(f"seed {seed}: {c.protocol} split {full.sizes()}")
-            for k in c.sizes:  # smaller training sets nested in the seed's split, same test set
-                splits = full if k == max(c.sizes) else nested_split(full, k, c.val_fraction, seed)[0]
-                for method in c.methods:
-                    if not self._done(method.label() + size_suffix(k, c.sizes), seed):
-                        self._run_method(method, splits, seed, k)
+        full = {}
+        for k, seed in run_order(c.sizes, c.seeds):
+            if seed not in full:
+                full[seed] = self._splits(seed)
+                self.meta["split_sizes"] = full[seed].sizes()
+                self._say(f"seed {seed}: {c.protocol} split {full[seed].sizes()}")
+            # smaller training sets are nested in the seed's split and share its test set
+            splits = full[seed] if k == max(c.sizes) else nested_split(full[seed], k, c.val_fraction, seed)[0]
+            for method in c.methods:
+                if not self._done(method.label() + size_suffix(k, c.sizes), seed):
+                    self._run_method(method, splits, seed, k)
         self.meta["total_wall_s"] = time.perf_counter() - t0
         return finetune_report.write_all(self.out, self.meta, self.runs)
 

@@ -130,3 +130,17 @@ def test_finetune_cli_errors(tiny_dir, data_file, tmp_path, capsys):
     assert "unknown method 'dora'" in capsys.readouterr().err
     assert main(["finetune", "--encoder", str(tmp_path / "nowhere"), "--out", str(tmp_path / "c")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_main_size_runs_on_every_seed_before_the_few_shot_sizes():
+    from hqsim.experiments.finetune import run_order
+    assert run_order((16, 64, 256), (0, 1)) == [(256, 0), (256, 1), (64, 0), (16, 0), (64, 1), (16, 1)]
+    assert run_order((256,), (3, 1)) == [(256, 3), (256, 1)]
+
+
+def test_default_run_tests_on_a_subsample():
+    from hqsim.cli import build_parser
+    from hqsim.experiments.finetune_cli import DEFAULT_MAX_TEST
+    assert build_parser().parse_args(["finetune"]).max_test == DEFAULT_MAX_TEST
+    assert build_parser().parse_args(["finetune", "--max-test", "9"]).max_test == 9
+    assert build_parser().parse_args(["train"]).max_test is None  # hqsim train keeps its whole test set
