@@ -184,3 +184,36 @@ def test_option_grid_reaches_the_model_configs():
                       "QLLM Q=10 E=1 M=2 N=4 C=2 bias=1 H=64 affine blocks=separate",
                       "QLLM Q=10 E=1 M=2 N=4 C=2 H=64 enc=classical affine blocks=separate",
                       "QLLM Q=10 E=1 M=2 N=4 C=2 bias=1 H=64 enc=classical affine blocks=separate"}
+
+
+def test_tuned_preset_is_the_screens_recorded_selection():
+    """--preset tuned trains exactly trial 22 of bench/screens/qllm_sst2.yaml, the screen's
+    validation-selected hybrid (bench/RESULTS_qllm.md, section 6)."""
+    from pathlib import Path
+
+    from hqsim.cli import build_parser
+    from hqsim.experiments.cli import experiment_config
+    from hqsim.experiments.screen import split_options, train_args
+    from hqsim.experiments.sweep_cli import load_config
+    screen = Path(__file__).resolve().parents[2] / "bench" / "screens" / "qllm_sst2.yaml"
+    trial = load_config(screen)["trials"]["hybrid"][22]
+    _, selected = train_args(split_options("hybrid", trial)[0])
+    tuned = experiment_config(build_parser().parse_args(["train", "--preset", "tuned"]))
+    assert tuned.models == selected.models and tuned.train == selected.train
+    (m,) = tuned.models
+    assert m.label() == "QLLM Q=10 E=2 M=2 N=4 C=2 Qm=10 Cenc=3 H=64 affine blocks=separate norm"
+
+
+@pytest.mark.parametrize("name", ["qllm_sst2", "qllm_sst2_quantum"])
+def test_recorded_screens_parse_and_draw_the_same_trials(name):
+    """The screens recorded in bench/RESULTS_qllm.md (sections 6 and 6c) still parse (every
+    trial's options are checked by load_config) and the compression-free screen fixes H = 0."""
+    from pathlib import Path
+
+    from hqsim.experiments.sweep_cli import load_config
+    path = Path(__file__).resolve().parents[2] / "bench" / "screens" / f"{name}.yaml"
+    sweep = load_config(path)
+    assert all(len(t) == sweep["samples"] == 50 for t in sweep["trials"].values())
+    assert load_config(path, samples=5)["trials"]["hybrid"] == sweep["trials"]["hybrid"][:5]
+    if name == "qllm_sst2_quantum":
+        assert {t["compression"] for t in sweep["trials"]["hybrid"]} == {0}
