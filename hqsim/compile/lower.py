@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import CONST, Circuit, Gate, Param
+from ..ir import CONST, GATES, Circuit, Gate, Param
+from ..ir.gates import decomposition_steps
 from ..ir.observables import as_observable
 from ..program import (F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, F_RZ, F_RZZ,
                        MAX_PERM_QUBITS, OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram,
                        cnot_permutation, inverse_permutations)
 
 _ONE_Q_CODES = {"RX": F_RX, "RY": F_RY, "RZ": F_RZ, "PhaseShift": F_PHASE}
+_ONE_Q_NAMES = {code: name for name, code in _ONE_Q_CODES.items()}
 _TWO_Q_CODES = {"CRX": F_CRX, "CRY": F_CRY, "CRZ": F_CRZ, "RXX": F_RXX, "RYY": F_RYY, "RZZ": F_RZZ}
 
 
@@ -31,17 +33,13 @@ class _Factor:
 
 
 def one_qubit_factors(g: Gate) -> list[_Factor]:
-    """A single-qubit gate as factors in application order (constants folded to a matrix)."""
+    """A single-qubit gate as factors in application order (constants folded to a matrix;
+    Rot and U3 as their GateSpec decomposition)."""
     if g.is_constant:
         return [_Factor(F_CONST, matrix=g.unitary())]
-    if g.name in _ONE_Q_CODES:
-        return [_Factor(_ONE_Q_CODES[g.name], g.params[0])]
-    if g.name == "Rot":  # RZ(omega) RY(theta) RZ(phi): phi first
-        phi, theta, omega = g.params
-        return [_Factor(F_RZ, phi), _Factor(F_RY, theta), _Factor(F_RZ, omega)]
-    if g.name == "U3":  # PhaseShift(phi) RY(theta) PhaseShift(lam): lam first
-        theta, phi, lam = g.params
-        return [_Factor(F_PHASE, lam), _Factor(F_RY, theta), _Factor(F_PHASE, phi)]
+    steps = decomposition_steps(g.name, g.params)
+    if all(name in _ONE_Q_CODES for name, _ in steps):
+        return [_Factor(_ONE_Q_CODES[name], params[0]) for name, params in steps]
     raise ValueError(f"cannot lower single-qubit gate {g!r}")
 
 
@@ -52,9 +50,7 @@ def _const_factor(f: _Factor) -> _Factor:
 
 
 def _factor_matrix(code: int, angle: float) -> np.ndarray:
-    from ..ir.gates import GATES
-    name = {F_RX: "RX", F_RY: "RY", F_RZ: "RZ", F_PHASE: "PhaseShift"}[code]
-    return GATES[name].matrix(angle)
+    return GATES[_ONE_Q_NAMES[code]].matrix(angle)
 
 
 def _push_factor(run: list[_Factor], f: _Factor) -> None:

@@ -1,27 +1,20 @@
 """Circuit-level passes: pure functions ``f(circuit, ...) -> circuit`` that keep expectation values.
 
-- ``fold_constants``: merge consecutive same-axis rotations on the same qubits when their
-  angles add into one affine expression, and drop rotations whose angle is the constant 0.
-- ``drop_outside_light_cone``: drop gates that cannot influence the observables.
+- ``fold_constants``: merge consecutive gates of one additive kind on the same qubits (the
+  GateSpec's ``additive`` and ``symmetric`` facts) when their angles add into one affine
+  expression, and drop additive gates whose angle is the constant 0.
+- ``drop_outside_light_cone``: drop gates that cannot influence the observables (the light
+  cone of hqsim/compile/analyses.py).
 """
 from __future__ import annotations
 
-from ..ir import Circuit, Gate, Param
-from ..ir.observables import as_observable
-
-# Gates G(a) G(b) = G(a + b) exactly (not just up to a global phase).
-_ADDITIVE = {"RX", "RY", "RZ", "PhaseShift", "CRX", "CRY", "CRZ", "RXX", "RYY", "RZZ"}
-# Symmetric two-qubit gates: the qubit order does not matter.
-_SYMMETRIC = {"RXX", "RYY", "RZZ", "CZ", "SWAP"}
-
-
-def _key(g: Gate):
-    qs = tuple(sorted(g.qubits)) if g.name in _SYMMETRIC else g.qubits
-    return g.name, qs
+from ..ir import Circuit, Gate
+from ..ir.gates import merges
+from .analyses import compute_light_cone
 
 
 def _try_merge(a: Gate, b: Gate) -> Gate | None:
-    if a.name not in _ADDITIVE or _key(a) != _key(b):
+    if not merges(a.name, a.qubits, b.name, b.qubits):
         return None
     try:
         merged = a.params[0] + b.params[0]
@@ -31,11 +24,13 @@ def _try_merge(a: Gate, b: Gate) -> Gate | None:
 
 
 def _is_identity(g: Gate) -> bool:
-    return g.name in _ADDITIVE and g.params[0].is_constant and g.params[0].offset == 0.0
+    spec = g.spec
+    return (spec is not None and spec.additive and g.params[0].is_constant
+            and g.params[0].offset == 0.0)
 
 
 def fold_constants(circuit: Circuit) -> Circuit:
-    """Merge adjacent (on their qubits) same-axis rotations; drop zero-angle rotations."""
+    """Merge adjacent (on their qubits) gates of one additive kind; drop zero-angle ones."""
     out: list[Gate | None] = []
     last_on: dict[int, int] = {}  # qubit -> index in out of the last gate touching it
     for g in circuit.gates:
@@ -59,23 +54,10 @@ def fold_constants(circuit: Circuit) -> Circuit:
     return circuit.replace_gates(g for g in out if g is not None)
 
 
-def light_cone_qubits(observables) -> set[int]:
-    return {q for o in observables for q in as_observable(o).qubits}
-
-
 def drop_outside_light_cone(circuit: Circuit, observables) -> Circuit:
-    """Keep only gates in the backward light cone of the observables' qubits.
-
-    Walking backwards, a gate is kept iff it touches a qubit already in the cone; then all
-    its qubits join the cone. A dropped gate acts only on qubits that are traced out.
-    """
-    cone = light_cone_qubits(observables)
-    kept = []
-    for g in reversed(circuit.gates):
-        if cone.intersection(g.qubits):
-            kept.append(g)
-            cone.update(g.qubits)
-    return circuit.replace_gates(reversed(kept))
+    """Keep only the gates in the backward light cone of the observables' qubits."""
+    cone = compute_light_cone(circuit.gates, observables)
+    return circuit.replace_gates(g for g, keep in zip(circuit.gates, cone.keep) if keep)
 
 
 def compile_for_expectation(circuit: Circuit, observables) -> Circuit:
@@ -86,7 +68,3 @@ def compile_for_expectation(circuit: Circuit, observables) -> Circuit:
         if len(nxt.gates) == len(current.gates):
             return nxt
         current = nxt
-
-
-def uses(params: tuple[Param, ...], source: int) -> bool:
-    return any(p.source == source and not p.is_constant for p in params)

@@ -1,99 +1,167 @@
-"""The gate set: names, arities, and their matrices (qubit 0 of a gate is the most significant bit).
+"""The gate set and every fact about each gate, in one table (``GateSpec``).
 
-Rotations follow the physics convention R_P(a) = exp(-i a P / 2). ``U3(theta, phi, lam)`` is
-Qiskit's U gate; ``Rot(phi, theta, omega) = RZ(omega) RY(theta) RZ(phi)`` is PennyLane's.
+Compile, noise, hybrid, interop and the lowering read gate facts from here: arity, angles,
+matrix, generator, class (Clifford, diagonal, permutation), symmetry, the Pauli axis each
+qubit commutes with, whether two of a kind merge, the parameter-shift rule, the inverse, the
+controlled form and the decomposition into elementary rotations. tests/ir/test_gate_facts.py
+checks every declared fact against the matrices.
+
+``GATES`` are the circuit gates (hqsim.ir.Circuit, every backend runs them); ``FRONTEND_GATES``
+add the gates only the hybrid-program front ends accept (``I``, ``Sdg``, ``Tdg``, ``CY``,
+``CPhase``, ``CCNOT``, ``CSWAP``); ``ALL_GATES`` is both. Matrices: hqsim/ir/gate_matrices.py.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+from . import gate_matrices as gm
+from .gate_matrices import PAULI
 from .params import Param, as_index, as_param
 
-_I2 = np.eye(2, dtype=np.complex128)
-PAULI = {
-    "I": _I2,
-    "X": np.array([[0, 1], [1, 0]], dtype=np.complex128),
-    "Y": np.array([[0, -1j], [1j, 0]], dtype=np.complex128),
-    "Z": np.array([[1, 0], [0, -1]], dtype=np.complex128),
-}
-_P1 = np.array([[0, 0], [0, 1]], dtype=np.complex128)  # |1><1|
+_SQ = math.sqrt(2.0)
+# Parameter-shift rules ((shift, coefficient), ...): d<O>/da = sum_k c_k <O>(a + s_k).
+TWO_TERM = ((math.pi / 2, 0.5), (-math.pi / 2, -0.5))  # generator eigenvalues differ by 2 (or 1 of 2)
+FOUR_TERM = ((math.pi / 2, (_SQ + 1) / (4 * _SQ)), (-math.pi / 2, -(_SQ + 1) / (4 * _SQ)),
+             (3 * math.pi / 2, -(_SQ - 1) / (4 * _SQ)), (-3 * math.pi / 2, (_SQ - 1) / (4 * _SQ)))
 
 
-def _rot(p: str) -> Callable:
-    gen = PAULI[p]
-    return lambda a: np.cos(a / 2) * _I2 - 1j * np.sin(a / 2) * gen
+@dataclass(frozen=True)
+class InverseRule:
+    """A gate's inverse as a gate: ``name`` with the gate's angles picked by ``angles``
+    (1-based indices; negative: negated) followed by the constants ``extra``. ``exact`` is
+    False when it equals the inverse only up to a global phase."""
 
+    name: str
+    angles: tuple[int, ...] = ()
+    extra: tuple[float, ...] = ()
+    exact: bool = True
 
-def _rot2(p: str) -> Callable:
-    gen = np.kron(PAULI[p], PAULI[p])
-    eye = np.eye(4, dtype=np.complex128)
-    return lambda a: np.cos(a / 2) * eye - 1j * np.sin(a / 2) * gen
-
-
-def _controlled(u: np.ndarray) -> np.ndarray:
-    k = u.shape[0]
-    out = np.eye(2 * k, dtype=np.complex128)
-    out[k:, k:] = u
-    return out
-
-
-def _u3(theta, phi, lam):
-    c, s = np.cos(theta / 2), np.sin(theta / 2)
-    return np.array([[c, -np.exp(1j * lam) * s],
-                     [np.exp(1j * phi) * s, np.exp(1j * (phi + lam)) * c]], dtype=np.complex128)
-
-
-def _rot_pl(phi, theta, omega):
-    return _rot("Z")(omega) @ _rot("Y")(theta) @ _rot("Z")(phi)
+    def apply(self, params, const: Callable) -> tuple:
+        """The inverse's angles from the gate's ``params`` (anything with unary minus);
+        ``const`` makes an angle of the caller's kind from a float."""
+        picked = [params[i - 1] if i > 0 else -params[-i - 1] for i in self.angles]
+        return tuple(picked) + tuple(const(c) for c in self.extra)
 
 
 @dataclass(frozen=True)
 class GateSpec:
+    """Everything hqsim knows about one gate (the defaults: a gate with none of the facts)."""
+
     name: str
     num_qubits: int
     num_params: int
-    matrix: Callable  # (*angles) -> complex128 matrix
-    # Pauli generator G with U(a) = exp(-i a G / 2) (None: not a single-generator rotation).
-    generator: np.ndarray | None = None
+    matrix: Callable                     # (*angles) -> complex128 (2^k, 2^k)
+    generator: np.ndarray | None = None  # Hermitian G with U(a) = exp(-i a G / 2) (one angle)
+    clifford: bool = False      # constant; conjugation maps Pauli words to Pauli words
+    diagonal: bool = False      # diagonal in the computational basis at every angle
+    permutation: bool = False   # constant 0/1 permutation of the basis states
+    symmetric: bool = False     # the same gate whichever order its qubits are listed in
+    axes: str | None = None     # per qubit, a Pauli that commutes with the gate at every angle
+    additive: bool = False      # G(a) G(b) = G(a + b) exactly: two of a kind merge into one
+    shift_rule: tuple = ()      # parameter-shift rule of its one angle (TWO_TERM / FOUR_TERM)
+    inverse: InverseRule | None = None
+    control_of: tuple[int, str] | None = None  # (number of controls, gate on the targets)
+    # Elementary gates (name, index of the angle) on the same qubits, in application order;
+    # their product is the gate exactly (global phase included).
+    decomposition: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def is_pauli(self) -> bool:
+        """X, Y or Z: commutes with every Pauli word up to a sign."""
+        return (self.num_params == 0 and self.num_qubits == 1
+                and any(np.array_equal(self.matrix(), PAULI[p]) for p in "XYZ"))
 
 
-def _const(m):
-    m = np.asarray(m, dtype=np.complex128)
-    return lambda: m
+def _self_inverse(name: str) -> InverseRule:
+    return InverseRule(name)
 
 
-_SPECS = [
-    GateSpec("H", 1, 0, _const(np.array([[1, 1], [1, -1]]) / np.sqrt(2))),
-    GateSpec("X", 1, 0, _const(PAULI["X"])),
-    GateSpec("Y", 1, 0, _const(PAULI["Y"])),
-    GateSpec("Z", 1, 0, _const(PAULI["Z"])),
-    GateSpec("S", 1, 0, _const(np.diag([1, 1j]))),
-    GateSpec("T", 1, 0, _const(np.diag([1, np.exp(1j * np.pi / 4)]))),
-    GateSpec("SX", 1, 0, _const(np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]) / 2)),
-    GateSpec("RX", 1, 1, _rot("X"), PAULI["X"]),
-    GateSpec("RY", 1, 1, _rot("Y"), PAULI["Y"]),
-    GateSpec("RZ", 1, 1, _rot("Z"), PAULI["Z"]),
-    # PhaseShift(a) = diag(1, e^{ia}) = e^{ia/2} RZ(a): generator -2|1><1| up to phase; see adjoint.
-    GateSpec("PhaseShift", 1, 1, lambda a: np.diag([1, np.exp(1j * a)]).astype(np.complex128)),
-    GateSpec("U3", 1, 3, _u3),
-    GateSpec("Rot", 1, 3, _rot_pl),
-    GateSpec("CNOT", 2, 0, _const(_controlled(PAULI["X"]))),
-    GateSpec("CZ", 2, 0, _const(_controlled(PAULI["Z"]))),
-    GateSpec("SWAP", 2, 0, _const(np.eye(4)[[0, 2, 1, 3]])),
-    GateSpec("CRX", 2, 1, lambda a: _controlled(_rot("X")(a)), np.kron(_P1, PAULI["X"]) * 1.0),
-    GateSpec("CRY", 2, 1, lambda a: _controlled(_rot("Y")(a)), np.kron(_P1, PAULI["Y"])),
-    GateSpec("CRZ", 2, 1, lambda a: _controlled(_rot("Z")(a)), np.kron(_P1, PAULI["Z"])),
-    GateSpec("RXX", 2, 1, _rot2("X"), np.kron(PAULI["X"], PAULI["X"])),
-    GateSpec("RYY", 2, 1, _rot2("Y"), np.kron(PAULI["Y"], PAULI["Y"])),
-    GateSpec("RZZ", 2, 1, _rot2("Z"), np.kron(PAULI["Z"], PAULI["Z"])),
+def _negated(name: str) -> InverseRule:
+    return InverseRule(name, (-1,))
+
+
+def _rotation(name, pauli, diagonal=False) -> GateSpec:
+    return GateSpec(name, 1, 1, gm.rotation(pauli), PAULI[pauli], diagonal=diagonal, axes=pauli,
+                    additive=True, shift_rule=TWO_TERM, inverse=_negated(name))
+
+
+def _controlled_rotation(name, pauli) -> GateSpec:
+    return GateSpec(name, 2, 1, lambda a: gm.controlled(gm.rotation(pauli)(a)),
+                    np.kron(gm.P1, PAULI[pauli]), diagonal=pauli == "Z", axes="Z" + pauli,
+                    additive=True, shift_rule=FOUR_TERM, inverse=_negated(name),
+                    control_of=(1, "R" + pauli))
+
+
+def _parity_rotation(name, pauli) -> GateSpec:
+    return GateSpec(name, 2, 1, gm.parity_rotation(pauli), np.kron(PAULI[pauli], PAULI[pauli]),
+                    diagonal=pauli == "Z", symmetric=True, axes=pauli * 2, additive=True,
+                    shift_rule=TWO_TERM, inverse=_negated(name))
+
+
+_CIRCUIT_SPECS = [
+    GateSpec("H", 1, 0, gm.constant(np.array([[1, 1], [1, -1]]) / np.sqrt(2)), clifford=True,
+             inverse=_self_inverse("H")),
+    GateSpec("X", 1, 0, gm.constant(PAULI["X"]), clifford=True, permutation=True, axes="X",
+             inverse=_self_inverse("X")),
+    GateSpec("Y", 1, 0, gm.constant(PAULI["Y"]), clifford=True, axes="Y", inverse=_self_inverse("Y")),
+    GateSpec("Z", 1, 0, gm.constant(PAULI["Z"]), clifford=True, diagonal=True, axes="Z",
+             inverse=_self_inverse("Z")),
+    GateSpec("S", 1, 0, gm.constant(np.diag([1, 1j])), clifford=True, diagonal=True, axes="Z",
+             inverse=InverseRule("Sdg")),
+    GateSpec("T", 1, 0, gm.constant(np.diag([1, np.exp(1j * np.pi / 4)])), diagonal=True, axes="Z",
+             inverse=InverseRule("Tdg")),
+    # SX^-1 = RX(-pi/2) up to the phase e^{-i pi/4}
+    GateSpec("SX", 1, 0, gm.constant(np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]) / 2), clifford=True,
+             axes="X", inverse=InverseRule("RX", (), (-np.pi / 2,), exact=False)),
+    _rotation("RX", "X"),
+    _rotation("RY", "Y"),
+    _rotation("RZ", "Z", diagonal=True),
+    # PhaseShift(a) = diag(1, e^{ia}) = e^{ia/2} RZ(a) = exp(-i a G / 2) with G = diag(0, -2)
+    GateSpec("PhaseShift", 1, 1, gm.phase_shift, np.diag([0.0, -2.0]).astype(np.complex128),
+             diagonal=True, axes="Z", additive=True, shift_rule=TWO_TERM, inverse=_negated("PhaseShift")),
+    GateSpec("U3", 1, 3, gm.u3, inverse=InverseRule("U3", (-1, -3, -2)),
+             decomposition=(("PhaseShift", 2), ("RY", 0), ("PhaseShift", 1))),
+    GateSpec("Rot", 1, 3, gm.rot, inverse=InverseRule("Rot", (-3, -2, -1)),
+             decomposition=(("RZ", 0), ("RY", 1), ("RZ", 2))),
+    GateSpec("CNOT", 2, 0, gm.constant(gm.controlled(PAULI["X"])), clifford=True, permutation=True,
+             axes="ZX", inverse=_self_inverse("CNOT"), control_of=(1, "X")),
+    GateSpec("CZ", 2, 0, gm.constant(gm.controlled(PAULI["Z"])), clifford=True, diagonal=True,
+             symmetric=True, axes="ZZ", inverse=_self_inverse("CZ"), control_of=(1, "Z")),
+    GateSpec("SWAP", 2, 0, gm.constant(gm.SWAP), clifford=True, permutation=True, symmetric=True,
+             inverse=_self_inverse("SWAP")),
+    _controlled_rotation("CRX", "X"),
+    _controlled_rotation("CRY", "Y"),
+    _controlled_rotation("CRZ", "Z"),
+    _parity_rotation("RXX", "X"),
+    _parity_rotation("RYY", "Y"),
+    _parity_rotation("RZZ", "Z"),
 ]
-GATES: dict[str, GateSpec] = {s.name: s for s in _SPECS}
+_FRONTEND_SPECS = [
+    GateSpec("I", 1, 0, gm.constant(np.eye(2)), clifford=True, diagonal=True, permutation=True,
+             inverse=_self_inverse("I")),
+    GateSpec("Sdg", 1, 0, gm.constant(np.diag([1, -1j])), clifford=True, diagonal=True, axes="Z",
+             inverse=InverseRule("S")),
+    GateSpec("Tdg", 1, 0, gm.constant(np.diag([1, np.exp(-1j * np.pi / 4)])), diagonal=True, axes="Z",
+             inverse=InverseRule("T")),
+    GateSpec("CY", 2, 0, gm.constant(gm.controlled(PAULI["Y"])), clifford=True, axes="ZY",
+             inverse=_self_inverse("CY"), control_of=(1, "Y")),
+    GateSpec("CPhase", 2, 1, gm.controlled_phase, np.diag([0.0, 0.0, 0.0, -2.0]).astype(np.complex128),
+             diagonal=True, symmetric=True, axes="ZZ", additive=True, shift_rule=TWO_TERM,
+             inverse=_negated("CPhase"), control_of=(1, "PhaseShift")),
+    GateSpec("CCNOT", 3, 0, gm.constant(gm.controlled(gm.controlled(PAULI["X"]))), permutation=True,
+             axes="ZZX", inverse=_self_inverse("CCNOT"), control_of=(2, "X")),
+    GateSpec("CSWAP", 3, 0, gm.constant(gm.controlled(gm.SWAP)), permutation=True,
+             inverse=_self_inverse("CSWAP"), control_of=(1, "SWAP")),
+]
+GATES: dict[str, GateSpec] = {s.name: s for s in _CIRCUIT_SPECS}
+FRONTEND_GATES: dict[str, GateSpec] = {s.name: s for s in _FRONTEND_SPECS}
+ALL_GATES: dict[str, GateSpec] = {**GATES, **FRONTEND_GATES}
 ALIASES = {"CX": "CNOT", "P": "PhaseShift", "PHASE": "PhaseShift", "U": "U3", "ROT": "Rot",
            "SQRTX": "SX", "HADAMARD": "H"}
-PARAMETRIC_1Q = ("RX", "RY", "RZ", "PhaseShift")
 
 
 def canonical_name(name: str) -> str:
@@ -110,6 +178,45 @@ def canonical_name(name: str) -> str:
     if up == "UNITARY":
         return "Unitary"
     raise ValueError(f"unknown gate {name!r}; known gates: {', '.join(sorted(GATES))}, Unitary")
+
+
+# -- rules built on the facts (for circuit gates and hybrid gate instructions alike) ----------
+def merge_key(name: str, qubits: tuple) -> tuple:
+    """Two gates with equal keys act on the same qubits in the same roles."""
+    spec = ALL_GATES.get(name)
+    return name, (tuple(sorted(qubits)) if spec is not None and spec.symmetric else tuple(qubits))
+
+
+def merges(a_name: str, a_qubits: tuple, b_name: str, b_qubits: tuple) -> bool:
+    """G(a) then G(b) is G(a + b) exactly: same additive gate on the same qubits and roles."""
+    spec = ALL_GATES.get(a_name)
+    return spec is not None and spec.additive and merge_key(a_name, a_qubits) == merge_key(b_name, b_qubits)
+
+
+def decomposition_steps(name: str, params: tuple) -> list[tuple[str, tuple]]:
+    """(name, params) of the elementary gates of ``name`` in application order (the gate
+    itself when it has no decomposition); ``params`` may be of any angle type."""
+    spec = ALL_GATES.get(name)
+    if spec is None or not spec.decomposition:
+        return [(name, tuple(params))]
+    return [(step, (params[i],)) for step, i in spec.decomposition]
+
+
+def rotation_axis(name: str) -> str | None:
+    """The Pauli axis of a one-qubit, one-angle rotation (RX: "X", RZ and PhaseShift: "Z")."""
+    spec = ALL_GATES.get(name)
+    if spec is None or spec.num_qubits != 1 or spec.num_params != 1:
+        return None
+    return spec.axes
+
+
+def controlled_name(name: str, gates: dict = ALL_GATES) -> str | None:
+    """The gate of ``gates`` that adds one control to ``name`` (X -> CNOT -> CCNOT), or None."""
+    spec = gates.get(name)
+    if spec is None:
+        return None
+    n, base = spec.control_of or (0, name)
+    return next((s.name for s in gates.values() if s.control_of == (n + 1, base)), None)
 
 
 @dataclass(frozen=True)
@@ -143,6 +250,18 @@ class Gate:
         args = ", ".join(repr(p) for p in self.params)
         qs = ", ".join(map(str, self.qubits))
         return f"{self.name}({args})[{qs}]" if args else f"{self.name}[{qs}]"
+
+
+def elementary_gates(gates) -> list[Gate]:
+    """``gates`` with every gate that has a decomposition (Rot, U3) split into it."""
+    out = []
+    for g in gates:
+        spec = GATES.get(g.name)
+        if spec is None or not spec.decomposition:
+            out.append(g)
+        else:
+            out += [Gate(name, g.qubits, params) for name, params in decomposition_steps(g.name, g.params)]
+    return out
 
 
 def make_gate(name: str, qubits, params=(), matrix=None) -> Gate:

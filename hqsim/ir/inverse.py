@@ -3,23 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gates import Gate
-
-_SELF_INVERSE = {"H", "X", "Y", "Z", "CNOT", "CZ", "SWAP"}
-_NEGATE = {"RX", "RY", "RZ", "PhaseShift", "CRX", "CRY", "CRZ", "RXX", "RYY", "RZZ"}
+from .gates import GATES, Gate
+from .params import const
 
 
 def inverse_gate(g: Gate) -> Gate:
-    if g.name in _SELF_INVERSE:
-        return g
-    if g.name in _NEGATE:
-        return g.with_params([-p for p in g.params])
-    if g.name == "Rot":  # (RZ(w) RY(t) RZ(p))^-1 = RZ(-p) RY(-t) RZ(-w) = Rot(-w, -t, -p)
-        p, t, w = g.params
-        return g.with_params([-w, -t, -p])
-    if g.name == "U3":  # U3(t, p, l)^-1 = U3(-t, -l, -p)
-        t, p, l = g.params
-        return g.with_params([-t, -l, -p])
+    """The exact inverse: the gate's InverseRule when it names a circuit gate, else (a
+    constant gate) the conjugate transpose as a ``Unitary``."""
+    rule = g.spec.inverse if g.spec is not None else None
+    if rule is not None and rule.exact and rule.name in GATES:
+        return Gate(rule.name, g.qubits, rule.apply(g.params, const))
     if g.is_constant:
         m = g.unitary()
         return Gate("Unitary", g.qubits, (), np.ascontiguousarray(m.conj().T))

@@ -25,43 +25,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..ir import INPUT, WEIGHT, Circuit, Gate, Param, input
+from ..compile.analyses import compute_light_cone
+from ..ir import GATES, INPUT, WEIGHT, Circuit, Gate, Param, input
+from ..ir.gates import elementary_gates
 from ..ir.observables import as_observable
-from .frames import CLIFFORD_RUN, GATE_AXES, PAULI_GATES, FrameBuilder
+from .frames import FrameBuilder, carried_through, commuting_axes
 
-SQ = math.sqrt(2.0)
-TWO_TERM = ((math.pi / 2, 0.5), (-math.pi / 2, -0.5))
-FOUR_TERM = ((math.pi / 2, (SQ + 1) / (4 * SQ)), (-math.pi / 2, -(SQ + 1) / (4 * SQ)),
-             (3 * math.pi / 2, -(SQ - 1) / (4 * SQ)), (-3 * math.pi / 2, (SQ - 1) / (4 * SQ)))
-SHIFT_RULES = {**{n: TWO_TERM for n in ("RX", "RY", "RZ", "PhaseShift", "RXX", "RYY", "RZZ")},
-               **{n: FOUR_TERM for n in ("CRX", "CRY", "CRZ")}}
-
-
-def elementary_gates(circuit: Circuit) -> list[Gate]:
-    """The circuit's gates with Rot and U3 split into their three rotations (same unitary)."""
-    out = []
-    for g in circuit.gates:
-        q = g.qubits
-        if g.name == "Rot":  # RZ(omega) RY(theta) RZ(phi): phi first
-            phi, theta, omega = g.params
-            out += [Gate("RZ", q, (phi,)), Gate("RY", q, (theta,)), Gate("RZ", q, (omega,))]
-        elif g.name == "U3":  # PhaseShift(phi) RY(theta) PhaseShift(lam): lam first
-            theta, phi, lam = g.params
-            out += [Gate("PhaseShift", q, (lam,)), Gate("RY", q, (theta,)), Gate("PhaseShift", q, (phi,))]
-        else:
-            out.append(g)
-    return out
-
-
-def in_light_cone(gates: list[Gate], observables) -> list[bool]:
-    """Per gate: can it influence the observables? (backward walk from their qubits)"""
-    cone = {q for o in observables for q in as_observable(o).qubits}
-    keep = [False] * len(gates)
-    for i in range(len(gates) - 1, -1, -1):
-        if cone.intersection(gates[i].qubits):
-            keep[i] = True
-            cone.update(gates[i].qubits)
-    return keep
+SHIFT_RULES = {name: spec.shift_rule for name, spec in GATES.items() if spec.shift_rule}
 
 
 def measured_axes(observables) -> dict:
@@ -127,20 +97,12 @@ def _weight_columns(gates, cone, first: int, num_weights: int) -> list[int]:
     return cols
 
 
-def _frame_gates(frame) -> list[Gate]:
-    out = []
-    for i, q in enumerate(frame.qubits):
-        out.append(Gate("RZ", (q,), (math.pi * input(frame.column + 2 * i + 1),)))
-        out.append(Gate("RX", (q,), (math.pi * input(frame.column + 2 * i),)))
-    return out
-
-
 def expand(source: Circuit, observables, model=None, unravel: bool = True, shift_weights: bool = False,
            shift_inputs: bool = False, weight_offsets: bool = False) -> ExpandedCircuit:
     """Expand ``source`` for ``model`` (NoiseModel or None), the requested shift occurrences
     and, with ``weight_offsets``, per-row weight offset columns."""
-    gates = elementary_gates(source)
-    cone = in_light_cone(gates, observables)
+    gates = elementary_gates(source.gates)
+    cone = compute_light_cone(gates, observables).keep
     n_in = source.num_inputs
     shiftable = [live and len(g.params) == 1 and g.name in SHIFT_RULES for g, live in zip(gates, cone)]
     n_shift = sum(1 for g, ok in zip(gates, shiftable) if ok and _wants_shift(g.params[0], shift_weights,
@@ -158,12 +120,11 @@ def expand(source: Circuit, observables, model=None, unravel: bool = True, shift
             out.append(Gate(name, (q,), (math.pi * input(col),)))
 
     for g, live, ok in zip(gates, cone, shiftable):
-        in_run = g.name in CLIFFORD_RUN or g.name in PAULI_GATES
         if unravel:
-            if in_run:
+            if carried_through(g.name):
                 builder.propagate(g)
             else:
-                axes = GATE_AXES.get(g.name)
+                axes = commuting_axes(g.name)
                 for i, q in enumerate(g.qubits):
                     frame_gates(builder.flush(q, None if axes is None else axes[i]), q)
         out.append(g)

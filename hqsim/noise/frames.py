@@ -4,13 +4,15 @@ they stop commuting, as few input-controlled rotations as possible.
 Every noise site (one Pauli channel after one gate) samples one outcome per trajectory row. Its
 Pauli P is not applied where it strikes; it is *pending* and moves forward with the circuit:
 
-- through CNOT / SWAP / CZ it is conjugated, which only permutes and XORs its x / z bits
-  (CNOT(c -> t): x_t ^= x_c, z_c ^= z_t; CZ(a, b): z_a ^= x_b, z_b ^= x_a; SWAP: exchange);
-  through the Pauli gates X, Y, Z it passes unchanged (they commute up to a sign);
+- through the two-qubit Cliffords (CNOT / SWAP / CZ) it is conjugated, which only permutes
+  and XORs its x / z bits (CNOT(c -> t): x_t ^= x_c, z_c ^= z_t; CZ(a, b): z_a ^= x_b,
+  z_b ^= x_a; SWAP: exchange; the map is read off the gate's matrix); through the Pauli gates
+  X, Y, Z it passes unchanged (they commute up to a sign);
 - before any other gate, only the part on that gate's qubits that does not commute with it is
-  applied ("flushed"). A rotation about one axis A per qubit (RY: Y; RX, SX: X; RZ,
-  PhaseShift, S, T: Z; RXX / RYY / RZZ: their axis on both qubits; CRX / CRY / CRZ: Z on the
-  control, the rotation's axis on the target) commutes with A, so the pending Pauli on qubit q
+  applied ("flushed"). A gate that commutes with one axis A per qubit (its GateSpec's
+  ``axes``: RY: Y; RX, SX: X; RZ, PhaseShift, S, T: Z; RXX / RYY / RZZ: their axis on both
+  qubits; CRX / CRY / CRZ: Z on the control, the rotation's axis on the target) commutes with
+  A, so the pending Pauli on qubit q
   is split as A^a B^b (B an axis anticommuting with A) and only B^b is applied, as ONE
   rotation R_B(pi b) on an input column b in {0, 1}; A^a stays pending. Other gates (H, U2
   constants, k-qubit unitaries) flush both parts: RZ(pi z) then RX(pi x);
@@ -28,16 +30,54 @@ its qubit) and a ring of CNOT + RY costs one input factor per RY instead of up t
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-CLIFFORD_RUN = ("CNOT", "SWAP", "CZ")   # conjugated, never flushed
-PAULI_GATES = ("X", "Y", "Z")            # commute with every Pauli up to a sign
+from ..ir.gates import GATES, PAULI
+
 _BITS = {"I": (0, 0), "X": (1, 0), "Y": (1, 1), "Z": (0, 1)}
-# the axis each gate's qubits commute with (per qubit, in gate order); absent: flush both parts
-GATE_AXES = {"RX": "X", "SX": "X", "RY": "Y", "RZ": "Z", "PhaseShift": "Z", "S": "Z", "T": "Z",
-             "RXX": "XX", "RYY": "YY", "RZZ": "ZZ", "CRX": "ZX", "CRY": "ZY", "CRZ": "ZZ"}
+
+
+@lru_cache(maxsize=None)
+def carried_through(name: str) -> bool:
+    """A pending Pauli moves through this gate instead of being flushed before it: the Pauli
+    gates (they commute with every Pauli up to a sign) and the two-qubit Cliffords
+    (conjugation maps a Pauli to a Pauli: only its bits change). One-qubit Cliffords are
+    flushed like any gate with a commuting axis: one rotation either way."""
+    spec = GATES.get(name)
+    return spec is not None and (spec.is_pauli or (spec.clifford and spec.num_qubits == 2))
+
+
+def commuting_axes(name: str) -> str | None:
+    """Per qubit, the Pauli axis the gate commutes with at every angle (GateSpec.axes); None:
+    flush both parts."""
+    spec = GATES.get(name)
+    return None if spec is None else spec.axes
+
+
+@lru_cache(maxsize=None)
+def _conjugation(name: str) -> np.ndarray:
+    """(4, 4) uint8 over GF(2): column j is the image under U P U^dagger of the j-th of
+    X_0, Z_0, X_1, Z_1 of a two-qubit Clifford, as bits (x_0, z_0, x_1, z_1); signs dropped."""
+    u = GATES[name].matrix()
+    out = np.zeros((4, 4), dtype=np.uint8)
+    for j, (q, letter) in enumerate(((0, "X"), (0, "Z"), (1, "X"), (1, "Z"))):
+        p = np.kron(PAULI[letter], PAULI["I"]) if q == 0 else np.kron(PAULI["I"], PAULI[letter])
+        image = u @ p @ u.conj().T
+        out[:, j] = _word_bits(image)
+    return out
+
+
+def _word_bits(m: np.ndarray) -> tuple[int, int, int, int]:
+    for a, b in itertools.product("IXYZ", repeat=2):
+        w = np.kron(PAULI[a], PAULI[b])
+        k = np.vdot(w, m) / 4   # m = k w with |k| = 1 when m is that word up to a phase
+        if abs(abs(k) - 1) < 1e-9 and np.allclose(m, k * w, atol=1e-9):
+            return (*_BITS[a], *_BITS[b])
+    raise ValueError("not a Clifford: a Pauli's image is not a Pauli word")
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,25 +154,21 @@ class FrameBuilder:
         return self.bits[start:start + len(self.cums[site])]
 
     def propagate(self, gate) -> None:
-        """Conjugate every pending Pauli by a CNOT / SWAP / CZ (a no-op for X, Y, Z)."""
-        if gate.name in PAULI_GATES:
+        """Conjugate every pending Pauli by a gate ``carried_through`` (a Pauli: no change; a
+        two-qubit Clifford: its bits map linearly, e.g. CNOT(c -> t): x_t ^= x_c, z_c ^= z_t)."""
+        if not carried_through(gate.name):
+            raise ValueError(f"cannot propagate a Pauli frame through {gate.name}")
+        bits = self.bits
+        if GATES[gate.name].is_pauli or not bits.shape[0]:
             return
         a, b = gate.qubits
-        bits = self.bits
-        if not bits.shape[0]:
-            return
-        x, z = bits[:, 0], bits[:, 1]
-        if gate.name == "CNOT":
-            x[:, b] ^= x[:, a]
-            z[:, a] ^= z[:, b]
-        elif gate.name == "CZ":
-            z[:, a] ^= x[:, b]
-            z[:, b] ^= x[:, a]
-        elif gate.name == "SWAP":
-            x[:, [a, b]] = x[:, [b, a]]
-            z[:, [a, b]] = z[:, [b, a]]
-        else:
-            raise ValueError(f"cannot propagate a Pauli frame through {gate.name}")
+        old = (bits[:, 0, a].copy(), bits[:, 1, a].copy(), bits[:, 0, b].copy(), bits[:, 1, b].copy())
+        m = _conjugation(gate.name)
+        for row, (r, q) in enumerate(((0, a), (1, a), (0, b), (1, b))):
+            new = np.zeros_like(old[0])
+            for j in np.flatnonzero(m[row]):
+                new ^= old[j]
+            bits[:, r, q] = new
 
     def _column(self, values: np.ndarray) -> int | None:
         if not values.any():

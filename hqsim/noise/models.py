@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir.gates import canonical_name
+from ..ir.gates import GATES, canonical_name
 from .channels import GATE_CHANNELS, Channel, Depolarizing, ReadoutError
 
 
@@ -101,8 +101,9 @@ class NoiseModel:
 
 
 # Virtual (frame-change) Z rotations are error-free on both platforms below: IonQ and Google
-# implement Z rotations in software by shifting the phase of later pulses.
-_VIRTUAL_Z = {"RZ": None, "Z": None, "S": None, "T": None, "PhaseShift": None}
+# implement Z rotations in software by shifting the phase of later pulses. They are the
+# diagonal one-qubit gates (Z, S, T, RZ, PhaseShift: Z rotations up to a global phase).
+_VIRTUAL_Z = {n: None for n, s in GATES.items() if s.num_qubits == 1 and s.diagonal}
 
 
 def depolarizing_model(p1: float, p2: float | None = None, readout: float | None = None) -> NoiseModel:

@@ -7,7 +7,8 @@
   vanish, with a control known ``|1>`` lose that control; a constant two-qubit gate that acts as
   ``|s><s| (x) V`` on a known qubit becomes ``V`` on the other qubit (e.g. CNOT with target
   ``|->`` is Z on the control).
-- ``merge_rotations``: adjacent same-axis rotations on the same qubits add their angles.
+- ``merge_rotations``: adjacent gates of one additive kind on the same qubits add their angles
+  (the GateSpec facts ``additive`` and ``symmetric``, the rule hqsim.compile's fold uses).
 - ``is_identity`` / ``cancels``: constant gates equal to the identity up to a global phase, and
   adjacent constant pairs whose product is.
 """
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..gateset import CONTROL_OF, GATESET, ROTATION_AXIS, gate_matrix
-from ..ir import Binary, Const, Expr, GateOp
+from ...ir.gates import merges, rotation_axis
+from ..gateset import GATESET, gate_matrix
+from ..ir import Binary, Const, GateOp
 
 _S = 1 / np.sqrt(2)
 STATES = {
@@ -28,8 +30,6 @@ STATES = {
 }
 STATE_AXIS = {"0": "Z", "1": "Z", "+": "X", "-": "X", "+i": "Y", "-i": "Y"}
 ATOL = 1e-9
-MERGEABLE = frozenset({"RX", "RY", "RZ", "PhaseShift", "CRX", "CRY", "CRZ", "CPhase"})
-SYMMETRIC_CONTROL = frozenset({"CZ", "CPhase"})
 _NAMED_1Q = ("I", "X", "Y", "Z", "H", "S", "Sdg", "T", "Tdg")
 
 
@@ -87,7 +87,7 @@ def cancels(a: GateOp, b: GateOp) -> bool:
 
 def merge_rotations(a: GateOp, b: GateOp) -> GateOp | None:
     """``R(x) then R(y)`` on the same qubits -> ``R(x + y)`` (angles may be expressions)."""
-    if a.name != b.name or a.name not in MERGEABLE or a.qubits != b.qubits:
+    if not merges(a.name, a.qubits, b.name, b.qubits):
         return None
     return GateOp(a.name, a.qubits, (Binary("+", a.params[0], b.params[0]),))
 
@@ -113,7 +113,7 @@ def _fold_1q(gate: GateOp, state, angles) -> GateFold:
     if state is None:
         return GateFold("keep", (None,))
     if angles is None:
-        if ROTATION_AXIS.get(gate.name) == STATE_AXIS[state]:
+        if rotation_axis(gate.name) == STATE_AXIS[state]:
             return GateFold("remove", (state,))
         return GateFold("keep", (None,))
     new = pauli_state_of(gate_matrix(gate.name, angles) @ STATES[state])
@@ -121,11 +121,12 @@ def _fold_1q(gate: GateOp, state, angles) -> GateFold:
 
 
 def _drop_controls(gate: GateOp, states) -> GateFold | None:
-    if gate.name not in CONTROL_OF:
+    spec = GATESET.get(gate.name)
+    if spec is None or spec.control_of is None:
         return None
-    n_ctrl, base = CONTROL_OF[gate.name]
+    n_ctrl, base = spec.control_of
     controls = list(range(n_ctrl))
-    if gate.name in SYMMETRIC_CONTROL and states[0] is None and states[1] is not None:
+    if spec.symmetric and states[0] is None and states[1] is not None:
         gate, states = GateOp(gate.name, gate.qubits[::-1], gate.params), states[::-1]
         flipped = True
     else:
@@ -185,8 +186,9 @@ def _name_1q(v: np.ndarray, gate: GateOp):
     for name in _NAMED_1Q:
         if proportional(v, gate_matrix(name, ())):
             return "I" if name == "I" else (name, ())
-    base = CONTROL_OF.get(gate.name, (0, None))[1]
-    if base in ROTATION_AXIS and gate.params and proportional(v, gate_matrix(base, (float(gate.params[0].value),))):
+    control_of = GATESET[gate.name].control_of if gate.name in GATESET else None
+    base = control_of[1] if control_of else None
+    if rotation_axis(base) is not None and gate.params and proportional(v, gate_matrix(base, (float(gate.params[0].value),))):
         return base, gate.params
     return None
 
@@ -207,7 +209,3 @@ def _states_after(gate: GateOp, states, angles) -> tuple:
 def measured_value(state) -> int | None:
     """The deterministic outcome of measuring a qubit in ``state`` (Z eigenstates only)."""
     return {"0": 0, "1": 1}.get(state)
-
-
-def is_constant_expr(e: Expr) -> bool:
-    return isinstance(e, Const)

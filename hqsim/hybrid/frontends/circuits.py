@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...ir.gates import decomposition_steps
 from ...ir.params import INPUT, WEIGHT
+from ..gateset import GATESET
 from ..ir import Const, Ref, ScalarType
 from .builder import ProgramBuilder
 
@@ -44,13 +46,12 @@ def from_circuit(circuit, measure=(0,), weights=None, name: str = "circuit"):
     m = b.output("m", ScalarType.BIT, len(measure)) if measure else None
     for g in circuit.gates:
         angles = [_angle(p, weights) for p in g.params]
-        if g.name == "Rot":  # Rot(phi, theta, omega) = RZ(omega) RY(theta) RZ(phi)
-            for gate, a in zip(("RZ", "RY", "RZ"), angles):
-                b.gate(gate, *[q[i] for i in g.qubits], params=(a,))
-        elif g.name in ("RXX", "RYY", "RZZ", "Unitary"):
+        # a gate hybrid programs lack is written as its decomposition (Rot: RZ, RY, RZ)
+        steps = [(g.name, tuple(angles))] if g.name in GATESET else decomposition_steps(g.name, tuple(angles))
+        if any(name not in GATESET for name, _ in steps):
             raise ValueError(f"gate {g.name} has no hybrid-program equivalent")
-        else:
-            b.gate(g.name, *[q[i] for i in g.qubits], params=angles)
+        for name, params in steps:
+            b.gate(name, *[q[i] for i in g.qubits], params=params)
     for k, qubit in enumerate(measure):
         b.measure(q[qubit], m[k])
     return b.build()

@@ -8,8 +8,10 @@
    in a known Pauli eigenstate disappear or lose their controls, a measurement of a qubit known
    ``|0>``/``|1>`` becomes an assignment, a reset of a qubit known ``|0>`` disappears;
 2. folds branches whose condition became constant and drops unreachable blocks;
-3. a peephole per block: adjacent same-axis rotations on the same qubits are merged, gates equal
-   to the identity up to a phase are removed, adjacent pairs that cancel are removed.
+3. a peephole per block: adjacent gates of one additive kind on the same qubits are merged
+   (``merge_rotations``: hqsim.ir.gates.merges, the rule of hqsim.compile's fold; symmetric
+   gates such as CPhase merge whichever order their qubits are listed in), gates equal to the
+   identity up to a phase are removed, adjacent pairs that cancel are removed.
 """
 from __future__ import annotations
 
@@ -98,7 +100,7 @@ def peephole(instrs: list) -> list:
                 continue
             j = top(ins.qubits[0])
             prev = out[j] if j is not None else None
-            if (isinstance(prev, GateOp) and prev.qubits == ins.qubits
+            if (isinstance(prev, GateOp) and set(prev.qubits) == set(ins.qubits)
                     and all(top(q) == j for q in ins.qubits)):
                 if cancels(prev, ins):
                     pop(j, ins.qubits)
