@@ -5,12 +5,20 @@
   expression, and drop additive gates whose angle is the constant 0.
 - ``drop_outside_light_cone``: drop gates that cannot influence the observables (the light
   cone of hqsim/compile/analyses.py).
+
+``FoldConstants`` and ``DropOutsideLightCone`` are the same passes as objects for the pass
+manager (hqsim/compile/pass_manager.py), which owns the loop to a fixed point; the hybrid
+optimizer runs its passes on the same manager.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..ir import Circuit, Gate
 from ..ir.gates import merges
 from .analyses import compute_light_cone
+from .pass_manager import FixedPoint, run_passes
 
 
 def _try_merge(a: Gate, b: Gate) -> Gate | None:
@@ -60,11 +68,39 @@ def drop_outside_light_cone(circuit: Circuit, observables) -> Circuit:
     return circuit.replace_gates(g for g, keep in zip(circuit.gates, cone.keep) if keep)
 
 
+@dataclass(frozen=True)
+class FoldConstants:
+    """``fold_constants`` as a pass object (no options)."""
+
+    name: ClassVar[str] = "fold"
+
+    def __call__(self, circuit: Circuit) -> Circuit:
+        return fold_constants(circuit)
+
+
+@dataclass(frozen=True)
+class DropOutsideLightCone:
+    """``drop_outside_light_cone`` for fixed ``observables``."""
+
+    observables: tuple
+    name: ClassVar[str] = "light-cone"
+
+    def __call__(self, circuit: Circuit) -> Circuit:
+        return drop_outside_light_cone(circuit, self.observables)
+
+
+def gates_changed(old: Circuit, new: Circuit) -> bool:
+    return old.gates != new.gates
+
+
+def expectation_schedule(circuit: Circuit, observables) -> list:
+    """The default schedule before lowering: fold and light cone to a fixed point. Every
+    change removes a gate, so len(gates) + 1 rounds always reach it."""
+    return [FixedPoint((FoldConstants(), DropOutsideLightCone(tuple(observables))),
+                       max_rounds=len(circuit.gates) + 1)]
+
+
 def compile_for_expectation(circuit: Circuit, observables) -> Circuit:
-    """The default pipeline before lowering, iterated to a fixed point."""
-    current = circuit
-    while True:
-        nxt = drop_outside_light_cone(fold_constants(current), observables)
-        if len(nxt.gates) == len(current.gates):
-            return nxt
-        current = nxt
+    """The default pipeline before lowering (``expectation_schedule``)."""
+    schedule = expectation_schedule(circuit, observables)
+    return run_passes(circuit, schedule, changed=gates_changed).program

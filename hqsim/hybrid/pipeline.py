@@ -1,100 +1,112 @@
-"""The pass registry and the pass manager (which owns the loops to a fixed point).
+"""The hybrid passes, declared once, and the pipeline that runs them on hqsim's pass manager.
 
-Passes by name: ``fold`` (constant propagation and folding, branch folding), ``unroll`` (loops
-with constant trip counts), ``dce`` (liveness-based dead-code elimination), ``reorder``
-(shorten wall time) and ``lpqe`` (latest-possible quantum execution). Consecutive simplifying
-passes (fold, unroll, dce) form one stage that repeats until a whole round changes nothing
-(at most ``max_rounds``); scheduling passes (reorder, lpqe) run once each, in the order given.
+``PASSES`` declares every pass: its name, whether it simplifies, its help line and the
+function that implements it. Everything else reads this declaration: the validation of pass
+lists (``check_pass_names``, once), the stages below, and ``hqsim compile``'s choices and
+--help (hqsim/hybrid/cli.py). The loops belong to hqsim/compile/pass_manager.py, the manager
+the circuit compiler uses too: consecutive simplifying passes (fold, unroll, dce) form one
+``FixedPoint`` stage that repeats until a whole round changes nothing (at most
+``max_rounds``); scheduling passes (reorder, lpqe) run once each, in the order given.
 Optimization levels: ``-O0`` nothing, ``-O1`` fold,dce, ``-O2`` fold,unroll,dce,reorder,lpqe.
+
+The pass modules load when a pipeline first runs (``importlib``), so that registering
+``hqsim compile`` with the command line does not import the optimizer.
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from typing import Callable
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
-from .ir import Program
-from .passes.dce import DceOptions, eliminate_dead_code
-from .passes.fold import FoldOptions, fold_constants
-from .passes.schedule import ReorderOptions, reorder_instructions, reorder_latest_quantum
-from .passes.unroll import UnrollOptions, unroll_loops
+from ..compile.pass_manager import FixedPoint, PassRun, run_passes
+
+if TYPE_CHECKING:  # names for the annotations only; the modules load when a pass runs
+    from .passes.dce import DceOptions
+    from .passes.fold import FoldOptions
+    from .passes.schedule import ReorderOptions
+    from .passes.unroll import UnrollOptions
 
 
 @dataclass(frozen=True)
 class PassSpec:
+    """One hybrid pass: ``function`` is ``"module:name"`` under hqsim.hybrid, called as
+    ``function(program, options)`` with ``PipelineOptions.<options>`` when that is set, else
+    ``function(program)`` (the pass's default options)."""
+
     name: str
     simplifying: bool
     help: str
+    function: str
+    options: str | None
 
 
-PASSES = {
-    "fold": PassSpec("fold", True, "constant propagation/folding of classical values and qubit "
-                     "Pauli states; rotation merging; branch folding"),
-    "unroll": PassSpec("unroll", True, "unroll loops whose trip count is constant"),
-    "dce": PassSpec("dce", True, "liveness-based dead-code elimination (dead classical code, "
-                    "gates outside every measured qubit's light cone, unused qubits)"),
-    "reorder": PassSpec("reorder", False, "reorder instructions to overlap CPU and QPU work"),
-    "lpqe": PassSpec("lpqe", False, "latest-possible quantum execution: QPU-independent "
-                     "classical work first, quantum work as late as possible"),
-}
+PASSES = {s.name: s for s in (
+    PassSpec("fold", True, "constant propagation and folding of classical values and of qubit "
+             "Pauli eigenstates, rotation merging, branch folding", "passes.fold:fold_constants", "fold"),
+    PassSpec("unroll", True, "unroll loops whose trip count is constant (limit: --max-unroll)",
+             "passes.unroll:unroll_loops", "unroll"),
+    PassSpec("dce", True, "liveness-based dead-code elimination: dead classical code, gates "
+             "outside every measured qubit's light cone, unused qubits",
+             "passes.dce:eliminate_dead_code", "dce"),
+    PassSpec("reorder", False, "reorder instructions so CPU and QPU work overlap (shorter wall time)",
+             "passes.schedule:reorder_instructions", "reorder"),
+    PassSpec("lpqe", False, "latest-possible quantum execution: QPU-independent classical work "
+             "first, quantum work as late as possible (shorter QCT)",
+             "passes.schedule:reorder_latest_quantum", None),
+)}
 OPT_LEVELS = {0: (), 1: ("fold", "dce"), 2: ("fold", "unroll", "dce", "reorder", "lpqe")}
+
+
+def check_pass_names(passes) -> tuple[str, ...]:
+    """The pass list as a tuple; ValueError naming the unknown ones and the choices."""
+    passes = tuple(passes)
+    unknown = [p for p in passes if p not in PASSES]
+    if unknown:
+        raise ValueError(f"unknown pass(es) {', '.join(unknown)}; choose from {', '.join(PASSES)}")
+    return passes
 
 
 @dataclass(frozen=True)
 class PipelineOptions:
+    """Which passes, the bound on fixed-point rounds, and each pass's options (None: that
+    pass's defaults)."""
+
     passes: tuple[str, ...] = OPT_LEVELS[2]
     max_rounds: int = 10
-    fold: FoldOptions = field(default_factory=FoldOptions)
-    unroll: UnrollOptions = field(default_factory=UnrollOptions)
-    dce: DceOptions = field(default_factory=DceOptions)
-    reorder: ReorderOptions = field(default_factory=ReorderOptions)
+    fold: FoldOptions | None = None
+    unroll: UnrollOptions | None = None
+    dce: DceOptions | None = None
+    reorder: ReorderOptions | None = None
 
     def __post_init__(self):
-        object.__setattr__(self, "passes", tuple(self.passes))
-        unknown = [p for p in self.passes if p not in PASSES]
-        if unknown:
-            raise ValueError(f"unknown pass(es) {', '.join(unknown)}; choose from {', '.join(PASSES)}")
+        object.__setattr__(self, "passes", check_pass_names(self.passes))
         if self.max_rounds < 1:
             raise ValueError(f"max_rounds must be >= 1, got {self.max_rounds}")
 
 
 @dataclass(frozen=True)
-class PassRecord:
-    """One pass application: its name, the round of its stage, whether it changed the
-    program, its run time, and the program it produced."""
+class HybridPass:
+    """A hybrid pass bound to its options: a pass object of hqsim.compile.pass_manager."""
 
     name: str
-    round: int
-    changed: bool
-    seconds: float
-    program: Program
+    function: Callable
+    options: Any = None
+
+    def __call__(self, program):
+        return self.function(program) if self.options is None else self.function(program, self.options)
 
 
-@dataclass(frozen=True)
-class PipelineResult:
-    program: Program
-    records: tuple[PassRecord, ...]
-    seconds: float
-
-
-def pass_function(name: str, options: PipelineOptions) -> Callable[[Program], Program]:
-    if name == "fold":
-        return lambda p: fold_constants(p, options.fold)
-    if name == "unroll":
-        return lambda p: unroll_loops(p, options.unroll)
-    if name == "dce":
-        return lambda p: eliminate_dead_code(p, options.dce)
-    if name == "reorder":
-        return lambda p: reorder_instructions(p, options.reorder)
-    if name == "lpqe":
-        return reorder_latest_quantum
-    raise ValueError(f"unknown pass {name!r}")
+def bind(name: str, options: PipelineOptions) -> HybridPass:
+    spec = PASSES[name]
+    module, function = spec.function.split(":")
+    fn = getattr(importlib.import_module(f"{__package__}.{module}"), function)
+    return HybridPass(name, fn, None if spec.options is None else getattr(options, spec.options))
 
 
 def stages(passes) -> list[tuple[bool, tuple[str, ...]]]:
     """Group passes: (fixed_point, names) per stage."""
     out: list = []
-    for name in passes:
+    for name in check_pass_names(passes):
         simplifying = PASSES[name].simplifying
         if simplifying and out and out[-1][0]:
             out[-1] = (True, out[-1][1] + (name,))
@@ -103,25 +115,24 @@ def stages(passes) -> list[tuple[bool, tuple[str, ...]]]:
     return out
 
 
-def run_pipeline(program: Program, options: PipelineOptions = PipelineOptions()) -> PipelineResult:
-    """Apply the passes; the input program is not modified."""
-    t_start = time.perf_counter()
-    records: list[PassRecord] = []
+def schedule(options: PipelineOptions) -> list:
+    """The pass manager's schedule for ``options``."""
+    out = []
     for fixed_point, names in stages(options.passes):
-        for rnd in range(1, (options.max_rounds if fixed_point else 1) + 1):
-            changed_any = False
-            for name in names:
-                t0 = time.perf_counter()
-                new = pass_function(name, options)(program)
-                changed = new != program
-                records.append(PassRecord(name, rnd, changed, time.perf_counter() - t0, new))
-                program, changed_any = new, changed_any or changed
-            if not changed_any:
-                break
-    return PipelineResult(program, tuple(records), time.perf_counter() - t_start)
+        bound = tuple(bind(n, options) for n in names)
+        out.append(FixedPoint(bound, options.max_rounds) if fixed_point else bound[0])
+    return out
 
 
-def optimize(program: Program, level: int = 2, passes=None) -> Program:
+PipelineResult = PassRun  # (program, records, seconds): the manager's result, one type
+
+
+def run_pipeline(program, options: PipelineOptions | None = None) -> PassRun:
+    """Apply the passes (default: ``PipelineOptions()``, -O2); the input program is not modified."""
+    return run_passes(program, schedule(options or PipelineOptions()))
+
+
+def optimize(program, level: int = 2, passes=None):
     """Shorthand: the optimized program for ``-O{level}`` or an explicit pass list."""
     chosen = tuple(passes) if passes is not None else OPT_LEVELS[level]
     return run_pipeline(program, PipelineOptions(passes=chosen)).program

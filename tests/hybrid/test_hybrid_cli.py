@@ -93,6 +93,17 @@ def test_help_explains_every_option():
         assert option in proc.stdout, option
 
 
+def test_help_and_choices_come_from_the_pass_declaration():
+    from hqsim.hybrid.pipeline import OPT_LEVELS, PASSES
+    proc = hqsim("compile", "--help")
+    text = " ".join(proc.stdout.split())
+    for name, spec in PASSES.items():
+        assert f"{name} {spec.help}" in text, name
+    assert f"from: {','.join(PASSES)}" in text
+    for level, names in OPT_LEVELS.items():
+        assert f"-O{level} {','.join(names) or 'none'}" in text
+
+
 @pytest.mark.parametrize("source,expected", [
     ("bad_syntax.qasm", "bad_syntax.qasm:4:9: error: syntax error: missing ';' at 'q'"),
     ("bad_unsupported.qasm", "bad_unsupported.qasm:5:1: error: box is not supported"),

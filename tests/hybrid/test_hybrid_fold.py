@@ -96,6 +96,15 @@ def test_same_axis_rotations_merge_and_identities_vanish():
     assert body(out) == "h q[0];\nrz(0.75) q[0];\nrx(x + 1.0) q[0];\nc = measure q[0];"
 
 
+def test_symmetric_additive_gates_merge_in_either_qubit_order():
+    """CPhase is symmetric (hqsim.ir.gates: the rule hqsim.compile's fold reads too)."""
+    out = folded("""input float[64] x; output bit[2] c; qubit[2] q; h q[0]; h q[1];
+        cp(x) q[0], q[1]; cp(0.5) q[1], q[0]; crz(0.5) q[0], q[1]; crz(0.5) q[1], q[0];
+        c = measure q;""", {"x": 0.3})
+    assert body(out).splitlines()[2:5] == ["cp(x + 0.5) q[0], q[1];", "crz(0.5) q[0], q[1];",
+                                           "crz(0.5) q[1], q[0];"]
+
+
 def test_hybrid_rotations_do_not_merge_across_a_write_of_their_variable():
     out = folded("""input float[64] x; output bit c; qubit[1] q; float[64] a; h q[0];
         a = x; rz(a) q[0]; a = a * 2; rz(a) q[0]; c = measure q[0];""", {"x": 0.3})

@@ -16,7 +16,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
+from ...compile.pass_manager import FixedPoint, run_passes
 from ..analyses.constants import ConstState, branch_targets, compute_constants, transfer
 from ..analyses.pauli_states import cancels, is_identity, merge_rotations
 from ..exprs import fold_constant
@@ -28,22 +30,27 @@ from .simplify_cfg import simplify_cfg
 @dataclass(frozen=True)
 class FoldOptions:
     """``quantum``: track Pauli states of qubits; ``peephole``: merge/cancel adjacent gates;
-    ``max_rounds``: bound on the internal repeat-until-unchanged loop."""
+    ``max_rounds``: bound on the repeat-until-unchanged loop (run by the pass manager)."""
 
     quantum: bool = True
     peephole: bool = True
     max_rounds: int = 8
 
 
+@dataclass(frozen=True)
+class _FoldOnce:
+    options: FoldOptions
+    name: ClassVar[str] = "fold-once"
+
+    def __call__(self, program: Program) -> Program:
+        return _fold_once(program, self.options)
+
+
 def fold_constants(program: Program, options: FoldOptions = FoldOptions()) -> Program:
     """Program in, folded program out (the input is not modified). Repeats until nothing
     changes (a merge can expose a new constant), so applying it twice equals applying it once."""
-    for _ in range(options.max_rounds):
-        new = _fold_once(program, options)
-        if new == program:
-            break
-        program = new
-    return program
+    stage = FixedPoint((_FoldOnce(options),), options.max_rounds)
+    return run_passes(program, [stage]).program
 
 
 def _fold_once(program: Program, options: FoldOptions) -> Program:
