@@ -23,8 +23,6 @@ from .gateset import gate_matrix
 from .ir import Assign, GateOp, Halt, Jump, Kind, Program, Reset, instruction_kind, refs
 from .limits import check_state_memory
 
-# trace categories (cost-model keys)
-CATEGORIES = ("classical", "branch", "jump", "gate1", "gate2", "gate3", "measure", "reset")
 FORK = object()  # returned by a decider to stop at a measurement (exact enumeration)
 PROGRESS_EVERY = 1 << 16  # steps between calls of a Machine's on_progress
 

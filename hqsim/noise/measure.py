@@ -100,13 +100,6 @@ def rotate_to_z(states: np.ndarray, group: MeasurementGroup, num_qubits: int) ->
     return out
 
 
-def readout_vectors(readout, num_qubits: int):
-    """(p01, p10) per bit position, both (Q,) float64; bit m is 1 << m (qubit Q-1-m)."""
-    p01 = np.full(num_qubits, 0.0 if readout is None else readout.p01)
-    p10 = np.full(num_qubits, 0.0 if readout is None else readout.p10)
-    return p01, p10
-
-
 def effective_observables(observables, readout) -> list[Observable]:
     """Observables whose exact expectation equals the readout-noisy expectation of ``observables``."""
     if readout is None or readout.is_trivial:

@@ -28,11 +28,6 @@ def _openqasm3():
     return ast, CommonTokenStream, InputStream, ErrorListener, QASMNodeVisitor, qasm3Lexer, qasm3Parser
 
 
-def qasm_ast():
-    """The ``openqasm3.ast`` module."""
-    return _openqasm3()[0]
-
-
 def parse_qasm(source: str):
     """Parse OpenQASM 3 text into the reference AST; raise ``HybridSyntaxError`` on errors."""
     ast, CommonTokenStream, InputStream, ErrorListener, Visitor, Lexer, Parser = _openqasm3()
