@@ -4,6 +4,7 @@ import json
 import pytest
 
 from hqsim.cli import main
+from hqsim.experiments.stats import unpack_correct
 
 from .conftest import needs_quantum_layer, require_embeddings, write_sst2_sample
 
@@ -35,8 +36,9 @@ def test_train_cli_setfit_end_to_end(tiny_tsv, cache_dir, tmp_path):
     models = {r["model"]: r for r in data["runs"]}
     assert {"QLLM Q=9 E=1 M=1 N=1 C=1 L1=1 L2=1", "logistic regression (SetFit emb.)",
             "SetFit (contrastive + LR)"} <= set(models)
-    for r in data["runs"]:
-        assert 0 <= r["test_acc"] <= 1
+    for r in data["runs"]:  # the recorded per-sentence outcomes agree with the accuracy
+        correct = unpack_correct(r["test_correct"], r["test_n"])
+        assert r["test_n"] == 16 and r["test_acc"] == pytest.approx(correct.mean(), abs=1e-12)
     body = out / "setfit" / "seed-0" / "body"
     assert (body / "modules.json").exists() and (out / "setfit" / "seed-0" / "head.joblib").exists()
     # the fine-tuned body differs from the base model: its embeddings differ
@@ -78,7 +80,8 @@ def test_train_cli_finetune_encoder_end_to_end(tiny_tsv, cache_dir, tmp_path):
     assert main(argv) == 0
     data = json.loads((out / "results.json").read_text())
     (run,) = data["runs"]
-    assert run["model"].endswith("+FT1") and 0 <= run["test_acc"] <= 1
+    assert run["model"].endswith("+FT1") and run["test_n"] == 16
+    assert run["test_acc"] == pytest.approx(unpack_correct(run["test_correct"], 16).mean(), abs=1e-12)
     # the hybrid's 49 quantum/head parameters plus MiniLM's last transformer layer
     assert run["params"] > 49 + 100_000
 
