@@ -31,13 +31,21 @@ U = F[n-1] ... F[1] F[0]. ``fcoef[f] = (scale, offset)``: the angle is
               q0 / target q1, 3 = control q1 / target q0; RXX/RYY/RZZ and F_CONST: 2
     mat       offset into ``const_mats`` (F_CONST)
 
+Blocks (``blocks``, int32, shape (n_blocks, BLOCK_FIELDS)), from the fusion pass
+(hqsim/compile/fuse.py): ops ``first .. first+count-1`` act only on the ``k`` qubits
+``wires[wstart:wstart+k]`` and may run as one pass over the state (a CXU1 member's CNOT is
+then an index map inside the block). Members are U1, CXU1 and CZ ops. A backend that does
+not interpret blocks runs the member ops as they stand: the table only annotates.
+
+    first, count, wstart, k
+
 Observables (``terms``): one row per Pauli string: (observable index, flip mask (X|Y bits),
 sign mask (Y|Z bits), number of Y mod 4) and ``term_coeff``. P|i> = i^nY (-1)^popcount(i & sign)
 |i ^ flip>.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import weakref
 
@@ -50,6 +58,7 @@ MAX_PERM_QUBITS = 22  # a PERM table holds 2^Q int32 entries (16 MiB at 22); abo
 OP_FIELDS = 6  # kind, q0, q1, fstart, fcount, mat
 (F_CONST, F_RX, F_RY, F_RZ, F_PHASE, F_CRX, F_CRY, F_CRZ, F_RXX, F_RYY, F_RZZ) = range(11)
 F_FIELDS = 5  # code, source, index, wire, mat
+BLOCK_FIELDS = 4  # first op, op count, first wire, k
 OP_NAMES = {OP_U1: "U1", OP_U2: "U2", OP_PERM: "PERM", OP_CZ: "CZ", OP_UK: "UK", OP_CXU1: "CXU1"}
 F_NAMES = ["CONST", "RX", "RY", "RZ", "PHASE", "CRX", "CRY", "CRZ", "RXX", "RYY", "RZZ"]
 
@@ -71,6 +80,7 @@ class OpProgram:
     terms: np.ndarray        # int64 (n_terms, 4): obs, flip, sign, nY mod 4
     term_coeff: np.ndarray   # float64 (n_terms,)
     num_observables: int
+    blocks: np.ndarray = field(default_factory=lambda: np.zeros((0, BLOCK_FIELDS), np.int32))
 
     @property
     def num_ops(self) -> int:
@@ -78,14 +88,22 @@ class OpProgram:
 
     def describe(self) -> str:
         lines = [f"OpProgram: {self.num_qubits} qubits, {self.num_ops} ops, "
-                 f"{self.factors.shape[0]} factors, {self.num_observables} observables"]
-        for op in self.ops:
+                 f"{self.factors.shape[0]} factors, {self.num_observables} observables, "
+                 f"{self.blocks.shape[0]} blocks"]
+        block_at = {int(b[0]): b for b in self.blocks}
+        member_until = -1
+        for i, op in enumerate(self.ops):
+            if i in block_at:
+                first, count, ws, k = (int(v) for v in block_at[i])
+                member_until = first + count - 1
+                lines.append(f"  block on q{','.join(str(q) for q in self.wires[ws:ws + k])}:")
+            pad = "    | " if i <= member_until else "  "
             kind, q0, q1, fs, fc, _ = (int(v) for v in op)
             if kind in (OP_U1, OP_U2, OP_CXU1):
                 fs_names = [F_NAMES[self.factors[f, 0]] for f in range(fs, fs + fc)]
-                lines.append(f"  {OP_NAMES[kind]} q{q0}{'' if q1 < 0 else f',q{q1}'}: {' '.join(fs_names)}")
+                lines.append(f"{pad}{OP_NAMES[kind]} q{q0}{'' if q1 < 0 else f',q{q1}'}: {' '.join(fs_names)}")
             else:
-                lines.append(f"  {OP_NAMES[kind]} q{q0},{q1}")
+                lines.append(f"{pad}{OP_NAMES[kind]} q{q0},{q1}")
         return "\n".join(lines)
 
 

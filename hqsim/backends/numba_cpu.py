@@ -4,12 +4,16 @@ Samples run in groups of LANES, lane-interleaved (numba_lane_kernels), groups in
 the cores (numba_drivers). This module packs the program and the call into the structures the
 drivers take and allocates the outputs. Modules of the backend, by role:
 
-    numba_cpu           this entry (Python)
-    numba_drivers       per-group forward and adjoint walks over the ops; one driver per pass
-    numba_lane_kernels  passes over one group's lane-interleaved state (apply, undo, gather, ...)
-    numba_matrices      per-sample small matrices of ops and the chain rule to their angles
-    numba_matrices_1q   scalar 2x2 fast paths of the same for single-qubit ops
-    numba_cache         drops Numba's on-disk cache when any of these sources changed
+    numba_cpu            this entry (Python)
+    numba_block_plan     the slot tables of the program's fused blocks (Python)
+    numba_drivers        per-group forward and adjoint walks over the program; one driver per pass
+    numba_op_steps       one op's or block's step: lane coefficients, kernel, chain rule
+    numba_lane_kernels   passes over one group's lane-interleaved state (apply, undo, gather, ...)
+    numba_block_kernels  a fused block's members on 2^k-row tiles of the state, in one pass
+    numba_matrices       per-sample small matrices of ops and the chain rule to their angles
+    numba_matrices_1q    scalar 2x2 fast paths of the same for single-qubit ops
+    numba_jit            how all of these are compiled
+    numba_cache          drops Numba's on-disk cache when any of these sources changed
 """
 from __future__ import annotations
 
@@ -23,14 +27,18 @@ from .numba_cache import invalidate_stale_cache
 invalidate_stale_cache()  # before the Numba modules below load their cached machine code
 
 from ..program import OP_UK, OpProgram  # noqa: E402
+from .numba_block_plan import plan_blocks  # noqa: E402
 from .numba_drivers import adjoint_groups, forward_groups  # noqa: E402
 from .numba_lane_kernels import LANES  # noqa: E402
 from .numba_matrices_1q import precompute_factors  # noqa: E402
 
-# The op program as the drivers see it: OpProgram's arrays and sizes, plus the kernels'
-# scratch sizes (most factors of one op, widest dense op's qubit count).
+# The op program as the drivers see it: OpProgram's arrays and sizes, the walk's units and the
+# fused blocks' tables (numba_block_plan.BlockPlan), and the kernels' scratch sizes (most
+# factors of one op, widest dense op's or block's qubit count, most members of a block).
 NumbaProgram = namedtuple("NumbaProgram", "ops factors fcoef const_mats perms inv_perms wires terms "
-                          "term_coeff num_qubits amp_start amp_size max_factors max_k")
+                          "term_coeff num_qubits amp_start amp_size units blocks block_offs block_bits "
+                          "block_final block_ident member_kind member_real member_pstart member_pairs "
+                          "max_factors max_k max_members")
 # One call's inputs: x (B, n_in) float64, w (n_w,) float64, the batch-shared 2x2 matrices of
 # single-qubit factors that do not read the inputs (n_f, 4) complex128, and a zero-length
 # array whose dtype is the state precision (float32 for complex64, float64 for complex128).
@@ -51,11 +59,14 @@ def numba_program(program: OpProgram) -> NumbaProgram:
     if packed is None:
         ops = program.ops
         uk = ops[ops[:, 0] == OP_UK]
+        plan = plan_blocks(program)
         packed = NumbaProgram(
             ops, program.factors, program.fcoef, program.const_mats, program.perms, program.inv_perms,
             program.wires, program.terms, program.term_coeff, program.num_qubits, program.amp_start,
-            program.amp_size, max(1, int(ops[:, 4].max()) if program.num_ops else 1),
-            int(uk[:, 4].max()) if len(uk) else 1)
+            program.amp_size, plan.units, plan.blocks, plan.offs, plan.bits, plan.final, plan.ident,
+            plan.member_kind, plan.member_real, plan.member_pstart, plan.member_pairs,
+            max(1, int(ops[:, 4].max()) if program.num_ops else 1),
+            max(int(uk[:, 4].max()) if len(uk) else 1, plan.max_k), plan.max_members)
         _PROGRAMS[program] = packed
     return packed
 

@@ -19,17 +19,18 @@ from .numba_jit import HAVE_FLAG_HOOK, jit, jit_inline, jit_noalias
 # lanes fill one AVX-512 register (two AVX2 registers). Batches are padded up to a multiple
 # of LANES.
 LANES = 16
+Z = uint64(0)  # the offset of a coefficient or sum array used whole
 
 
 @jit_inline
-def _pair_1q(re, im, c, jr, kr, jw, kw):
-    """One row pair of all lanes: (jw, kw) <- c (jr, kr)."""
+def _pair_1q(re, im, c, co, jr, kr, jw, kw):
+    """One row pair of all lanes: (jw, kw) <- c (jr, kr), the matrix at offset co of c."""
     L = uint64(LANES)
     for l0 in range(LANES):
         l = uint64(l0)
         xr, xi, yr, yi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
-        ar, ai, br, bi = c[l], c[L + l], c[2 * L + l], c[3 * L + l]
-        cr, ci, dr, di = c[4 * L + l], c[5 * L + l], c[6 * L + l], c[7 * L + l]
+        ar, ai, br, bi = c[co + l], c[co + L + l], c[co + 2 * L + l], c[co + 3 * L + l]
+        cr, ci, dr, di = c[co + 4 * L + l], c[co + 5 * L + l], c[co + 6 * L + l], c[co + 7 * L + l]
         re[jw + l] = ar * xr - ai * xi + br * yr - bi * yi
         im[jw + l] = ar * xi + ai * xr + br * yi + bi * yr
         re[kw + l] = cr * xr - ci * xi + dr * yr - di * yi
@@ -37,13 +38,13 @@ def _pair_1q(re, im, c, jr, kr, jw, kw):
 
 
 @jit_inline
-def _pair_1q_real(re, im, c, jr, kr, jw, kw):
+def _pair_1q_real(re, im, c, co, jr, kr, jw, kw):
     """_pair_1q for a real matrix (c's real parts): half the multiplies."""
     L = uint64(LANES)
     for l0 in range(LANES):
         l = uint64(l0)
         xr, xi, yr, yi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
-        a, b, cc, d = c[l], c[2 * L + l], c[4 * L + l], c[6 * L + l]
+        a, b, cc, d = c[co + l], c[co + 2 * L + l], c[co + 4 * L + l], c[co + 6 * L + l]
         re[jw + l] = a * xr + b * yr
         im[jw + l] = a * xi + b * yi
         re[kw + l] = cc * xr + d * yr
@@ -51,13 +52,13 @@ def _pair_1q_real(re, im, c, jr, kr, jw, kw):
 
 
 @jit_inline
-def _pair(re, im, c, jr, kr, jw, kw, real):
+def pair(re, im, c, co, jr, kr, jw, kw, real):
     """_pair_1q_real or _pair_1q. ``real`` is fixed for a whole pass: each call site becomes
     two vectorised lane loops behind one branch (as fast as separate kernels, measured)."""
     if real:
-        _pair_1q_real(re, im, c, jr, kr, jw, kw)
+        _pair_1q_real(re, im, c, co, jr, kr, jw, kw)
     else:
-        _pair_1q(re, im, c, jr, kr, jw, kw)
+        _pair_1q(re, im, c, co, jr, kr, jw, kw)
 
 
 @jit_noalias
@@ -68,7 +69,7 @@ def apply_1q(re, im, n, bit, c, real):
         for j0 in range(bit):
             j = (uint64(blk) + uint64(j0)) * L
             k = j + uint64(bit) * L
-            _pair(re, im, c, j, k, j, k, real)
+            pair(re, im, c, Z, j, k, j, k, real)
 
 
 @jit_noalias
@@ -85,25 +86,25 @@ def apply_1q_cx(re, im, n, bit, cbit, c, swap_out, real):
             j = row * L
             k = j + uint64(bit) * L
             if (row & cb) == 0:
-                _pair(re, im, c, j, k, j, k, real)
+                pair(re, im, c, Z, j, k, j, k, real)
             elif swap_out:
-                _pair(re, im, c, j, k, k, j, real)
+                pair(re, im, c, Z, j, k, k, j, real)
             else:
-                _pair(re, im, c, k, j, j, k, real)
+                pair(re, im, c, Z, k, j, j, k, real)
 
 
 @jit_inline
-def _add_outer(a, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi):
-    """a[(2e+part)*L + l] += conj(lam_a) psi_b for one pair of one lane, e = 2a + b."""
+def _add_outer(a, ao, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi):
+    """a[ao + (2e+part)*L + l] += conj(lam_a) psi_b for one pair of one lane, e = 2a + b."""
     L = uint64(LANES)
-    a[l] += lxr * pr + lxi * pi
-    a[L + l] += lxr * pi - lxi * pr
-    a[2 * L + l] += lxr * qr + lxi * qi
-    a[3 * L + l] += lxr * qi - lxi * qr
-    a[4 * L + l] += lyr * pr + lyi * pi
-    a[5 * L + l] += lyr * pi - lyi * pr
-    a[6 * L + l] += lyr * qr + lyi * qi
-    a[7 * L + l] += lyr * qi - lyi * qr
+    a[ao + l] += lxr * pr + lxi * pi
+    a[ao + L + l] += lxr * pi - lxi * pr
+    a[ao + 2 * L + l] += lxr * qr + lxi * qi
+    a[ao + 3 * L + l] += lxr * qi - lxi * qr
+    a[ao + 4 * L + l] += lyr * pr + lyi * pi
+    a[ao + 5 * L + l] += lyr * pi - lyi * pr
+    a[ao + 6 * L + l] += lyr * qr + lyi * qi
+    a[ao + 7 * L + l] += lyr * qi - lyi * qr
 
 
 @jit_noalias
@@ -125,7 +126,7 @@ def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit):
                 l = uint64(l0)
                 pr, pi, qr, qi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
                 lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-                _add_outer(a, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi)
+                _add_outer(a, Z, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi)
     for i in range(8 * LANES):
         macc[i] += a[i]
 
@@ -142,21 +143,21 @@ def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, macc):
 
 
 @jit_inline
-def _undo_pair_1q(re, im, lre, lim, c, a, j, k, jw, kw):
+def undo_pair_1q(re, im, lre, lim, c, co, a, ao, j, k, jw, kw):
     """One row pair of all lanes: psi' = V psi, a += conj(lam) psi', lam' = V lam, both
-    written to rows (jw, kw)."""
+    written to rows (jw, kw); V at offset co of c, the sums at offset ao of a."""
     L = uint64(LANES)
     for l0 in range(LANES):
         l = uint64(l0)
-        ar, ai, br, bi = c[l], c[L + l], c[2 * L + l], c[3 * L + l]
-        cr, ci, dr, di = c[4 * L + l], c[5 * L + l], c[6 * L + l], c[7 * L + l]
+        ar, ai, br, bi = c[co + l], c[co + L + l], c[co + 2 * L + l], c[co + 3 * L + l]
+        cr, ci, dr, di = c[co + 4 * L + l], c[co + 5 * L + l], c[co + 6 * L + l], c[co + 7 * L + l]
         xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
         pr = ar * xr - ai * xi + br * yr - bi * yi
         pi = ar * xi + ai * xr + br * yi + bi * yr
         qr = cr * xr - ci * xi + dr * yr - di * yi
         qi = cr * xi + ci * xr + dr * yi + di * yr
         lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-        _add_outer(a, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi)
+        _add_outer(a, ao, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi)
         re[jw + l] = pr
         im[jw + l] = pi
         re[kw + l] = qr
@@ -181,9 +182,9 @@ def undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc):
             j = row * L
             k = j + uint64(bit) * L
             if (row & cb) == 0:
-                _undo_pair_1q(re, im, lre, lim, c, a, j, k, j, k)
+                undo_pair_1q(re, im, lre, lim, c, Z, a, Z, j, k, j, k)
             else:
-                _undo_pair_1q(re, im, lre, lim, c, a, j, k, k, j)
+                undo_pair_1q(re, im, lre, lim, c, Z, a, Z, j, k, k, j)
     for i in range(8 * LANES):
         macc[i] += a[i]
 
@@ -198,16 +199,16 @@ HAVE_FUSED_UNDO = HAVE_FLAG_HOOK  # without noalias the fused pass is slower tha
 # of the 2x2 matrix M (4 multiply-adds per amplitude pair instead of 16). The adjoint step goes
 # 48 -> 20 multiply-adds per pair and lane. The matrix is read from c's real parts.
 @jit_inline
-def _undo_pair_ry(re, im, lre, lim, c, g, j, k, jw, kw):
-    """One row pair of all lanes: g += Im <lam|Y|psi> of the pair, then psi' = V psi and
-    lam' = V lam (V real) written to rows (jw, kw)."""
+def undo_pair_ry(re, im, lre, lim, c, co, g, go, j, k, jw, kw):
+    """One row pair of all lanes: g[go + l] += Im <lam|Y|psi> of the pair, then psi' = V psi
+    and lam' = V lam (V real, at offset co of c) written to rows (jw, kw)."""
     L = uint64(LANES)
     for l0 in range(LANES):
         l = uint64(l0)
-        a, b, cc, d = c[l], c[2 * L + l], c[4 * L + l], c[6 * L + l]
+        a, b, cc, d = c[co + l], c[co + 2 * L + l], c[co + 4 * L + l], c[co + 6 * L + l]
         xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
         lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-        g[l] += lyr * xr + lyi * xi - lxr * yr - lxi * yi
+        g[go + l] += lyr * xr + lyi * xi - lxr * yr - lxi * yi
         re[jw + l] = a * xr + b * yr
         im[jw + l] = a * xi + b * yi
         re[kw + l] = cc * xr + d * yr
@@ -233,9 +234,9 @@ def undo_ry(re, im, lre, lim, n, bit, cbit, c, gacc):
             j = row * L
             k = j + uint64(bit) * L
             if (row & cb) == 0:
-                _undo_pair_ry(re, im, lre, lim, c, g, j, k, j, k)
+                undo_pair_ry(re, im, lre, lim, c, Z, g, Z, j, k, j, k)
             else:
-                _undo_pair_ry(re, im, lre, lim, c, g, j, k, k, j)
+                undo_pair_ry(re, im, lre, lim, c, Z, g, Z, j, k, k, j)
     for l in range(LANES):
         gacc[l] += g[l]
 

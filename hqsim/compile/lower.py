@@ -7,6 +7,11 @@ CNOT whose target is next touched by a single-qubit gate becomes one CXU1 op wit
 run (the ring PQCs of W2 alternate CNOT and RY on the target: one pass per pair instead of a
 permutation pass plus a gate pass); other runs of CNOT / SWAP become one basis permutation
 (PERM) instead of one pass per gate.
+
+Blocks found by the fusion pass (hqsim/compile/fuse.py) lower to consecutive member ops (U1,
+CXU1, CZ: every CNOT of a block becomes a CXU1 op, with its target's next run or the identity,
+so that its permutation stays inside the block's qubits) and one row of the program's
+``blocks`` table.
 """
 from __future__ import annotations
 
@@ -15,9 +20,10 @@ import numpy as np
 from ..ir import CONST, GATES, Circuit, Gate, Param
 from ..ir.gates import decomposition_steps
 from ..ir.observables import as_observable
-from ..program import (F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY, F_RZ, F_RZZ,
-                       MAX_PERM_QUBITS, OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK, OpProgram,
-                       cnot_permutation, inverse_permutations)
+from ..program import (BLOCK_FIELDS, F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY,
+                       F_RZ, F_RZZ, MAX_PERM_QUBITS, OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK,
+                       OpProgram, cnot_permutation, inverse_permutations)
+from .fuse import FusedCircuit
 
 _ONE_Q_CODES = {"RX": F_RX, "RY": F_RY, "RZ": F_RZ, "PhaseShift": F_PHASE}
 _ONE_Q_NAMES = {code: name for name, code in _ONE_Q_CODES.items()}
@@ -76,6 +82,7 @@ class _Builder:
         self.control_of: dict[int, int] = {}
         self.open_perm: np.ndarray | None = None
         self.open_perm_qubits: set[int] = set()
+        self.blocks: list[list[int]] = []  # first op, op count, first wire, qubit count
 
     # -- constants ----------------------------------------------------------------------
     def add_matrix(self, m: np.ndarray) -> int:
@@ -197,6 +204,32 @@ class _Builder:
         start = self.add_factors(fs, embed_one_qubit=True)
         self._emit([OP_U2, q0, q1, start, len(fs), -1])
 
+    def cz(self, g: Gate):
+        for q in g.qubits:
+            self.flush(q)
+        self.close_perm()
+        self._emit([OP_CZ, g.qubits[0], g.qubits[1], 0, 0, -1])
+
+    def block(self, gates, qubits):
+        """A fusion block: its member ops, then a ``blocks`` row if there are two or more."""
+        for q in qubits:  # earlier pending work on these qubits stays outside the block
+            self.flush(q)
+        if self.open_perm_qubits.intersection(qubits):
+            self.close_perm()
+        first = len(self.ops)
+        for g in gates:
+            if len(g.qubits) == 1:
+                self.one_qubit(g)
+            elif g.name == "CNOT":
+                self.fused_cnot(g)
+            else:
+                self.cz(g)
+        for q in qubits:
+            self.flush(q)
+        if len(self.ops) - first >= 2:
+            self.blocks.append([first, len(self.ops) - first, len(self.wires), len(qubits)])
+            self.wires.extend(qubits)
+
     def k_qubit(self, g: Gate):
         for q in g.qubits:
             self.flush(q)
@@ -206,11 +239,23 @@ class _Builder:
         self._emit([OP_UK, -1, -1, start, len(g.qubits), self.add_matrix(g.matrix)])
 
 
-def lower(circuit: Circuit, observables) -> OpProgram:
-    """Lower ``circuit`` (already passed through hqsim.compile passes) and its observables."""
+def lower(circuit: Circuit | FusedCircuit, observables) -> OpProgram:
+    """Lower ``circuit`` (already passed through hqsim.compile passes; a FusedCircuit lowers its
+    blocks as blocks) and its observables."""
+    blocks = ()
+    if isinstance(circuit, FusedCircuit):
+        circuit, blocks = circuit.circuit, circuit.blocks
     b = _Builder(circuit.num_qubits)
     fuse = _cnots_to_fuse(circuit.gates)
-    for i, g in enumerate(circuit.gates):
+    starts = {blk.start: blk for blk in blocks}
+    i = 0
+    while i < len(circuit.gates):
+        if i in starts:
+            blk = starts[i]
+            b.block(circuit.gates[blk.start:blk.stop], blk.qubits)
+            i = blk.stop
+            continue
+        g = circuit.gates[i]
         k = len(g.qubits)
         if k == 1:
             b.one_qubit(g)
@@ -219,14 +264,12 @@ def lower(circuit: Circuit, observables) -> OpProgram:
         elif g.name in ("CNOT", "SWAP"):
             b.permutation(g)
         elif g.name == "CZ":
-            for q in g.qubits:
-                b.flush(q)
-            b.close_perm()
-            b._emit([OP_CZ, g.qubits[0], g.qubits[1], 0, 0, -1])
+            b.cz(g)
         elif k == 2:
             b.two_qubit(g)
         else:
             b.k_qubit(g)
+        i += 1
     for q in sorted(b.pending):
         b.flush(q)
     b.close_perm()
@@ -243,7 +286,8 @@ def lower(circuit: Circuit, observables) -> OpProgram:
         perms=perms, inv_perms=inverse_permutations(perms),
         wires=np.asarray(b.wires if b.wires else [0], dtype=np.int32),
         amp_start=enc.start if enc else 0, amp_size=enc.size if enc else 0,
-        terms=terms, term_coeff=coeffs, num_observables=len(observables))
+        terms=terms, term_coeff=coeffs, num_observables=len(observables),
+        blocks=np.asarray(b.blocks, dtype=np.int32).reshape(-1, BLOCK_FIELDS))
 
 
 def _cnots_to_fuse(gates) -> list[bool]:
