@@ -34,11 +34,12 @@ def _machine() -> str:
 
 
 def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
     out = []
-    for mod in VERSIONS:
+    for mod in VERSIONS:  # distribution metadata: not every package has __version__ (pennylane_lightning)
         try:
-            out.append(f"{mod} {__import__(mod).__version__}")
-        except ImportError:
+            out.append(f"{mod} {version(mod.replace('_', '-'))}")
+        except PackageNotFoundError:
             out.append(f"{mod} missing")
     return ", ".join(out)
 
