@@ -114,7 +114,7 @@ __device__ void store_tile(real* g, const real* re, const real* im, unsigned nt,
 // (sample, op)) rather than by each of a sample's (tile, sample) blocks: a block copies the
 // window [w0, w1) of its sample's row into shared memory.
 template <typename real>
-__device__ void op_matrices(const Program& p, const double* x, const double* w, int n_in, int batch, real* op_mats) {
+__device__ void op_matrices(const Program& p, const real* x, const real* w, int n_in, int batch, real* op_mats) {
     const long long total = (long long)batch * p.num_ops;
     for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x)
         op_matrix_slot(p, (int)(e % p.num_ops), x + (e / p.num_ops) * n_in, w, op_mats + e * MAT_SLOT);
@@ -195,13 +195,14 @@ __device__ void adjoint_pass(const Program& p, const real* op_mats, real* psi, r
 
 // One block per sample: M of every U1/U2 op in [i0, i1) summed over the tiles, then the chain
 // rule, one thread per op of a window. Weight gradients go to the sample's private row.
-__device__ inline void chain_pass(const Program& p, const double* x, const double* w, int n_in, int n_tiles, int i0,
+template <typename real>
+__device__ void chain_pass(const Program& p, const real* x, const real* w, int n_in, int n_tiles, int i0,
                                   int i1, const int* mofs, int mrec, const double* mpart, double* dw_rows, int n_w,
                                   double* dx, bool need_x) {
     __shared__ double part[8][32];
     __shared__ double msum[WIN][MAT_SLOT];
     const int b = blockIdx.x, tid = threadIdx.x, c = tid & 31, sl = tid >> 5;  // blockDim = 256
-    const double* xb = x + (long long)b * n_in;
+    const real* xb = x + (long long)b * n_in;
     const double* rec0 = mpart + (long long)b * n_tiles * mrec;
     for (int w0 = i0; w0 < i1; w0 += WIN) {
         const int w1 = min(i1, w0 + WIN);
@@ -232,14 +233,14 @@ __device__ inline void chain_pass(const Program& p, const double* x, const doubl
 
 // ---- whole-state element-wise kernels (grid-stride over batch * 2^Q) -------------------------
 template <typename real>
-__device__ void init_states(const Program& p, const double* x, int n_in, int batch, const double* norms, real* psi) {
+__device__ void init_states(const Program& p, const real* x, int n_in, int batch, const double* norms, real* psi) {
     const unsigned long long n = 1ull << p.num_qubits, total = n * batch;
     for (unsigned long long e = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x; e < total;
          e += (unsigned long long)gridDim.x * blockDim.x) {
         const unsigned long long b = e / n, i = e % n;
         double v = 0.0;
         if (p.amp_size == 0) v = (i == 0) ? 1.0 : 0.0;
-        else if (i < (unsigned long long)p.amp_size) v = x[b * n_in + p.amp_start + i] / norms[b];
+        else if (i < (unsigned long long)p.amp_size) v = (double)x[b * n_in + p.amp_start + i] / norms[2 * b] / norms[2 * b + 1];
         psi[2 * e] = (real)v;
         psi[2 * e + 1] = 0;
     }
@@ -257,7 +258,7 @@ __device__ void permute_states(const int* perm, int num_qubits, int batch, const
 }
 
 template <typename real>
-__device__ void weighted_observable_states(const Program& p, const double* cot, int batch, const real* psi, real* lam) {
+__device__ void weighted_observable_states(const Program& p, const real* cot, int batch, const real* psi, real* lam) {
     const unsigned long long n = 1ull << p.num_qubits, total = n * batch;
     for (unsigned long long e = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x; e < total;
          e += (unsigned long long)gridDim.x * blockDim.x) {
@@ -329,32 +330,30 @@ __device__ inline void expect_finish(const Program& p, const double* partial, in
     }
 }
 
-// One block per sample: |x| of the amplitude-encoded inputs.
-__device__ inline void amp_norms(const Program& p, const double* x, int n_in, double* norms) {
+// One block per sample: norms[b] = (m, |x / m|) of the amplitude-encoded inputs (amp_scale).
+template <typename real>
+__device__ void amp_norms(const Program& p, const real* x, int n_in, double* norms) {
     __shared__ double red[32 * 32];
-    __shared__ double s[1];
-    double v[1] = {0.0};
-    const double* xb = x + (long long)blockIdx.x * n_in + p.amp_start;
-    for (int j = threadIdx.x; j < p.amp_size; j += blockDim.x) v[0] += xb[j] * xb[j];
-    group_sum<1>(v, red, s, blockDim.x);
-    if (threadIdx.x == 0) norms[blockIdx.x] = sqrt(s[0]);
+    __shared__ double s[3];
+    const AmpScale a = amp_scale(x + (long long)blockIdx.x * n_in + p.amp_start, p.amp_size, (const real*)nullptr, 0,
+                                 red, s, threadIdx.x, blockDim.x);
+    if (threadIdx.x == 0) { norms[2 * blockIdx.x] = a.m; norms[2 * blockIdx.x + 1] = a.norm; }
 }
 
 // One block per sample: dx[b, amp] += (2 Re lam_0 - unit * proj) / |x| (after the chain passes).
 template <typename real>
-__device__ void amp_grad(const Program& p, const double* x, int n_in, const real* lam, double* dx) {
+__device__ void amp_grad(const Program& p, const real* x, int n_in, const real* lam, double* dx) {
     __shared__ double red[32 * 32];
-    __shared__ double s[2];
+    __shared__ double s[3];
     const unsigned long long n = 1ull << p.num_qubits;
     const int b = blockIdx.x;
-    const double* xb = x + (long long)b * n_in + p.amp_start;
+    const real* xb = x + (long long)b * n_in + p.amp_start;
     const real* l = lam + 2 * n * b;
-    double v[2] = {0.0, 0.0};
-    for (int j = threadIdx.x; j < p.amp_size; j += blockDim.x) { v[0] += xb[j] * xb[j]; v[1] += (double)l[2 * j] * xb[j]; }
-    group_sum<2>(v, red, s, blockDim.x);
-    const double nrm = sqrt(s[0]), proj = 2.0 * s[1] / nrm;
+    const AmpScale a = amp_scale(xb, p.amp_size, l, 2, red, s, threadIdx.x, blockDim.x);
+    const double proj = 2.0 * a.dot / a.norm, nrm = a.m * a.norm;
     double* row = dx + (long long)b * n_in + p.amp_start;
-    for (int j = threadIdx.x; j < p.amp_size; j += blockDim.x) row[j] += (2.0 * l[2 * j] - xb[j] / nrm * proj) / nrm;
+    for (int j = threadIdx.x; j < p.amp_size; j += blockDim.x)
+        row[j] += (2.0 * l[2 * j] - (double)xb[j] / a.m / a.norm * proj) / nrm;
 }
 
 // out[c] (+)= sum_r rows[r, c]: the cross-batch reduction of weight gradients.

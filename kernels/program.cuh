@@ -79,12 +79,15 @@ __device__ __forceinline__ unsigned insert_zero(unsigned t, unsigned bit) {
 }
 __device__ __forceinline__ int parity(unsigned x) { return __popc(x) & 1; }
 
-// The angle of factor f for one sample: scale * value + offset.
-__device__ __forceinline__ double factor_angle(const Program& p, int f, const double* xb, const double* w) {
+// The angle of factor f for one sample: scale * value + offset. Inputs and weights arrive in the
+// run's real type (float for complex64 runs, read where the caller's tensors live); the angle,
+// its sine and cosine and every small matrix are formed in double from the value as given.
+template <typename real>
+__device__ __forceinline__ double factor_angle(const Program& p, int f, const real* xb, const real* w) {
     const int* fr = p.factors + f * F_FIELDS;
     double v = 0.0;
-    if (fr[1] == SRC_WEIGHT) v = w[fr[2]];
-    else if (fr[1] == SRC_INPUT) v = xb[fr[2]];
+    if (fr[1] == SRC_WEIGHT) v = (double)w[fr[2]];
+    else if (fr[1] == SRC_INPUT) v = (double)xb[fr[2]];
     return p.fcoef[2 * f] * v + p.fcoef[2 * f + 1];
 }
 
@@ -124,8 +127,8 @@ __device__ inline void embed(const cd m2[4], int wire, bool controlled, bool gen
 }
 
 // out (D x D, row-major) = the factor's matrix for one sample. D = 2 (U1) or 4 (U2 frame).
-template <int D>
-__device__ void factor_matrix(const Program& p, int f, const double* xb, const double* w, cd out[D * D]) {
+template <int D, typename real>
+__device__ void factor_matrix(const Program& p, int f, const real* xb, const real* w, cd out[D * D]) {
     const int* fr = p.factors + f * F_FIELDS;
     const int code = fr[0];
     if (code == F_CONST) {
@@ -202,8 +205,8 @@ __device__ __forceinline__ void matmul(const cd* a, const cd* b, cd* out) {
 }
 
 // u = F[n-1] ... F[0] for op i (factor 0 acts first).
-template <int D>
-__device__ void op_matrix(const Program& p, int i, const double* xb, const double* w, cd u[D * D]) {
+template <int D, typename real>
+__device__ void op_matrix(const Program& p, int i, const real* xb, const real* w, cd u[D * D]) {
     const int fs = p.ops[i * OP_FIELDS + 3], fc = p.ops[i * OP_FIELDS + 4];
     cd fm[D * D], tmp[D * D];
     for (int a = 0; a < D * D; ++a) u[a] = cd{(a % (D + 1) == 0) ? 1.0 : 0.0, 0.0};
@@ -220,8 +223,8 @@ __device__ void op_matrix(const Program& p, int i, const double* xb, const doubl
 // one running product instead of stored prefix and suffix arrays, so a thread needs O(1)
 // matrices whatever the number of fused factors. Results are added (atomically: other ops of
 // the same sample may share a weight or input) to dw_row and dx_row.
-template <int D>
-__device__ __noinline__ void chain_grads(const Program& p, int i, const double* xb, const double* w, const double* mflat,
+template <int D, typename real>
+__device__ __noinline__ void chain_grads(const Program& p, int i, const real* xb, const real* w, const double* mflat,
                             double* dw_row, double* dx_row, bool need_x) {
     const int fs = p.ops[i * OP_FIELDS + 3], fc = p.ops[i * OP_FIELDS + 4];
     cd u[D * D], x[D * D], cm[D * D], fm[D * D], t1[D * D], t2[D * D], g[D * D];

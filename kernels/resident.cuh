@@ -34,7 +34,7 @@ HQ_DYNAMIC_SHARED(hq_smem);
 // row-major; zeros for ops without one). Not inlined: the complex-double matrix code would
 // otherwise crowd the gate loops' registers.
 template <typename real>
-__device__ __noinline__ void op_matrix_slot(const Program& p, int i, const double* xb, const double* w, real* slot) {
+__device__ __noinline__ void op_matrix_slot(const Program& p, int i, const real* xb, const real* w, real* slot) {
     const int kind = p.ops[i * OP_FIELDS];
     if (is_1q(kind)) {
         cd u[4];
@@ -51,7 +51,7 @@ __device__ __noinline__ void op_matrix_slot(const Program& p, int i, const doubl
 
 // Thread t < WIN of the group computes the matrix of op w0 + t for its sample.
 template <typename real>
-__device__ void stage_mats(const Program& p, int w0, int w1, const double* xb, const double* w, real* mats, int t) {
+__device__ void stage_mats(const Program& p, int w0, int w1, const real* xb, const real* w, real* mats, int t) {
     if (t < WIN && w0 + t < w1) op_matrix_slot(p, w0 + t, xb, w, mats + t * MAT_SLOT);
 }
 
@@ -97,7 +97,7 @@ __device__ void apply_op(const Program& p, int i, const real* m, real* re, real*
 }
 
 template <typename real>
-__device__ void init_state(const Program& p, const double* xb, real* re, real* im, unsigned n, double* misc,
+__device__ void init_state(const Program& p, const real* xb, real* re, real* im, unsigned n, double* misc,
                            double* red, int t, int T) {
     for (unsigned i = t; i < n; i += T) { re[i] = 0; im[i] = 0; }
     if (p.amp_size == 0) {
@@ -105,16 +105,13 @@ __device__ void init_state(const Program& p, const double* xb, real* re, real* i
         __syncthreads();
         return;
     }
-    double v[1] = {0.0};
-    for (int j = t; j < p.amp_size; j += T) v[0] += xb[p.amp_start + j] * xb[p.amp_start + j];
-    group_sum<1>(v, red, misc, T);
-    const double nrm = sqrt(misc[0]);
-    for (int j = t; j < p.amp_size; j += T) re[j] = (real)(xb[p.amp_start + j] / nrm);
+    const AmpScale a = amp_scale(xb + p.amp_start, p.amp_size, (const real*)nullptr, 0, red, misc, t, T);
+    for (int j = t; j < p.amp_size; j += T) re[j] = (real)((double)xb[p.amp_start + j] / a.m / a.norm);
     __syncthreads();
 }
 
 template <typename real>
-__device__ void run_forward(const Program& p, const double* xb, const double* w, real* mats, real* re, real* im,
+__device__ void run_forward(const Program& p, const real* xb, const real* w, real* mats, real* re, real* im,
                             unsigned n, int t, int T) {
     for (int w0 = 0; w0 < p.num_ops; w0 += WIN) {
         const int w1 = min(p.num_ops, w0 + WIN);
@@ -149,7 +146,7 @@ __device__ void reduce_observables(const Program& p, const real* re, const real*
 
 // lam = sum_t cot[obs_t] coeff_t P_t psi, gathered: (P psi)[i] = i^nY (-1)^par(j & sign) psi[j], j = i ^ flip.
 template <typename real>
-__device__ void weighted_observable(const Program& p, const double* cot_row, const real* re, const real* im,
+__device__ void weighted_observable(const Program& p, const real* cot_row, const real* re, const real* im,
                                     real* lre, real* lim, unsigned n, int t, int T) {
     for (unsigned i = t; i < n; i += T) {
         double lr = 0.0, li = 0.0;
@@ -186,7 +183,7 @@ __device__ inline ResidentLayout carve(int S, bool backward) {
 }
 
 template <typename real>
-__device__ void forward_resident(const Program& p, const double* x, const double* w, int batch, int n_in,
+__device__ void forward_resident(const Program& p, const real* x, const real* w, int batch, int n_in,
                                  double* out, real* states, bool want_states, int S, int T) {
     const unsigned n = 1u << p.num_qubits;
     const int g = threadIdx.x / T, t = threadIdx.x % T;
@@ -199,7 +196,7 @@ __device__ void forward_resident(const Program& p, const double* x, const double
     for (int sb = blockIdx.x; sb < nsb; sb += gridDim.x) {
         const int b = sb * S + g;
         const bool active = b < batch;  // tail groups run along (block-wide barriers) but write nothing
-        const double* xb = x + (long long)(active ? b : batch - 1) * n_in;
+        const real* xb = x + (long long)(active ? b : batch - 1) * n_in;
         init_state(p, xb, re, im, n, misc, L.red, t, T);
         run_forward(p, xb, w, mats, re, im, n, t, T);
         reduce_observables(p, re, im, n, out + (long long)b * p.num_observables, active, misc, L.red, t, T);
@@ -237,7 +234,7 @@ __device__ void reverse_window(const Program& p, int w0, int w1, const real* mat
 }
 
 template <typename real>
-__device__ void vjp_resident(const Program& p, const double* x, const double* w, const double* cot, int batch,
+__device__ void vjp_resident(const Program& p, const real* x, const real* w, const real* cot, int batch,
                              int n_in, int n_w, double* dw_part, double* dx, bool need_x, int S, int T) {
     const unsigned n = 1u << p.num_qubits;
     const int g = threadIdx.x / T, t = threadIdx.x % T;
@@ -254,7 +251,7 @@ __device__ void vjp_resident(const Program& p, const double* x, const double* w,
         const int b = sb * S + g;
         const bool active = b < batch;
         const int bb = active ? b : batch - 1;
-        const double* xb = x + (long long)bb * n_in;
+        const real* xb = x + (long long)bb * n_in;
         double* dx_row = dx + (long long)bb * n_in;
         if (active && need_x)
             for (int k = t; k < n_in; k += T) dx_row[k] = 0.0;
@@ -274,17 +271,11 @@ __device__ void vjp_resident(const Program& p, const double* x, const double* w,
             __syncthreads();  // redundant today (covered: mred is next written after the next window's barriers)
         }
         if (p.amp_size > 0 && need_x) {  // through psi_0 = x / |x|
-            double v[2] = {0.0, 0.0};
-            for (int j = t; j < p.amp_size; j += T) {
-                const double xj = xb[p.amp_start + j];
-                v[0] += xj * xj;
-                v[1] += (double)lre[j] * xj;
-            }
-            group_sum<2>(v, L.red, misc, T);
-            const double nrm = sqrt(misc[0]), proj = 2.0 * misc[1] / nrm;
+            const AmpScale a = amp_scale(xb + p.amp_start, p.amp_size, lre, 1, L.red, misc, t, T);
+            const double proj = 2.0 * a.dot / a.norm, nrm = a.m * a.norm;
             if (active)
                 for (int j = t; j < p.amp_size; j += T)
-                    dx_row[p.amp_start + j] += (2.0 * lre[j] - xb[p.amp_start + j] / nrm * proj) / nrm;
+                    dx_row[p.amp_start + j] += (2.0 * lre[j] - (double)xb[p.amp_start + j] / a.m / a.norm * proj) / nrm;
             __syncthreads();  // redundant today (covered: the next sample's writes come after barriers)
         }
     }

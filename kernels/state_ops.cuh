@@ -200,26 +200,61 @@ __device__ __noinline__ void apply_uk(real* re, real* im, unsigned n, const unsi
 }
 
 // ---- reductions over a group of T threads (T a multiple of 32, the group warp-aligned) ------
-// Every thread of the block must call this (it holds __syncthreads); `red` is block-wide scratch
-// of (blockDim / 32) * 32 doubles. Thread 0..NV-1 of each group write the group's sums to dst.
-template <int NV>
-__device__ void group_sum(double v[NV], double* red, double* dst, int T) {
+// Every thread of the block must call these (they hold __syncthreads); `red` is block-wide
+// scratch of (blockDim / 32) * 32 doubles. Thread 0..NV-1 of each group write the group's
+// results to dst. group_sum adds; group_max takes the largest (of values >= 0).
+struct AddOp { __device__ double operator()(double a, double b) const { return a + b; } };
+struct MaxOp { __device__ double operator()(double a, double b) const { return a > b ? a : b; } };
+
+template <int NV, typename Op>
+__device__ void group_reduce(double v[NV], double* red, double* dst, int T, Op op) {
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 #pragma unroll
     for (int k = 0; k < NV; ++k)
 #pragma unroll
-        for (int o = 16; o > 0; o >>= 1) v[k] += __shfl_xor_sync(0xffffffffu, v[k], o);
+        for (int o = 16; o > 0; o >>= 1) v[k] = op(v[k], __shfl_xor_sync(0xffffffffu, v[k], o));
     if (lane == 0)
 #pragma unroll
         for (int k = 0; k < NV; ++k) red[warp * 32 + k] = v[k];
     __syncthreads();
     const int t = threadIdx.x % T, first_warp = (threadIdx.x / T) * (T / 32);
     if (t < NV) {
-        double s = 0.0;
-        for (int q = 0; q < T / 32; ++q) s += red[(first_warp + q) * 32 + t];
+        double s = red[first_warp * 32 + t];
+        for (int q = 1; q < T / 32; ++q) s = op(s, red[(first_warp + q) * 32 + t]);
         dst[t] = s;
     }
     __syncthreads();
+}
+
+template <int NV>
+__device__ void group_sum(double v[NV], double* red, double* dst, int T) { group_reduce<NV>(v, red, dst, T, AddOp{}); }
+
+template <int NV>
+__device__ void group_max(double v[NV], double* red, double* dst, int T) { group_reduce<NV>(v, red, dst, T, MaxOp{}); }
+
+// The amplitude block of one sample, x[0..size), scaled by m = max |x_j|: the unit state is
+// (x_j / m) / norm and |x| = m * norm with no square overflowing (|x| ~ 1e200) or underflowing
+// (~1e-200), as hqsim.ir.validate.unit_amplitudes. dot = sum_j lam[j * stride] x_j / m (Re lam . x / m,
+// the input gradient's projection) when lam is given. `dst`: 3 doubles of the group's scratch.
+struct AmpScale {
+    double m, norm, dot;
+};
+
+template <typename real>
+__device__ AmpScale amp_scale(const real* x, int size, const real* lam, int stride, double* red, double* dst, int t,
+                              int T) {
+    double v[2] = {0.0, 0.0};
+    for (int j = t; j < size; j += T) v[0] = fmax(v[0], fabs((double)x[j]));
+    group_max<1>(v, red, dst, T);
+    const double m = dst[0];
+    v[0] = 0.0;
+    for (int j = t; j < size; j += T) {
+        const double u = (double)x[j] / m;
+        v[0] += u * u;
+        if (lam) v[1] += (double)lam[j * stride] * u;
+    }
+    group_sum<2>(v, red, dst + 1, T);
+    return AmpScale{m, sqrt(dst[1]), dst[2]};
 }
 
 // <psi| P_t |psi> for up to 8 terms [t0, t0 + cnt) of the array (sum over this thread's

@@ -41,9 +41,9 @@ class Blocked:
     # -- pieces ------------------------------------------------------------------------------
     def init(self, x, psi):
         r, bsz = self.r, x.shape[0]
-        norms = r.empty((bsz,))
+        norms = r.empty((bsz, 2))  # (m, |x / m|) per sample: kernels/state_ops.cuh amp_scale
         if r.program.amp_size:
-            r.launch("hq_amp_norms", (bsz, 1, 1), BLOCK, 0, r.dp.args + [r.ptr(x), ("i", r.n_in), r.ptr(norms)])
+            r.launch(f"hq_amp_norms_{r.sfx}", (bsz, 1, 1), BLOCK, 0, r.dp.args + [r.ptr(x), ("i", r.n_in), r.ptr(norms)])
         r.launch(f"hq_init_states_{r.sfx}", self.grid1(bsz * self.n), BLOCK, 0,
                  r.dp.args + [r.ptr(x), ("i", r.n_in), ("i", bsz), r.ptr(norms), r.ptr(psi)])
 
@@ -148,7 +148,7 @@ class Blocked:
                      r.dp.args + [r.ptr(mats), r.ptr(psi), r.ptr(lam), ("i", p.i0), ("i", p.i1), ("u", p.tmask),
                                   ("i", self.plan.tile_bits), r.ptr(self.mofs), ("i", mrec), r.ptr(mpart)])
             if mrec:
-                r.launch("hq_chain_pass", (bsz, 1, 1), BLOCK, 0,
+                r.launch(f"hq_chain_pass_{r.sfx}", (bsz, 1, 1), BLOCK, 0,
                          r.dp.args + [r.ptr(x), r.ptr(r.w), ("i", r.n_in), ("i", self.tiles), ("i", p.i0),
                                       ("i", p.i1), r.ptr(self.mofs), ("i", mrec), r.ptr(mpart), r.ptr(rows),
                                       ("i", max(1, r.program.num_weights)), r.ptr(dxc), ("i", int(need_x))])

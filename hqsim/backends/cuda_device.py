@@ -31,11 +31,15 @@ EMULATED_LIMITS = DeviceLimits(sm_count=2, smem_optin=227 * 1024, smem_per_sm=22
 
 
 def tensor_kind(a) -> str:
+    """"torch", "cupy", "cuda_array" (any other object exposing ``__cuda_array_interface__``,
+    e.g. a Numba device array) or "numpy" (anything else: converted by NumPy)."""
     mods = [c.__module__ for c in type(a).__mro__]  # the MRO: subclasses of torch.Tensor count
     if any(m.startswith("torch") for m in mods):
         return "torch"
     if any(m.startswith("cupy") for m in mods):
         return "cupy"
+    if hasattr(a, "__cuda_array_interface__"):
+        return "cuda_array"
     return "numpy"
 
 
@@ -48,7 +52,8 @@ class GpuDevice:
 
     @staticmethod
     def place(a) -> torch.device:
-        """The torch device a call runs on: the tensor's own, else the current CUDA device."""
+        """The torch device a call runs on: the tensor's own, else the current CUDA device (a
+        ``__cuda_array_interface__`` object must live there: torch refuses it otherwise)."""
         if tensor_kind(a) == "torch":
             if not a.is_cuda:
                 raise ValueError("the CUDA backends take CUDA tensors; got inputs on the CPU (use backend='numba')")
@@ -86,7 +91,7 @@ class EmulatedDevice:
 
     @staticmethod
     def place(a) -> torch.device:
-        if tensor_kind(a) == "cupy" or (tensor_kind(a) == "torch" and a.device.type != "cpu"):
+        if tensor_kind(a) in ("cupy", "cuda_array") or (tensor_kind(a) == "torch" and a.device.type != "cpu"):
             raise ValueError("the cpu-emulated CUDA device takes NumPy arrays or CPU tensors")
         return torch.device("cpu")
 
@@ -109,24 +114,31 @@ DEVICES = {"cuda": GpuDevice, "cpu-emulated": EmulatedDevice}
 
 
 # ---------------------------------------------------------------- tensors in and out
-def as_device_tensor(a, what: str, ndim: int, device):
-    """A float64 contiguous torch tensor on ``device``: NumPy copied up, CuPy taken through
-    DLPack without a copy, torch converted (on the device) only if its dtype or layout differ.
-    Never mutates a. Values are checked only for NumPy (on the host, before the copy): device
-    arrays come from the executor, which checks them without a host sync (see
-    hqsim/backends/__init__.py); reading a device flag here would stall every call."""
+def as_device_tensor(a, what: str, ndim: int, device, dtype=torch.float64):
+    """A contiguous torch tensor of ``dtype`` on ``device``, without a copy whenever the caller's
+    array already is one: torch taken as it is (converted on the device only if its dtype or
+    layout differ), CuPy through DLPack, other ``__cuda_array_interface__`` objects through
+    torch.as_tensor (zero-copy; torch's current stream first waits for the producer's stream
+    when the interface names one), NumPy converted on the host and copied over. Never mutates
+    ``a``. Values are checked only for NumPy (on the host, before the copy): device arrays come
+    from the executor, which checks them without a host sync (see hqsim/backends/__init__.py);
+    reading a device flag here would stall every call."""
     kind = tensor_kind(a)
     if kind == "cupy":
         a = torch.from_dlpack(a)
+    elif kind == "cuda_array":
+        a = _from_cuda_array_interface(a, what, device)
     if kind == "numpy":
-        arr = np.asarray(a, dtype=np.float64)
+        arr = np.asarray(a, dtype=_NUMPY_DTYPES[dtype])
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{what} contain NaN or inf")
         t = torch.as_tensor(arr, device=device)
     else:
         if a.device != device:
             raise ValueError(f"{what} are on {a.device}, the inputs on {device}")
-        t = a.detach().to(torch.float64).contiguous()
+        if not (a.dtype.is_floating_point or a.dtype in _INTEGER_DTYPES):
+            raise ValueError(f"{what} must be real (floating-point or integer), got dtype {a.dtype}")
+        t = a.detach().to(dtype).contiguous()
     if ndim == 2 and t.ndim == 1:
         t = t[None, :]
     if ndim == 1:
@@ -136,8 +148,29 @@ def as_device_tensor(a, what: str, ndim: int, device):
     return t
 
 
+_INTEGER_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+
+
+def _from_cuda_array_interface(a, what: str, device):
+    """A torch view of a ``__cuda_array_interface__`` object on ``device`` (no copy). Version 3 of
+    the interface may name the stream that last wrote the data (1: legacy default, 2: per-thread
+    default, else a cudaStream_t): the consumer must order its work after it, so torch's current
+    stream waits for that stream (an event on the device, no host sync)."""
+    stream = a.__cuda_array_interface__.get("stream")
+    if stream is not None:
+        current = torch.cuda.current_stream(device)
+        if int(stream) != current.cuda_stream:
+            current.wait_stream(torch.cuda.ExternalStream(int(stream), device=device))
+    try:
+        return torch.as_tensor(a, device=device)
+    except (TypeError, RuntimeError) as exc:
+        raise ValueError(f"{what}: cannot take this __cuda_array_interface__ object on {device} ({exc})") from exc
+
+
 def give(t, kind: str):
-    """Results in the kind the inputs came in: NumPy, torch, or CuPy (zero-copy)."""
+    """Results in the kind the inputs came in: NumPy, torch, or CuPy (zero-copy); torch tensors
+    for ``__cuda_array_interface__`` inputs (they expose the interface themselves)."""
     if kind == "numpy":
         return t.cpu().numpy()
     if kind == "cupy":

@@ -23,8 +23,8 @@ FIXED_LOW_BITS = 5         # a tile always holds the low 5 bits: 32 contiguous a
 
 REAL_KERNELS = ["hq_forward_resident", "hq_vjp_resident", "hq_init_states", "hq_op_matrices", "hq_local_pass",
                 "hq_adjoint_pass", "hq_permute_states", "hq_weighted_observable",
-                "hq_expect_partial", "hq_amp_grad"]
-SHARED_KERNELS = ["hq_chain_pass", "hq_expect_finish", "hq_amp_norms", "hq_reduce_rows"]
+                "hq_expect_partial", "hq_amp_grad", "hq_chain_pass", "hq_amp_norms"]
+SHARED_KERNELS = ["hq_expect_finish", "hq_reduce_rows"]
 KERNELS = [f"{k}_{s}" for s in ("f32", "f64") for k in REAL_KERNELS] + SHARED_KERNELS
 
 

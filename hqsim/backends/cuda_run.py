@@ -20,6 +20,7 @@ class Run:
     def __init__(self, backend, program, x, w, itemsize: int):
         self.torch = torch
         self.kind = tensor_kind(x)
+        self.itemsize, self.sfx = itemsize, plan.suffix(itemsize)
         dev = backend.device
         self.device = dev.place(x)
         self.x = self.tensor(x, "inputs", 2)
@@ -31,7 +32,6 @@ class Run:
         self.batch, self.n_in = int(self.x.shape[0]), int(self.x.shape[1])
         if self.batch < 1:
             raise ValueError("inputs must hold at least one sample (batch >= 1)")
-        self.itemsize, self.sfx = itemsize, plan.suffix(itemsize)
         self.program = program
         self.dp: DeviceProgram = upload(program, self.device)
         self.opts = backend.options
@@ -39,34 +39,17 @@ class Run:
         self.stream = dev.stream(self.device)
         lim = dev.limits(self.device)
         self.sm_count, self.smem_limit, self.smem_per_sm = lim.sm_count, lim.smem_optin, lim.smem_per_sm
-        self.amp_scale = None
-        if program.amp_size:
-            if self.kind == "numpy":  # device arrays: checked by the executor
-                unit_amplitudes(np.asarray(x, np.float64).reshape(self.batch, -1)
-                                [:, program.amp_start:program.amp_start + program.amp_size])
-            self._scale_amplitudes()
-
-    def _scale_amplitudes(self):
-        """Divide each sample's amplitude block by its largest magnitude m (a copy of x), so the
-        kernels' sum of squares neither overflows nor underflows; the state x / |x| is the same,
-        and vjp_into divides the block's gradient by m (f(x) = f(x / m): the gradient scales
-        by 1 / m). See hqsim.ir.validate.unit_amplitudes. No host sync: an all-zero block (m =
-        0, refused by the checks) is left as it is."""
-        a, b = self.program.amp_start, self.program.amp_start + self.program.amp_size
-        m = self.x[:, a:b].abs().amax(dim=1)
-        m = self.torch.where(m > 0, m, self.torch.ones_like(m))
-        self.x = self.x.clone()
-        self.x[:, a:b] /= m[:, None]
-        self.amp_scale = m
-
-    def _unscale_gradient(self, dx):
-        if dx is not None and self.amp_scale is not None:
-            a, b = self.program.amp_start, self.program.amp_start + self.program.amp_size
-            dx[:, a:b] /= self.amp_scale[:, None]
+        if program.amp_size and self.kind == "numpy":  # device arrays: checked by the executor
+            # as the kernels read them (float32 for complex64 runs): a block too small for float32
+            # is all zero there and gets this error rather than NaN states
+            unit_amplitudes(np.asarray(x, np.float32 if itemsize == 4 else np.float64).reshape(self.batch, -1)
+                            [:, program.amp_start:program.amp_start + program.amp_size])
 
     # -- data in and out -----------------------------------------------------------------
     def tensor(self, a, what: str, ndim: int):
-        return as_device_tensor(a, what, ndim, self.device)
+        """x, w or the cotangent as the kernels read them: in the run's real type, in place when
+        the caller's tensor already is one (no host copy, no up-cast)."""
+        return as_device_tensor(a, what, ndim, self.device, self.real_dtype())
 
     def give(self, t):
         return give(t, self.kind)
@@ -130,13 +113,15 @@ class Run:
         return dw, dx
 
     def vjp_into(self, cot, dw, dx=None):
-        """dw (n_w,) and dx (B, n_in) or None, both float64, written whole."""
+        """dw (n_w,) and dx (B, n_in) or None, both float64, written whole; cot (B, n_obs) in the
+        run's real type (the kernels read it as that: see tensor())."""
+        if cot.dtype != self.real_dtype():
+            raise ValueError(f"the cotangent must be {self.real_dtype()} for this run, got {cot.dtype}")
         n_w = self.program.num_weights
         dx_arg = dx if dx is not None else self.empty((1,))
         cfg = self.resident(True)
         if cfg is None:
             Blocked(self).vjp_into(cot, dw, dx)
-            self._unscale_gradient(dx)
             return
         grid = plan.resident_grid(self.batch, cfg, self.sm_count, self.smem_per_sm)
         rows = self.empty((grid, max(1, n_w)))
@@ -146,7 +131,6 @@ class Run:
                                     ("i", int(dx is not None)), ("i", cfg.samples_per_block),
                                     ("i", cfg.threads_per_sample)])
         self.reduce_rows(rows, grid, dw, accumulate=False)
-        self._unscale_gradient(dx)
 
     def reduce_rows(self, rows, nrows: int, dw, accumulate: bool):
         n_w = self.program.num_weights

@@ -126,12 +126,40 @@ def test_every_output_element_is_written(device, opts):
     np.testing.assert_allclose(out.cpu().numpy(), want, atol=1e-3)
     np.testing.assert_allclose(run.complex_view(states).cpu().numpy(), want_states, atol=1e-3)
     cot = torch.as_tensor(rng.normal(size=(9, len(obs))), device=run.device)
+    with pytest.raises(ValueError, match="cotangent must be torch.float32"):
+        run.vjp_into(cot, torch.empty(program.num_weights, dtype=torch.float64))  # read as float32: refused
+    cot = cot.float()
     dw = torch.full((program.num_weights,), float("nan"), dtype=torch.float64, device=run.device)
     dx = torch.full((9, program.num_inputs), float("nan"), dtype=torch.float64, device=run.device)
     run.vjp_into(cot, dw, dx)
     ndw, ndx = numba_cpu.vjp(program, x, w, cot.cpu().numpy(), np.float64, True)
     np.testing.assert_allclose(dw.cpu().numpy(), ndw, atol=1e-2)
     np.testing.assert_allclose(dx.cpu().numpy(), ndx, atol=1e-2)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("opts", PATHS, ids=PATH_IDS)
+def test_amplitudes_of_any_scale(device, opts):
+    """The kernels divide the amplitude block by its largest magnitude before squaring (as
+    hqsim.ir.validate.unit_amplitudes), in place, x never copied: |x| ~ 1e200 or 1e-200 gives
+    the state of x / |x| and an input gradient scaled by 1 / c."""
+    rng = np.random.default_rng(21)
+    be = cuda_backend_or_skip(device, **opts)
+    program, _, c, obs, x, w = random_case(rng, 5, 20, 3, amplitude=True)
+    cot = rng.normal(size=(3, len(obs)))
+    out0 = numba_cpu.forward(program, x, w, np.float64)[0]
+    dw0, dx0 = numba_cpu.vjp(program, x, w, cot, np.float64, True)
+    block = slice(program.amp_start, program.amp_start + program.amp_size)
+    for scale in (1e200, 1e-200):
+        xs = x.copy()
+        xs[:, block] *= scale
+        out, _ = be.forward(program, xs, w, np.float64)
+        np.testing.assert_allclose(np.asarray(out), out0, atol=1e-10)
+        dw, dx = be.vjp(program, xs, w, cot, np.float64, True)
+        np.testing.assert_allclose(np.asarray(dw), dw0, atol=1e-8)
+        dx = np.asarray(dx).copy()
+        dx[:, block] *= scale
+        np.testing.assert_allclose(dx, dx0, atol=1e-8)
 
 
 @pytest.mark.gpu
