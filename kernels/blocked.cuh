@@ -7,8 +7,12 @@
 //     (tile, sample), gates applied to the tile in shared memory. Choosing the tile's bits per
 //     pass is the qubit remapping: no separate swap pass is needed. CZ is diagonal, so its bits
 //     outside the tile are read off the tile's base index and never force a new pass; a
-//     CXU1's control outside the tile likewise only says whether the tile's pairs swap.
-//   - a PERM op is one gather pass psi'[i] = psi[perm[i]] (out of place).
+//     CXU1's control outside the tile likewise only says whether the tile's pairs swap. A PERM
+//     op is a bit map (program.cuh bit_map_source); the planner gives a pass only maps that move
+//     bits of its tile (a wider map is split into such factors), so it too runs in the tile,
+//     its bits outside the tile again fixed by the tile's base.
+//   - the fallback for a map no split fits: one gather pass psi'[i] = psi[src(i)] (out of place).
+// The op program a blocked run sees is the plan's (cuda_plan.BlockedPlan.ops and its maps).
 // The backward runs the passes in reverse on psi and lambda; a local pass writes each U1/U2
 // (CXU1) op's per-tile M partial sums to `mpart`, and chain_pass sums them over tiles and applies the
 // chain rule, one block per sample.
@@ -17,12 +21,15 @@
 
 namespace hq {
 
+constexpr int MAP_ROWS = 64;  // shared words of a tile's PERM map: a row per tile bit, then their constants
+
 // Tile geometry of one (tile, sample) block: tile element j lives at global index
-// base | (j & low) | hi_tab[j >> F].
+// base | (j & low) | hi_tab[j >> F]. map_rows: shared scratch for a PERM op's map in tile bits.
 struct Tile {
     unsigned base, tmask, low;
-    int F;
+    int F, L;
     const unsigned* hi_tab;
+    unsigned* map_rows;  // MAP_ROWS words: rows, then each row's constant bit
 };
 
 __device__ __forceinline__ unsigned tile_index(const Tile& tl, unsigned j) {
@@ -51,8 +58,37 @@ __device__ inline Tile make_tile(unsigned tmask, int L, unsigned n, unsigned til
         hi_tab[h] = v;
     }
     tl.hi_tab = hi_tab;
+    tl.L = L;
+    tl.map_rows = hi_tab + nhi;
     __syncthreads();
     return tl;
+}
+
+// A PERM op's bit map in tile-local bits: the planner gives a local pass only maps that move
+// bits of the tile, so src(i) stays in the tile; tile bit l of the source is
+// parity(lrow[l] & j) ^ (rows[g] & outside bits & base parity) ^ c_g, g being tile bit l's global bit.
+__device__ __forceinline__ unsigned compress_bits(unsigned v, unsigned mask) {
+    unsigned out = 0;
+    for (int k = 0; mask; ++k, mask &= mask - 1u)
+        if (v & mask & (0u - mask)) out |= 1u << k;
+    return out;
+}
+
+__device__ inline unsigned tile_bit_map(const Program& p, const int* op, const Tile& tl, bool dagger) {
+    const unsigned* rows = bit_map(p, op[3], dagger);
+    const unsigned c = rows[p.num_qubits];
+    if (threadIdx.x < (unsigned)tl.L) {
+        unsigned mask = tl.tmask;
+        for (unsigned k = 0; k < threadIdx.x; ++k) mask &= mask - 1u;
+        const int g = __ffs(mask) - 1;  // global bit of tile bit threadIdx.x
+        const unsigned r = rows[g];
+        tl.map_rows[threadIdx.x] = compress_bits(r, tl.tmask);
+        tl.map_rows[MAP_ROWS / 2 + threadIdx.x] = (unsigned)parity(r & ~tl.tmask & tl.base) ^ ((c >> g) & 1u);
+    }
+    __syncthreads();
+    unsigned lc = 0;
+    for (int l = 0; l < tl.L; ++l) lc |= tl.map_rows[MAP_ROWS / 2 + l] << l;
+    return lc;
 }
 
 // A CXU1 op's control: its tile bit when it lies inside the tile, else whether it is set for
@@ -90,11 +126,14 @@ __device__ void apply_local_op(const Program& p, int i, const real* m, real* re,
         unsigned bits[MAX_UK_QUBITS];
         for (int j = 0; j < op[4]; ++j) bits[j] = local_bit(tl.tmask, qbit(p, p.wires[op[3] + j]));
         apply_uk(re, im, nt, bits, op[4], p.const_mats + 2 * op[5], dagger, t, T);
+    } else if (op[0] == OP_PERM) {
+        const unsigned lc = tile_bit_map(p, op, tl, dagger);
+        permute_regs(re, im, tl.map_rows, lc, tl.L, nt, t, T);
     }
 }
 
 // Shared memory of a local pass: red (blockDim doubles) | mats WIN*32 reals |
-// tile 2 (or 4, backward) * 2^L reals | hi_tab 2^(L-F) unsigned.
+// tile 2 (or 4, backward) * 2^L reals | hi_tab 2^(L-F) unsigned | map_rows 64 unsigned.
 template <typename real>
 __device__ void load_tile(const real* g, real* re, real* im, unsigned nt, const Tile& tl) {
     for (unsigned j = threadIdx.x; j < nt; j += blockDim.x) {
@@ -246,12 +285,15 @@ __device__ void init_states(const Program& p, const real* x, int n_in, int batch
     }
 }
 
+// A whole-state gather dst[i] = src[src(i)] by a bit map (the blocked path's fallback for a map
+// that no split into tile-sized factors fits).
 template <typename real>
-__device__ void permute_states(const int* perm, int num_qubits, int batch, const real* src, real* dst) {
+__device__ void permute_states(const unsigned* rows, int num_qubits, int batch, const real* src, real* dst) {
     const unsigned long long n = 1ull << num_qubits, total = n * batch;
+    const unsigned c = rows[num_qubits];
     for (unsigned long long e = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x; e < total;
          e += (unsigned long long)gridDim.x * blockDim.x) {
-        const unsigned long long b = e / n, s = b * n + (unsigned)perm[e % n];
+        const unsigned long long b = e / n, s = b * n + bit_map_source(rows, c, num_qubits, (unsigned)(e % n));
         dst[2 * e] = src[2 * s];
         dst[2 * e + 1] = src[2 * s + 1];
     }

@@ -41,9 +41,10 @@
         hq::adjoint_pass<real>(HQ_PROGRAM_STRUCT, op_mats, psi, lam, i0, i1, tmask, tile_bits, mofs,  \
                                mrec, mpart);                                                           \
     }                                                                                                  \
-    extern "C" __global__ void hq_permute_states_##sfx(const int* perms, int row, int num_qubits,    \
-                                                       int batch, const real* src, real* dst) {        \
-        hq::permute_states<real>(perms + ((long long)row << num_qubits), num_qubits, batch, src, dst); \
+    extern "C" __global__ void hq_permute_states_##sfx(const unsigned* maps, int map, int inverse,    \
+                                                       int num_qubits, int batch, const real* src, real* dst) { \
+        hq::permute_states<real>(maps + (2 * (long long)map + (inverse != 0)) * (num_qubits + 1), num_qubits, \
+                                 batch, src, dst);                                                     \
     }                                                                                                  \
     extern "C" __global__ void hq_weighted_observable_##sfx(HQ_PROGRAM_PARAMS, const real* cot,    \
                                                             int batch, const real* psi, real* lam) {   \

@@ -44,8 +44,7 @@ struct Program {
     const int* factors;       // (n_f, F_FIELDS)
     const double* fcoef;      // (n_f, 2): scale, offset
     const double* const_mats; // complex128 viewed as interleaved (re, im) doubles
-    const int* perms;         // (n_perm, 2^Q)
-    const int* inv_perms;     // (n_perm, 2^Q)
+    const unsigned* maps;     // (n_perm, 2, Q + 1): PERM ops as bit maps (see bit_map_source)
     const int* wires;         // UK qubit lists
     const int* terms;         // (n_terms, TERM_FIELDS)
     const double* term_coeff; // (n_terms,)
@@ -55,11 +54,11 @@ struct Program {
 // The kernel parameter list every entry point starts with, and the struct built from it.
 #define HQ_PROGRAM_PARAMS                                                                       \
     const int *ops, const int *factors, const double *fcoef, const double *const_mats,        \
-        const int *perms, const int *inv_perms, const int *wires, const int *terms,            \
+        const unsigned *maps, const int *wires, const int *terms,                               \
         const double *term_coeff, int num_qubits, int num_ops, int num_terms,                  \
         int num_observables, int amp_start, int amp_size
 #define HQ_PROGRAM_STRUCT                                                                       \
-    hq::Program{ops, factors, fcoef, const_mats, perms, inv_perms, wires, terms, term_coeff,  \
+    hq::Program{ops, factors, fcoef, const_mats, maps, wires, terms, term_coeff,              \
                 num_qubits, num_ops, num_terms, num_observables, amp_start, amp_size}
 
 // ---- complex double arithmetic for the small matrices ----------------------------------------
@@ -78,6 +77,18 @@ __device__ __forceinline__ unsigned insert_zero(unsigned t, unsigned bit) {
     return ((t - low) << 1) | low;
 }
 __device__ __forceinline__ int parity(unsigned x) { return __popc(x) & 1; }
+
+// A PERM op gathers psi'[i] = psi[src(i)] with src an affine map of the index bits over GF(2)
+// (hqsim/backends/cuda_bitmaps.py): bit r of src(i) is parity(rows[r] & i) ^ bit r of c.
+// Op i's map is p.maps + (2 * op[3] + dagger) * (Q + 1): rows[0..Q-1], then c.
+__device__ __forceinline__ const unsigned* bit_map(const Program& p, int map, bool dagger) {
+    return p.maps + (2 * (long long)map + (dagger ? 1 : 0)) * (p.num_qubits + 1);
+}
+__device__ __forceinline__ unsigned bit_map_source(const unsigned* rows, unsigned c, int nbits, unsigned i) {
+    unsigned s = c;
+    for (int r = 0; r < nbits; ++r) s ^= (unsigned)parity(rows[r] & i) << r;
+    return s;
+}
 
 // The angle of factor f for one sample: scale * value + offset. Inputs and weights arrive in the
 // run's real type (float for complex64 runs, read where the caller's tensors live); the angle,

@@ -55,14 +55,17 @@ __device__ void stage_mats(const Program& p, int w0, int w1, const real* xb, con
     if (t < WIN && w0 + t < w1) op_matrix_slot(p, w0 + t, xb, w, mats + t * MAT_SLOT);
 }
 
-// psi'[i] = psi[perm[i]] through registers (T >= n / MAXR is a launch precondition).
+// psi'[i] = psi[src(i)] through registers (T >= n / MAXR is a launch precondition), src(i) =
+// bit_map_source(rows, c, nbits, i): a PERM op's map on the whole state (resident path) or on a
+// tile in tile-local bits (blocked path).
 template <typename real>
-__device__ void permute_regs(real* re, real* im, const int* perm, unsigned n, int t, int T) {
+__device__ void permute_regs(real* re, real* im, const unsigned* rows, unsigned c, int nbits, unsigned n, int t,
+                             int T) {
     real vr[MAXR], vi[MAXR];
 #pragma unroll
     for (int m = 0; m < MAXR; ++m) {
         const unsigned i = t + m * T;
-        if (i < n) { const int s = perm[i]; vr[m] = re[s]; vi[m] = im[s]; }
+        if (i < n) { const unsigned s = bit_map_source(rows, c, nbits, i); vr[m] = re[s]; vi[m] = im[s]; }
     }
     __syncthreads();
 #pragma unroll
@@ -85,8 +88,8 @@ __device__ void apply_op(const Program& p, int i, const real* m, real* re, real*
     } else if (kind == OP_U2) {
         apply_2q(re, im, n, qbit(p, op[1]), qbit(p, op[2]), m, dagger, t, T);
     } else if (kind == OP_PERM) {
-        const int* perm = (dagger ? p.inv_perms : p.perms) + (long long)op[3] * n;
-        permute_regs(re, im, perm, n, t, T);
+        const unsigned* rows = bit_map(p, op[3], dagger);
+        permute_regs(re, im, rows, rows[p.num_qubits], p.num_qubits, n, t, T);
     } else if (kind == OP_CZ) {
         apply_cz(re, im, n, qbit(p, op[1]) | qbit(p, op[2]), true, t, T);
     } else if (kind == OP_UK) {

@@ -7,8 +7,9 @@ the compiler's random circuits nor Numba), the inputs, weights and cotangent, an
 expectations and gradients from the Numba backend, checked here against the complex128 oracle
 wherever the oracle is affordable. The file also records the git revision it was made at.
 Cases: random circuits over every gate, parameter kind and observable kind (Q 1..8, odd
-batches, batch 1, amplitude encoding), the resident/blocked boundary (Q 12..16), W1 and both
-W2 circuits (the module is CXU1-heavy: the in-tile CNOT path), and W2's module at Q = 18.
+batches, batch 1, amplitude encoding), the resident/blocked boundary (Q 12..16), W1 (at Q = 14
+its CNOT rings move more bits than a 12-bit tile holds: bit maps split into tile-sized factors)
+and both W2 circuits (the module is CXU1-heavy: the in-tile CNOT path), and W2's module at Q = 18.
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def _cases():
         out.append((f"random-q{q}", c, random_observables(rng, q), 3, q <= 12, rng))
     rng = np.random.default_rng(7200)
     out.append(("W1-q12", rpqc(12, 2, 2, 1), z_all(12), 5, False, rng))
+    out.append(("W1-q14", rpqc(14, 2, 2, 1), z_all(14), 3, False, rng))  # rings wider than a tile: split maps
     out.append(("W2-encoder-q10", amplitude_encoder(10, 384), z_all(10), 5, False, rng))
     out.append(("W2-module-q12", reuploading_module(12), [Z(0)], 5, False, rng))
     out.append(("W2-module-q18", reuploading_module(18), [Z(0)], 2, False, rng))

@@ -49,7 +49,7 @@ def run_one(case, device, path, dtype, launcher):
     run = Run(be, prog, x, w, itemsize)
     out = torch.full((run.batch, prog.num_observables), float("nan"), dtype=torch.float64, device=run.device)
     run.forward_into(out)
-    cot = torch.as_tensor(case["cot"], device=run.device)
+    cot = run.tensor(case["cot"], "cotangent", 2)  # in the run's real type, as the kernels read it
     dw = torch.full((prog.num_weights,), float("nan"), dtype=torch.float64, device=run.device)
     dx = torch.full((run.batch, run.n_in), float("nan"), dtype=torch.float64, device=run.device)
     run.vjp_into(cot, dw, dx)

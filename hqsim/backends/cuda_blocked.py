@@ -22,7 +22,9 @@ class Blocked:
         self.q = prog.num_qubits
         self.n = 2 ** self.q
         bits = run.opts.tile_bits or plan.default_tile_bits(self.q, run.itemsize, run.smem_limit)
-        self.plan, self.mofs = run.dp.blocked_plan(min(bits, self.q))
+        self.dev = run.dp.blocked_plan(min(bits, self.q))
+        self.plan, self.mofs, self.args = self.dev.plan, self.dev.mofs, self.dev.args
+        self.n_ops = len(self.plan.ops)  # the plan's ops: PERM ops may be split in tile-sized factors
         self.tiles = self.plan.tiles(self.q)
         self.has_perm = any(isinstance(p, plan.PermPass) for p in self.plan.passes)
         self.chunks = plan.expect_chunks(self.q)
@@ -30,7 +32,7 @@ class Blocked:
     def chunk_size(self, backward: bool) -> int:
         state = self.n * 2 * self.r.itemsize
         per = state * (2 if self.has_perm else 1) * (2 if backward else 1)
-        per += max(1, self.r.program.num_ops) * plan.MAT_SLOT * self.r.itemsize  # op_matrices
+        per += max(1, self.n_ops) * plan.MAT_SLOT * self.r.itemsize  # op_matrices
         if backward:
             per += 8 * self.tiles * max(self.plan.mrec + (0,)) + 8 * max(1, self.r.program.num_weights)
         return max(1, min(self.r.batch, 65535, self.r.opts.scratch_bytes // per))
@@ -43,23 +45,25 @@ class Blocked:
         r, bsz = self.r, x.shape[0]
         norms = r.empty((bsz, 2))  # (m, |x / m|) per sample: kernels/state_ops.cuh amp_scale
         if r.program.amp_size:
-            r.launch(f"hq_amp_norms_{r.sfx}", (bsz, 1, 1), BLOCK, 0, r.dp.args + [r.ptr(x), ("i", r.n_in), r.ptr(norms)])
+            r.launch(f"hq_amp_norms_{r.sfx}", (bsz, 1, 1), BLOCK, 0, self.args + [r.ptr(x), ("i", r.n_in), r.ptr(norms)])
         r.launch(f"hq_init_states_{r.sfx}", self.grid1(bsz * self.n), BLOCK, 0,
-                 r.dp.args + [r.ptr(x), ("i", r.n_in), ("i", bsz), r.ptr(norms), r.ptr(psi)])
+                 self.args + [r.ptr(x), ("i", r.n_in), ("i", bsz), r.ptr(norms), r.ptr(psi)])
 
-    def permute(self, table: str, row: int, src, dst, bsz: int):
+    def permute(self, row: int, inverse: bool, src, dst, bsz: int):
+        """A whole-state gather by the plan's bit map ``row`` (or its inverse)."""
         r = self.r
         r.launch(f"hq_permute_states_{r.sfx}", self.grid1(bsz * self.n), BLOCK, 0,
-                 [r.ptr(r.dp.tensors[table]), ("i", row), ("i", self.q), ("i", bsz), r.ptr(src), r.ptr(dst)])
+                 [r.ptr(self.dev.maps), ("i", row), ("i", int(inverse)), ("i", self.q), ("i", bsz), r.ptr(src),
+                  r.ptr(dst)])
 
     def op_matrices(self, x):
         """(bsz, n_ops, MAT_SLOT) reals: every op's matrix for every sample, computed once per
         sample (not once per (tile, sample) block of every pass)."""
-        r, bsz, n_ops = self.r, x.shape[0], max(1, self.r.program.num_ops)
+        r, bsz, n_ops = self.r, x.shape[0], max(1, self.n_ops)
         mats = r.empty((bsz * n_ops * plan.MAT_SLOT,), r.real_dtype())
-        if r.program.num_ops:
+        if self.n_ops:
             r.launch(f"hq_op_matrices_{r.sfx}", self.grid1(bsz * n_ops), BLOCK, 0,
-                     r.dp.args + [r.ptr(x), r.ptr(r.w), ("i", r.n_in), ("i", bsz), r.ptr(mats)])
+                     self.args + [r.ptr(x), r.ptr(r.w), ("i", r.n_in), ("i", bsz), r.ptr(mats)])
         return mats
 
     def run_passes(self, mats, psi, tmp, bsz: int):
@@ -67,12 +71,12 @@ class Blocked:
         r = self.r
         for p in self.plan.passes:
             if isinstance(p, plan.PermPass):
-                self.permute("perms", p.row, psi, tmp, bsz)
+                self.permute(p.row, False, psi, tmp, bsz)
                 psi, tmp = tmp, psi
                 continue
             smem = plan.pass_smem_bytes(self.plan.tile_bits, p.tmask, r.itemsize, False)
             r.launch(f"hq_local_pass_{r.sfx}", (self.tiles, bsz, 1), BLOCK, smem,
-                     r.dp.args + [r.ptr(mats), r.ptr(psi), ("i", p.i0), ("i", p.i1), ("u", p.tmask),
+                     self.args + [r.ptr(mats), r.ptr(psi), ("i", p.i0), ("i", p.i1), ("u", p.tmask),
                                   ("i", self.plan.tile_bits)])
         return psi
 
@@ -83,9 +87,9 @@ class Blocked:
             return
         partial = r.empty((bsz * self.chunks * r.program.terms.shape[0] * 2,))
         r.launch(f"hq_expect_partial_{r.sfx}", (self.chunks, bsz, 1), BLOCK, 0,
-                 r.dp.args + [r.ptr(psi), ("i", self.chunks), r.ptr(partial)])
+                 self.args + [r.ptr(psi), ("i", self.chunks), r.ptr(partial)])
         r.launch("hq_expect_finish", (-(-bsz // 128), 1, 1), 128, 0,
-                 r.dp.args + [r.ptr(partial), ("i", bsz), ("i", self.chunks), r.ptr(out)])
+                 self.args + [r.ptr(partial), ("i", bsz), ("i", self.chunks), r.ptr(out)])
 
     def buffers(self, bsz: int, count: int):
         return [self.r.empty((bsz, self.n * 2), self.r.real_dtype()) for _ in range(count)]
@@ -121,7 +125,7 @@ class Blocked:
             psi = self.run_passes(mats, psi, spare[0], bsz)
             spare[0] = bufs[0] if psi is not bufs[0] else spare[0]
             r.launch(f"hq_weighted_observable_{r.sfx}", self.grid1(bsz * self.n), BLOCK, 0,
-                     r.dp.args + [r.ptr(cot[b0:b1]), ("i", bsz), r.ptr(psi), r.ptr(lam)])
+                     self.args + [r.ptr(cot[b0:b1]), ("i", bsz), r.ptr(psi), r.ptr(lam)])
             rows = r.empty((bsz, max(1, n_w)))
             rows.zero_()
             dxc = dx[b0:b1] if dx is not None else r.empty((bsz, max(1, r.n_in)))
@@ -129,7 +133,7 @@ class Blocked:
             psi, lam = self.reverse(x, mats, psi, lam, spare, mpart, rows, dxc, dx is not None)
             if r.program.amp_size and dx is not None:
                 r.launch(f"hq_amp_grad_{r.sfx}", (bsz, 1, 1), BLOCK, 0,
-                         r.dp.args + [r.ptr(x), ("i", r.n_in), r.ptr(lam), r.ptr(dxc)])
+                         self.args + [r.ptr(x), ("i", r.n_in), r.ptr(lam), r.ptr(dxc)])
             r.reduce_rows(rows, bsz, dw, accumulate=b0 > 0)
         if n_w == 0:
             dw.zero_()
@@ -138,18 +142,18 @@ class Blocked:
         r, bsz = self.r, x.shape[0]
         for p, mrec in zip(reversed(self.plan.passes), reversed(self.plan.mrec)):
             if isinstance(p, plan.PermPass):
-                self.permute("inv_perms", p.row, psi, spare[0], bsz)
-                self.permute("inv_perms", p.row, lam, spare[1], bsz)
+                self.permute(p.row, True, psi, spare[0], bsz)
+                self.permute(p.row, True, lam, spare[1], bsz)
                 psi, spare[0] = spare[0], psi
                 lam, spare[1] = spare[1], lam
                 continue
             smem = plan.pass_smem_bytes(self.plan.tile_bits, p.tmask, r.itemsize, True)
             r.launch(f"hq_adjoint_pass_{r.sfx}", (self.tiles, bsz, 1), BLOCK, smem,
-                     r.dp.args + [r.ptr(mats), r.ptr(psi), r.ptr(lam), ("i", p.i0), ("i", p.i1), ("u", p.tmask),
+                     self.args + [r.ptr(mats), r.ptr(psi), r.ptr(lam), ("i", p.i0), ("i", p.i1), ("u", p.tmask),
                                   ("i", self.plan.tile_bits), r.ptr(self.mofs), ("i", mrec), r.ptr(mpart)])
             if mrec:
                 r.launch(f"hq_chain_pass_{r.sfx}", (bsz, 1, 1), BLOCK, 0,
-                         r.dp.args + [r.ptr(x), r.ptr(r.w), ("i", r.n_in), ("i", self.tiles), ("i", p.i0),
+                         self.args + [r.ptr(x), r.ptr(r.w), ("i", r.n_in), ("i", self.tiles), ("i", p.i0),
                                       ("i", p.i1), r.ptr(self.mofs), ("i", mrec), r.ptr(mpart), r.ptr(rows),
                                       ("i", max(1, r.program.num_weights)), r.ptr(dxc), ("i", int(need_x))])
         return psi, lam

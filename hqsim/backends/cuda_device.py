@@ -180,26 +180,54 @@ def give(t, kind: str):
 
 # ---------------------------------------------------------------- the program on the device
 @dataclass
+class BlockedOnDevice:
+    """A blocked plan on the device: ``args`` is HQ_PROGRAM_PARAMS with the plan's own ops and
+    bit maps (its PERM ops split into tile-sized factors) in place of the program's."""
+    plan: object          # cuda_plan.BlockedPlan
+    args: list
+    maps: torch.Tensor
+    mofs: torch.Tensor
+    tensors: dict
+
+
+@dataclass
 class DeviceProgram:
     program: OpProgram
     tensors: dict
     args: list            # HQ_PROGRAM_PARAMS as (kind, value)
-    plans: dict           # tile_bits -> (BlockedPlan, mofs tensor)
+    plans: dict           # tile_bits -> BlockedOnDevice
 
-    def blocked_plan(self, tile_bits: int):
+    def blocked_plan(self, tile_bits: int) -> BlockedOnDevice:
         if tile_bits not in self.plans:
             bp = plan.plan_blocked(self.program, tile_bits)
-            self.plans[tile_bits] = (bp, torch.as_tensor(bp.mofs, device=self.tensors["ops"].device))
+            dev = self.tensors["ops"].device
+            ts = dict(self.tensors, ops=_to_device(bp.ops, np.int32, dev),
+                      maps=_to_device(bp.device_maps(self.program.num_qubits), np.uint32, dev))
+            self.plans[tile_bits] = BlockedOnDevice(bp, _program_args(self.program, ts, len(bp.ops)), ts["maps"],
+                                                    _to_device(bp.mofs, np.int32, dev), ts)
         return self.plans[tile_bits]
 
 
 _UPLOADS: "weakref.WeakKeyDictionary[OpProgram, dict]" = weakref.WeakKeyDictionary()
-_PROGRAM_ARRAYS = ("ops", "factors", "fcoef", "const_mats", "perms", "inv_perms", "wires", "terms", "term_coeff")
+_PROGRAM_ARRAYS = ("ops", "factors", "fcoef", "const_mats", "maps", "wires", "terms", "term_coeff")
+
+
+def _to_device(a, dtype, device) -> torch.Tensor:
+    """A device copy of a host array (uint32 travels as int32 of the same bits)."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    return torch.tensor(a.view(np.int32) if dtype == np.uint32 else a, device=device)
+
+
+def _program_args(p: OpProgram, ts: dict, num_ops: int) -> list:
+    args = [("p", ts[k].data_ptr()) for k in _PROGRAM_ARRAYS]
+    return args + [("i", v) for v in (p.num_qubits, num_ops, p.terms.shape[0], p.num_observables, p.amp_start,
+                                      p.amp_size)]
 
 
 def upload(program: OpProgram, device) -> DeviceProgram:
     """The program's arrays on ``device`` (copied once per program and device, never aliasing
-    the program's own arrays, so a kernel can never write into them)."""
+    the program's own arrays, so a kernel can never write into them). PERM tables travel as
+    their bit maps (hqsim/backends/cuda_bitmaps.py): Q + 1 words instead of 2^Q each."""
     per = _UPLOADS.setdefault(program, {})
     key = str(device)
     if key in per:
@@ -208,11 +236,8 @@ def upload(program: OpProgram, device) -> DeviceProgram:
     p = program
     host = {"ops": (p.ops, np.int32), "factors": (p.factors, np.int32), "fcoef": (p.fcoef, np.float64),
             "const_mats": (np.ascontiguousarray(p.const_mats, np.complex128).view(np.float64), np.float64),
-            "perms": (p.perms, np.int32), "inv_perms": (p.inv_perms, np.int32), "wires": (p.wires, np.int32),
-            "terms": (p.terms, np.int32), "term_coeff": (p.term_coeff, np.float64)}
-    ts = {k: torch.tensor(np.ascontiguousarray(a, dtype=dt), device=device) for k, (a, dt) in host.items()}
-    args = [("p", ts[k].data_ptr()) for k in _PROGRAM_ARRAYS]
-    args += [("i", v) for v in (p.num_qubits, p.num_ops, p.terms.shape[0], p.num_observables, p.amp_start,
-                                p.amp_size)]
-    per[key] = DeviceProgram(program, ts, args, {})
+            "maps": (plan.stack_device_maps(plan.program_maps(p), p.num_qubits), np.uint32),
+            "wires": (p.wires, np.int32), "terms": (p.terms, np.int32), "term_coeff": (p.term_coeff, np.float64)}
+    ts = {k: _to_device(a, dt, device) for k, (a, dt) in host.items()}
+    per[key] = DeviceProgram(program, ts, _program_args(p, ts, p.num_ops), {})
     return per[key]

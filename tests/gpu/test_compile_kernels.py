@@ -44,6 +44,7 @@ def test_layout_constants_match_planner():
     c = _constants(kernel_dir() / "resident.cuh")
     assert (c["WIN"], c["MAT_SLOT"], c["MAXR"], c["MAX_RESIDENT_THREADS"]) == (
         cuda_plan.WIN, cuda_plan.MAT_SLOT, cuda_plan.MAXR, cuda_plan.MAX_RESIDENT_THREADS)
+    assert _constants(kernel_dir() / "blocked.cuh")["MAP_ROWS"] == cuda_plan.MAP_ROWS
     src = (kernel_dir() / "hqsim_kernels.cu").read_text()
     assert f"__launch_bounds__({cuda_plan.MAX_RESIDENT_THREADS})" in src
     assert f"__launch_bounds__({cuda_plan.PASS_THREADS})" in src

@@ -1,9 +1,12 @@
 """The CUDA host planning (no GPU needed): paths, shared-memory budgets, blocked passes."""
+import dataclasses
+
 import numpy as np
 import pytest
 
 from hqsim.ansatz import amplitude_encoder, rpqc, z_all
 from hqsim.backends import cuda_plan as cp
+from hqsim.backends.cuda_bitmaps import BitMap
 from hqsim.compile import compile_circuit
 from hqsim.program import OP_CXU1, OP_PERM, OP_U1, OP_U2, OP_UK, expand_fused_cnots
 
@@ -12,13 +15,36 @@ from .helpers import random_case
 H100_SMEM = 227 * 1024
 
 
+def _maps_between(ops, maps_of):
+    """The non-PERM ops in order and, before each (and at the end), the composition of the PERM
+    ops' bit maps since the previous one."""
+    out, pending = [], None
+    for row in ops:
+        if int(row[0]) == OP_PERM:
+            m = maps_of(int(row[3]))
+            pending = m if pending is None else pending.then(m)
+            continue
+        out.append((pending, tuple(int(v) for v in row)))
+        pending = None
+    out.append((pending, None))
+    return out
+
+
+def _same_map(a, b, q):
+    ident = BitMap(tuple(1 << r for r in range(q)))
+    a, b = a or ident, b or ident
+    return a.rows == b.rows and a.const == b.const
+
+
 def _covering_ok(program, bp):
-    """Every op in exactly one pass, in order; each local op's bits inside its tile."""
+    """Every plan op in exactly one pass, in order; each local op's bits (a PERM map's moved
+    bits) inside its tile; the plan's ops are the program's, its PERM maps (split into factors,
+    identities dropped) composing to the program's between any two other ops."""
     seen = []
     q_n = program.num_qubits
     for p, mrec in zip(bp.passes, bp.mrec):
         if isinstance(p, cp.PermPass):
-            assert program.ops[p.op, 0] == OP_PERM and p.row == program.ops[p.op, 3]
+            assert bp.ops[p.op, 0] == OP_PERM and p.row == bp.ops[p.op, 3]
             seen.append(p.op)
             assert mrec == 0
             continue
@@ -28,16 +54,22 @@ def _covering_ok(program, bp):
         assert low >= min(cp.FIXED_LOW_BITS, bp.tile_bits - cp.widest_op(program))  # coalesced runs kept
         size = 0
         for i in range(p.i0, p.i1):
-            kind, q0, q1, fs, fc, _ = (int(v) for v in program.ops[i])
-            assert kind != OP_PERM
-            for b in cp._op_bits(program, i):
+            kind = int(bp.ops[i, 0])
+            bits = bp.maps[bp.ops[i, 3]].moved() if kind == OP_PERM else cp._op_bits(program, bp.ops[i])
+            for b in bits:
                 assert p.tmask >> b & 1, (i, b, bin(p.tmask))
             if kind in (OP_U1, OP_CXU1, OP_U2):
                 assert bp.mofs[i] == size
                 size += 32 if kind == OP_U2 else 8
             seen.append(i)
         assert mrec == size
-    assert seen == list(range(program.num_ops))
+    assert seen == list(range(len(bp.ops)))
+    prog_maps = cp.program_maps(program)
+    want = _maps_between(program.ops, lambda r: prog_maps[r])
+    got = _maps_between(bp.ops, lambda r: bp.maps[r])
+    assert [row for _, row in got] == [row for _, row in want]
+    for (gm, _), (wm, _) in zip(got, want):
+        assert _same_map(gm, wm, q_n)
 
 
 @pytest.mark.parametrize("q,tile", [(8, 4), (12, 6), (16, 11), (20, 12)])
@@ -46,9 +78,10 @@ def test_w1_plan_covers_every_op(q, tile):
     prog = expand_fused_cnots(compile_circuit(c, z_all(q)).program)
     bp = cp.plan_blocked(prog, tile)
     _covering_ok(prog, bp)
-    # passes per layer, not per gate: ceil(Q / free tile bits) local passes + 1 permutation
+    # passes per layer, not per gate: ceil(Q / free tile bits) local passes + 1 for the ring (a
+    # gather, or the ring's factors' own pass), + 1 for the last layer's leftover factor
     free = tile - min(cp.FIXED_LOW_BITS, tile - 2)
-    assert len(bp.passes) <= 4 * 2 * (-(-q // free) + 1)
+    assert len(bp.passes) <= 4 * 2 * (-(-q // free) + 1) + 1
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -124,7 +157,9 @@ def _emulate_blocked_forward(program, xb, w, tile_bits):
 
     from hqsim.backends.custatevec import TorchFactors  # per-sample op matrices, checked vs Numba
     from hqsim.program import OP_CZ
-    tf = TorchFactors(program, torch.as_tensor(xb[None, :]), torch.as_tensor(w))
+    bp = cp.plan_blocked(program, tile_bits)
+    ops = bp.ops  # the plan's ops: the program's, its PERM ops as the plan's bit maps
+    tf = TorchFactors(dataclasses.replace(program, ops=ops), torch.as_tensor(xb[None, :]), torch.as_tensor(w))
     q_n, n = program.num_qubits, 2 ** program.num_qubits
     psi = np.zeros(n, complex)
     if program.amp_size:
@@ -132,10 +167,9 @@ def _emulate_blocked_forward(program, xb, w, tile_bits):
         psi[:program.amp_size] = a / np.linalg.norm(a)
     else:
         psi[0] = 1
-    bp = cp.plan_blocked(program, tile_bits)
     for p in bp.passes:
         if isinstance(p, cp.PermPass):
-            psi = psi[program.perms[p.row]]
+            psi = psi[bp.maps[p.row].table()]
             continue
         bits = [b for b in range(q_n) if p.tmask >> b & 1]
         f = (~p.tmask & (p.tmask + 1)).bit_length() - 1
@@ -145,8 +179,9 @@ def _emulate_blocked_forward(program, xb, w, tile_bits):
             base = _deposit(tile, outside)
             idx = np.array([base | (j & ((1 << f) - 1)) | _deposit(j >> f, hi) for j in range(2 ** bp.tile_bits)])
             amp = psi[idx].copy()
+            where = {int(g): j for j, g in enumerate(idx)}
             for i in range(p.i0, p.i1):
-                kind, q0, q1 = (int(v) for v in program.ops[i, :3])
+                kind, q0, q1 = (int(v) for v in ops[i, :3])
                 lb = (lambda q: 1 << rank[q_n - 1 - q])  # noqa: E731
                 j = np.arange(len(amp))
                 if kind in (OP_U1, OP_U2):
@@ -164,6 +199,8 @@ def _emulate_blocked_forward(program, xb, w, tile_bits):
                     lm = sum(1 << rank[b] for b in bits if both >> b & 1)
                     if base & out == out:
                         amp[(j & lm) == lm] *= -1
+                elif kind == OP_PERM:  # the map's sources must lie in the tile: else KeyError
+                    amp = amp[[where[int(v)] for v in bp.maps[int(ops[i, 3])].apply(idx)]]
                 else:  # the circuits here have no Unitary gates: any other op is a planning bug
                     raise AssertionError(f"op kind {kind} reached the blocked emulation")
             psi[idx] = amp
@@ -193,14 +230,28 @@ def test_w2_module_runs_in_passes_per_layer_at_q18():
     """W2's QPU module at Q = 18 (tiles of 12 bits): its CXU1 ops run inside tiles (a control
     outside the tile only says whether the tile's pairs swap), so no gathers and about one local
     pass per ring; it was 208 local passes and 207 whole-state gathers when every CXU1 was split
-    into a PERM gather and a U1. W1 keeps its 16 local passes and 8 permutation gathers."""
+    into a PERM gather and a U1. W1's CNOT rings run inside tiles as bit maps split into
+    tile-sized factors: 17 local passes and no gathers (it was 16 local passes + 8 gathers)."""
     from hqsim.ansatz import reuploading_module
     from hqsim.ir import Z
     w2 = compile_circuit(reuploading_module(18), [Z(0)]).program
     bp = cp.plan_blocked(w2, 12)
     _covering_ok(w2, bp)
-    assert not any(isinstance(p, cp.PermPass) for p in bp.passes)
-    assert len(bp.passes) <= 21
+    assert bp.counts() == (21, 0)
     w1 = compile_circuit(rpqc(18), z_all(18)).program
-    kinds = [type(p).__name__ for p in cp.plan_blocked(w1, 12).passes]
-    assert (kinds.count("LocalPass"), kinds.count("PermPass")) == (16, 8)
+    bp = cp.plan_blocked(w1, 12)
+    _covering_ok(w1, bp)
+    assert bp.counts() == (17, 0)
+
+
+def test_gathers_are_kept_where_splitting_costs_more():
+    """With tiny tiles a CNOT ring splits into many factors, each needing a pass: the planner
+    then keeps one whole-state gather per ring (cheaper at GATHER_COST passes each)."""
+    w1 = compile_circuit(rpqc(18), z_all(18)).program
+    bp = cp.plan_blocked(w1, 3)
+    _covering_ok(w1, bp)
+    assert bp.counts() == (72, 8)
+    split = cp._Planner(w1, 3, in_tile_maps=True).plan()
+    _covering_ok(w1, split)
+    local, gathers = split.counts()
+    assert local + cp.GATHER_COST * gathers > 72 + cp.GATHER_COST * 8
