@@ -370,6 +370,21 @@ def experiment_config(args):
 
 
 def run_train(args) -> int:
+    def announce(cfg):
+        from ..models import count_parameters
+        for m in cfg.models:
+            print(f"{m.label()}: {count_parameters(m):,} trainable parameters (for 384-d embeddings, 2 classes)")
+
+    def experiment(*a, **kw):
+        from .runner import Experiment
+        return Experiment(*a, **kw)
+    return run_in_directory(args, "train", "qllm", experiment_config, experiment, announce)
+
+
+def run_in_directory(args, command: str, prefix: str, make_config, make_experiment, announce=None) -> int:
+    """The driver ``hqsim train`` and ``hqsim finetune`` share: the run directory options
+    (--out, --resume, --force-new), the configuration's errors, --threads, the run, and every
+    known failure as a message (exit 2; 130 when interrupted, with the command to continue)."""
     from .data import DataError
     from .rundir import RunDirError
     from .train import Interrupted
@@ -380,25 +395,23 @@ def run_train(args) -> int:
         print("error: --resume continues the run in --out, --force-new deletes it: give one",
               file=sys.stderr)
         return 2
-    out = Path(args.out or f"runs/qllm-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = Path(args.out or f"runs/{prefix}-{time.strftime('%Y%m%d-%H%M%S')}")
     try:
-        cfg = experiment_config(args)
+        cfg = make_config(args)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
-    from ..models import count_parameters
-    for m in cfg.models:
-        print(f"{m.label()}: {count_parameters(m):,} trainable parameters (for 384-d embeddings, 2 classes)")
-    command = None
-    if len(sys.argv) > 1 and sys.argv[1] == "train":
-        command = "hqsim train " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    from .runner import Experiment
+    if announce is not None:
+        announce(cfg)
+    recorded = None
+    if len(sys.argv) > 1 and sys.argv[1] == command:
+        recorded = f"hqsim {command} " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     try:
-        paths = Experiment(cfg, out, resume=args.resume, progress=not args.no_progress,
-                           force_new=args.force_new, must_exist=args.resume, command=command).run()
+        paths = make_experiment(cfg, out, resume=args.resume, progress=not args.no_progress,
+                                force_new=args.force_new, must_exist=args.resume, command=recorded).run()
     except Interrupted as exc:
         print(f"\ninterrupted. The last finished epoch is saved ({exc.checkpoint}); continue with the "
               f"same options plus: --out {out} --resume", file=sys.stderr)
@@ -410,7 +423,5 @@ def run_train(args) -> int:
         print(f"error: {exc.filename or out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print((out / "results.md").read_text())
-    print("outputs:")
-    for p in paths:
-        print(f"  {p}")
+    print("outputs:\n" + "\n".join(f"  {p}" for p in paths))
     return 0

@@ -12,12 +12,8 @@ frozen + head; one seed; 56 steps) should finish in a few minutes on a 2-core CP
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
-import time
-from pathlib import Path
 
-from .cli import _pos_int, _sizes, add_data_file_options, load_options
+from .cli import _pos_int, _sizes, add_data_file_options, load_options, run_in_directory
 
 METHOD_NAMES = ("qtha", "qpa", "quanta", "lora", "full", "head")
 DEFAULT_METHODS = ("qtha", "lora", "head")
@@ -161,42 +157,7 @@ def finetune_config(args):
 
 
 def run_finetune(args) -> int:
-    from .data import DataError
-    from .rundir import RunDirError
-    from .train import Interrupted
-    if args.resume and not args.out:
-        print("error: --resume needs --out DIR, the directory of the run to continue", file=sys.stderr)
-        return 2
-    if args.resume and args.force_new:
-        print("error: --resume continues the run in --out, --force-new deletes it: give one",
-              file=sys.stderr)
-        return 2
-    out = Path(args.out or f"runs/finetune-{time.strftime('%Y%m%d-%H%M%S')}")
-    try:
-        cfg = finetune_config(args)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.threads:
-        import torch
-        torch.set_num_threads(args.threads)
-    command = None
-    if len(sys.argv) > 1 and sys.argv[1] == "finetune":
-        command = "hqsim finetune " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    from .finetune import FinetuneExperiment
-    try:
-        paths = FinetuneExperiment(cfg, out, resume=args.resume, progress=not args.no_progress,
-                                   force_new=args.force_new, must_exist=args.resume, command=command).run()
-    except Interrupted as exc:
-        print(f"\ninterrupted. The last finished epoch is saved ({exc.checkpoint}); continue with the "
-              f"same options plus: --out {out} --resume", file=sys.stderr)
-        return 130
-    except (DataError, RunDirError, FileNotFoundError, ImportError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: {exc.filename or out}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    print((out / "results.md").read_text())
-    print("outputs:\n" + "\n".join(f"  {p}" for p in paths))
-    return 0
+    def experiment(*a, **kw):
+        from .finetune import FinetuneExperiment
+        return FinetuneExperiment(*a, **kw)
+    return run_in_directory(args, "finetune", "finetune", finetune_config, experiment)
