@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli import _pos_int, _sizes, add_data_file_options, load_options, run_in_directory
+from .cli import _pos_int, _seed, _sizes, add_data_file_options, load_options, run_in_directory
 
 METHOD_NAMES = ("qtha", "qpa", "quanta", "lora", "full", "head")
 DEFAULT_METHODS = ("qtha", "lora", "head")
@@ -79,7 +79,7 @@ def add_finetune_train_options(p):
     g.add_argument("--weight-decay", type=float, default=0.0, help="weight decay (0)")
     g.add_argument("--patience", type=_pos_int, help="early stopping after this many epochs without "
                    "a better validation accuracy (default off)")
-    g.add_argument("--seeds", type=int, nargs="+", default=[0],
+    g.add_argument("--seeds", type=_seed, nargs="+", default=[0],
                    help="seeds; each picks the split, the initial adapter weights and the batches (0)")
     g.add_argument("--max-length", type=_pos_int, default=128, help="tokens per sentence (128)")
 

@@ -128,6 +128,9 @@ def test_finetune_cli_errors(tiny_dir, data_file, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["finetune", "--lr", "dora=0.1"])
     assert "unknown method 'dora'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["finetune", "--seeds", "-1"])
+    assert "argument --seeds" in capsys.readouterr().err
     assert main(["finetune", "--encoder", str(tmp_path / "nowhere"), "--out", str(tmp_path / "c")]) == 2
     assert "not a directory" in capsys.readouterr().err
 
