@@ -1,14 +1,19 @@
 """Circuit-level passes: pure functions ``f(circuit, ...) -> circuit`` that keep expectation values.
 
 - ``fold_constants``: merge consecutive gates of one additive kind on the same qubits (the
-  GateSpec's ``additive`` and ``symmetric`` facts) when their angles add into one affine
-  expression, and drop additive gates whose angle is the constant 0.
+  GateSpec's ``additive`` and ``symmetric`` facts) when their angles add into one angle, and
+  drop gates that act as the identity.
 - ``drop_outside_light_cone``: drop gates that cannot influence the observables (the light
   cone of hqsim/compile/analyses.py).
 
 ``FoldConstants`` and ``DropOutsideLightCone`` are the same passes as objects for the pass
-manager (hqsim/compile/pass_manager.py), which owns the loop to a fixed point; the hybrid
-optimizer runs its passes on the same manager.
+manager (hqsim/compile/pass_manager.py), which owns the loop to a fixed point.
+
+The hybrid optimizer runs ``FoldConstants`` on its quantum segments too
+(hqsim/hybrid/passes/fold.py): a block's gates, lifted into a ``Segment`` whose angles are the
+program's classical expressions and whose measurements, resets and assignments are ``Opaque``
+operations kept in place. An angle only has to add (``a + b``; ValueError when the sum is not
+one angle), say ``is_constant`` and give a constant's ``value()``, as ``hqsim.ir.Param`` does.
 """
 from __future__ import annotations
 
@@ -16,9 +21,95 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..ir import Circuit, Gate
-from ..ir.gates import merges
+from ..ir.gate_matrices import is_identity_up_to_phase
+from ..ir.gates import ALL_GATES, merges
 from .analyses import compute_light_cone
 from .pass_manager import FixedPoint, run_passes
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """An operation the circuit passes keep in place and never look into (in a hybrid segment:
+    a measurement, reset or classical assignment); no gate merges or cancels across it on
+    ``qubits``. ``op`` is what it stands for."""
+
+    qubits: tuple
+    op: object
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A straight-line run of gates and ``Opaque`` operations: a hybrid program's block as the
+    circuit passes see it (it has no qubit count, so it is not a ``Circuit``)."""
+
+    gates: tuple
+
+    def replace_gates(self, gates) -> "Segment":
+        return Segment(tuple(gates))
+
+
+@dataclass(frozen=True)
+class FoldConstants:
+    """Merge adjacent (on their qubits) gates of one additive kind; drop identities.
+
+    Options: ``phase_identities``: a gate with constant angles whose matrix is the identity up
+    to a global phase (RX(2 pi), I) is dropped, not only an additive gate at angle exactly 0;
+    ``cancel_pairs``: two adjacent constant gates on the same qubits whose product is the
+    identity up to a phase (H H, CNOT CNOT, S Sdg) are dropped. The hybrid optimizer turns both
+    on; hqsim.compile's schedule leaves them off, so its output stays what it has always been
+    (bench/compile_snapshot.py records it).
+    """
+
+    phase_identities: bool = False
+    cancel_pairs: bool = False
+    name: ClassVar[str] = "fold"
+
+    def __call__(self, circuit):
+        return circuit.replace_gates(self.fold(circuit.gates))
+
+    def fold(self, ops) -> list:
+        out: list = []
+        on_qubit: dict = {}  # qubit -> indices into out of the live ops touching it, last on top
+
+        def top(q):
+            stack = on_qubit.get(q)
+            return stack[-1] if stack else None
+
+        def drop(i):
+            for q in out[i].qubits:
+                on_qubit[q].remove(i)
+            out[i] = None
+
+        for op in ops:
+            if isinstance(op, Gate):
+                if self.is_identity(op):
+                    continue
+                j = top(op.qubits[0])
+                prev = out[j] if j is not None else None
+                if (isinstance(prev, Gate) and set(prev.qubits) == set(op.qubits)
+                        and all(top(q) == j for q in op.qubits)):
+                    if self.cancel_pairs and _cancel(prev, op):
+                        drop(j)
+                        continue
+                    merged = _try_merge(prev, op)
+                    if merged is not None:
+                        if self.is_identity(merged):
+                            drop(j)
+                        else:
+                            out[j] = merged
+                        continue
+            out.append(op)
+            for q in op.qubits:
+                on_qubit.setdefault(q, []).append(len(out) - 1)
+        return [op for op in out if op is not None]
+
+    def is_identity(self, g: Gate) -> bool:
+        spec = ALL_GATES.get(g.name)
+        if spec is None or not all(p.is_constant for p in g.params):
+            return False
+        if self.phase_identities:
+            return is_identity_up_to_phase(spec.matrix(*(p.value() for p in g.params)))
+        return spec.additive and g.params[0].value() == 0.0
 
 
 def _try_merge(a: Gate, b: Gate) -> Gate | None:
@@ -31,51 +122,25 @@ def _try_merge(a: Gate, b: Gate) -> Gate | None:
     return a.with_params([merged])
 
 
-def _is_identity(g: Gate) -> bool:
-    spec = g.spec
-    return (spec is not None and spec.additive and g.params[0].is_constant
-            and g.params[0].offset == 0.0)
+def _cancel(a: Gate, b: Gate) -> bool:
+    """Constant gates on the same qubits in the same order whose product is a global phase."""
+    spec_a, spec_b = ALL_GATES.get(a.name), ALL_GATES.get(b.name)
+    if (a.qubits != b.qubits or spec_a is None or spec_b is None
+            or not all(p.is_constant for p in a.params + b.params)):
+        return False
+    m = spec_b.matrix(*(p.value() for p in b.params)) @ spec_a.matrix(*(p.value() for p in a.params))
+    return is_identity_up_to_phase(m)
 
 
 def fold_constants(circuit: Circuit) -> Circuit:
     """Merge adjacent (on their qubits) gates of one additive kind; drop zero-angle ones."""
-    out: list[Gate | None] = []
-    last_on: dict[int, int] = {}  # qubit -> index in out of the last gate touching it
-    for g in circuit.gates:
-        prev = {last_on.get(q) for q in g.qubits}
-        if len(prev) == 1 and None not in prev:
-            i = prev.pop()
-            p = out[i]
-            if p is not None and set(p.qubits) == set(g.qubits):
-                merged = _try_merge(p, g)
-                if merged is not None:
-                    out[i] = None if _is_identity(merged) else merged
-                    if out[i] is None:
-                        for q in g.qubits:
-                            last_on.pop(q, None)
-                    continue
-        if _is_identity(g):
-            continue
-        out.append(g)
-        for q in g.qubits:
-            last_on[q] = len(out) - 1
-    return circuit.replace_gates(g for g in out if g is not None)
+    return FoldConstants()(circuit)
 
 
 def drop_outside_light_cone(circuit: Circuit, observables) -> Circuit:
     """Keep only the gates in the backward light cone of the observables' qubits."""
     cone = compute_light_cone(circuit.gates, observables)
     return circuit.replace_gates(g for g, keep in zip(circuit.gates, cone.keep) if keep)
-
-
-@dataclass(frozen=True)
-class FoldConstants:
-    """``fold_constants`` as a pass object (no options)."""
-
-    name: ClassVar[str] = "fold"
-
-    def __call__(self, circuit: Circuit) -> Circuit:
-        return fold_constants(circuit)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Rotations follow the physics convention R_P(a) = exp(-i a P / 2). ``U3(theta, phi, lam)`` is
 Qiskit's U gate; ``Rot(phi, theta, omega) = RZ(omega) RY(theta) RZ(phi)`` is PennyLane's.
-Only hqsim/ir/gates.py reads this module: it attaches each builder to its GateSpec.
+hqsim/ir/gates.py attaches each builder to its GateSpec; ``proportional`` (equal up to a global
+phase) is the one such comparison the passes use.
 """
 from __future__ import annotations
 
@@ -19,6 +20,20 @@ PAULI = {
 }
 P1 = np.array([[0, 0], [0, 1]], dtype=np.complex128)  # |1><1|
 SWAP = np.eye(4, dtype=np.complex128)[[0, 2, 1, 3]]
+PHASE_ATOL = 1e-9  # below this an amplitude counts as zero when comparing up to a phase
+
+
+def proportional(a: np.ndarray, b: np.ndarray) -> bool:
+    """a = e^{i phi} b for some phase (vectors or matrices)."""
+    i = np.unravel_index(np.argmax(np.abs(b)), b.shape)
+    if abs(b[i]) < PHASE_ATOL:
+        return bool(np.allclose(a, 0, atol=PHASE_ATOL))
+    phase = a[i] / b[i]
+    return bool(abs(abs(phase) - 1) < 1e-7 and np.allclose(a, phase * b, atol=1e-7))
+
+
+def is_identity_up_to_phase(m: np.ndarray) -> bool:
+    return proportional(m, np.eye(m.shape[0], dtype=np.complex128))
 
 
 def rotation(p: str) -> Callable:

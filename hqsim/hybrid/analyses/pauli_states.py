@@ -1,4 +1,4 @@
-"""Gate-level folding rules, kept in one module so that they can be swapped for hqsim.compile's.
+"""Quantum constant propagation: what a gate does to qubits in known Pauli eigenstates.
 
 - ``fold_gate``: quantum constant propagation. Each qubit is tracked as one of the six Pauli
   eigenstates (``"0"``, ``"1"``, ``"+"``, ``"-"``, ``"+i"``, ``"-i"``) or unknown (``None``);
@@ -7,10 +7,9 @@
   vanish, with a control known ``|1>`` lose that control; a constant two-qubit gate that acts as
   ``|s><s| (x) V`` on a known qubit becomes ``V`` on the other qubit (e.g. CNOT with target
   ``|->`` is Z on the control).
-- ``merge_rotations``: adjacent gates of one additive kind on the same qubits add their angles
-  (the GateSpec facts ``additive`` and ``symmetric``, the rule hqsim.compile's fold uses).
-- ``is_identity`` / ``cancels``: constant gates equal to the identity up to a global phase, and
-  adjacent constant pairs whose product is.
+
+Merging rotations and dropping identities or cancelling pairs is hqsim.compile's fold pass,
+which hqsim/hybrid/passes/fold.py runs on each block.
 """
 from __future__ import annotations
 
@@ -18,9 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...ir.gates import merges, rotation_axis
+from ...ir.gate_matrices import proportional
+from ...ir.gates import rotation_axis
 from ..gateset import GATESET, gate_matrix
-from ..ir import Binary, Const, GateOp
+from ..ir import Const, GateOp
 
 _S = 1 / np.sqrt(2)
 STATES = {
@@ -29,7 +29,6 @@ STATES = {
     "+i": np.array([_S, 1j * _S], dtype=np.complex128), "-i": np.array([_S, -1j * _S], dtype=np.complex128),
 }
 STATE_AXIS = {"0": "Z", "1": "Z", "+": "X", "-": "X", "+i": "Y", "-i": "Y"}
-ATOL = 1e-9
 _NAMED_1Q = ("I", "X", "Y", "Z", "H", "S", "Sdg", "T", "Tdg")
 
 
@@ -49,47 +48,11 @@ def constant_angles(params) -> tuple[float, ...] | None:
     return None
 
 
-def proportional(a: np.ndarray, b: np.ndarray) -> bool:
-    """a = e^{i phi} b for some phase (vectors or matrices)."""
-    i = np.unravel_index(np.argmax(np.abs(b)), b.shape)
-    if abs(b[i]) < ATOL:
-        return bool(np.allclose(a, 0, atol=ATOL))
-    phase = a[i] / b[i]
-    return bool(abs(abs(phase) - 1) < 1e-7 and np.allclose(a, phase * b, atol=1e-7))
-
-
 def pauli_state_of(vec: np.ndarray) -> str | None:
     for name, s in STATES.items():
         if proportional(vec, s):
             return name
     return None
-
-
-def is_identity(gate: GateOp) -> bool:
-    """A constant gate equal to the identity up to a global phase (e.g. RX(2*pi), RZ(0))."""
-    angles = constant_angles(gate.params)
-    if angles is None or gate.name not in GATESET:
-        return False
-    m = gate_matrix(gate.name, angles)
-    return proportional(m, np.eye(m.shape[0], dtype=np.complex128))
-
-
-def cancels(a: GateOp, b: GateOp) -> bool:
-    """Constant gates on the same qubits (same order) whose product is a global phase."""
-    if a.qubits != b.qubits:
-        return False
-    aa, ab = constant_angles(a.params), constant_angles(b.params)
-    if aa is None or ab is None:
-        return False
-    m = gate_matrix(b.name, ab) @ gate_matrix(a.name, aa)
-    return proportional(m, np.eye(m.shape[0], dtype=np.complex128))
-
-
-def merge_rotations(a: GateOp, b: GateOp) -> GateOp | None:
-    """``R(x) then R(y)`` on the same qubits -> ``R(x + y)`` (angles may be expressions)."""
-    if not merges(a.name, a.qubits, b.name, b.qubits):
-        return None
-    return GateOp(a.name, a.qubits, (Binary("+", a.params[0], b.params[0]),))
 
 
 # -- quantum constant propagation ----------------------------------------------------------

@@ -8,10 +8,13 @@
    in a known Pauli eigenstate disappear or lose their controls, a measurement of a qubit known
    ``|0>``/``|1>`` becomes an assignment, a reset of a qubit known ``|0>`` disappears;
 2. folds branches whose condition became constant and drops unreachable blocks;
-3. a peephole per block: adjacent gates of one additive kind on the same qubits are merged
-   (``merge_rotations``: hqsim.ir.gates.merges, the rule of hqsim.compile's fold; symmetric
-   gates such as CPhase merge whichever order their qubits are listed in), gates equal to the
-   identity up to a phase are removed, adjacent pairs that cancel are removed.
+3. a peephole per block: hqsim.compile's fold pass (``FoldConstants``, through the pass
+   manager) on the block lifted into a circuit ``Segment``: adjacent gates of one additive kind
+   on the same qubits are merged (symmetric gates such as CPhase whichever order their qubits
+   are listed in), gates equal to the identity up to a phase are removed, adjacent pairs that
+   cancel are removed. Measurements, resets and assignments stay in place as ``Opaque``
+   operations; an angle is an ``_Angle`` (the expression and the number of classical writes
+   before it), so two angles that read variables add only when no write lies between them.
 """
 from __future__ import annotations
 
@@ -19,10 +22,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ...compile.pass_manager import FixedPoint, run_passes
+from ...compile.passes import FoldConstants, Opaque, Segment
+from ...ir.gates import Gate
 from ..analyses.constants import ConstState, branch_targets, compute_constants, transfer
-from ..analyses.pauli_states import cancels, is_identity, merge_rotations
 from ..exprs import fold_constant
-from ..ir import (Assign, Block, Branch, GateOp, Jump, Measure, Program, Reset,
+from ..ir import (Assign, Binary, Block, Branch, Const, Expr, GateOp, Jump, Measure, Program,
                   read_locations)
 from .simplify_cfg import simplify_cfg
 
@@ -81,57 +85,61 @@ def _fold_terminator(st: ConstState, term):
     return Branch(st.value(term.cond), term.if_true, term.if_false, term.loc)
 
 
+# the circuit fold with both identity rules on: a hybrid program's gates are compared up to a phase
+_PEEPHOLE = FoldConstants(phase_identities=True, cancel_pairs=True)
+
+
+@dataclass(frozen=True)
+class _Angle:
+    """A gate angle of a hybrid program as a circuit-pass angle: ``expr`` and ``epoch``, the
+    number of classical writes (assignments, measurements into a location) before the gate in
+    its block. Two angles add into one when neither reads a location or both read them between
+    the same writes (a write in between could change what the merged angle reads)."""
+
+    expr: Expr
+    epoch: int
+
+    @property
+    def is_constant(self) -> bool:
+        return isinstance(self.expr, Const)
+
+    def value(self) -> float:
+        return float(self.expr.value)
+
+    def __add__(self, other: "_Angle") -> "_Angle":
+        if self.epoch != other.epoch and (read_locations(self.expr) or read_locations(other.expr)):
+            raise ValueError("the angles read variables on either side of a classical write")
+        return _Angle(fold_constant(Binary("+", self.expr, other.expr)), self.epoch)
+
+
 def peephole(instrs: list) -> list:
-    """Merge same-axis rotations, drop identities and cancelling pairs (per block)."""
-    out: list = []
-    last: dict = {}   # qubit -> stack of indices into out of instructions touching it
-    epoch = 0         # bumped by every classical write; hybrid gates merge only within one
-    epochs: dict = {}
+    """Merge same-axis rotations, drop identities and cancelling pairs (per block): the block
+    lifted into a circuit Segment, the circuit fold pass, the result lowered back."""
+    lifted, originals = _lift(instrs)
+    folded = run_passes(lifted, [_PEEPHOLE]).program
+    return [_lower(op, originals) for op in folded.gates]
 
-    def top(q):
-        stack = last.get(q)
-        return stack[-1] if stack else None
 
-    def push(i, qubits):
-        for q in qubits:
-            last.setdefault(q, []).append(i)
-
-    def pop(i, qubits):
-        for q in qubits:
-            last[q].remove(i)
-        out[i] = None
-
+def _lift(instrs: list) -> tuple[Segment, dict]:
+    """The block as a Segment, and each lifted gate's original instruction (by id) so that an
+    unchanged gate comes back as itself, source location included."""
+    ops, originals, epoch = [], {}, 0
     for ins in instrs:
         if isinstance(ins, GateOp):
-            if is_identity(ins):
-                continue
-            j = top(ins.qubits[0])
-            prev = out[j] if j is not None else None
-            if (isinstance(prev, GateOp) and set(prev.qubits) == set(ins.qubits)
-                    and all(top(q) == j for q in ins.qubits)):
-                if cancels(prev, ins):
-                    pop(j, ins.qubits)
-                    continue
-                constant = not any(read_locations(p) for p in prev.params + ins.params)
-                merged = merge_rotations(prev, ins) if (constant or epochs[j] == epoch) else None
-                if merged is not None:
-                    merged = GateOp(merged.name, merged.qubits, tuple(fold_constant(p) for p in merged.params))
-                    if is_identity(merged):
-                        pop(j, ins.qubits)
-                    else:
-                        out[j] = merged
-                    continue
-            out.append(ins)
-            epochs[len(out) - 1] = epoch
-            push(len(out) - 1, ins.qubits)
-        elif isinstance(ins, (Measure, Reset)):
-            out.append(ins)
-            push(len(out) - 1, (ins.qubit,))
-            if isinstance(ins, Measure) and ins.target is not None:
-                epoch += 1
-        else:
-            assert isinstance(ins, Assign)
-            out.append(ins)
+            gate = Gate(ins.name, ins.qubits, tuple(_Angle(p, epoch) for p in ins.params))
+            originals[id(gate)] = ins
+            ops.append(gate)
+            continue
+        ops.append(Opaque(() if isinstance(ins, Assign) else (ins.qubit,), ins))
+        if isinstance(ins, Assign) or (isinstance(ins, Measure) and ins.target is not None):
             epoch += 1
-    return [i for i in out if i is not None]
+    return Segment(tuple(ops)), originals
 
+
+def _lower(op, originals: dict):
+    if isinstance(op, Opaque):
+        return op.op
+    original = originals.get(id(op))
+    if original is not None:
+        return original
+    return GateOp(op.name, op.qubits, tuple(a.expr for a in op.params))
