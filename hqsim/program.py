@@ -60,7 +60,14 @@ OP_FIELDS = 6  # kind, q0, q1, fstart, fcount, mat
 F_FIELDS = 5  # code, source, index, wire, mat
 BLOCK_FIELDS = 4  # first op, op count, first wire, k
 OP_NAMES = {OP_U1: "U1", OP_U2: "U2", OP_PERM: "PERM", OP_CZ: "CZ", OP_UK: "UK", OP_CXU1: "CXU1"}
-F_NAMES = ["CONST", "RX", "RY", "RZ", "PHASE", "CRX", "CRY", "CRZ", "RXX", "RYY", "RZZ"]
+# The gates the gate-specific ops run (GateSpec names); U1/U2 take any gate as factors, UK a
+# constant matrix, PERM any permutation gate (its table from the gate's matrix).
+CXU1_GATE = "CNOT"  # OP_CXU1: this gate, then a U1 run on its target
+CZ_GATE = "CZ"      # OP_CZ
+# The kernels' factor list: code k computes the matrix of gate F_NAMES[k] (a GateSpec name) from
+# its angle in closed form; F_CONST is a constant matrix. hqsim/compile/lower.py picks the code
+# of a gate from here, so a gate the kernels learn is one entry here and one in the kernels.
+F_NAMES = ["CONST", "RX", "RY", "RZ", "PhaseShift", "CRX", "CRY", "CRZ", "RXX", "RYY", "RZZ"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,6 +119,20 @@ def cnot_permutation(num_qubits: int, control: int, target: int) -> np.ndarray:
     idx = np.arange(2 ** num_qubits, dtype=np.int64)
     cbit, tbit = 1 << (num_qubits - 1 - control), 1 << (num_qubits - 1 - target)
     return np.where(idx & cbit, idx ^ tbit, idx).astype(np.int32)
+
+
+def gate_permutation(num_qubits: int, qubits, matrix: np.ndarray) -> np.ndarray:
+    """The PERM table of a permutation gate (0/1 ``matrix``) on ``qubits``: psi'[i] = psi[perm[i]]."""
+    k = len(qubits)
+    source = np.argmax(np.abs(matrix), axis=1)  # output basis state r of the gate reads source[r]
+    idx = np.arange(2 ** num_qubits, dtype=np.int64)
+    bits = [1 << (num_qubits - 1 - q) for q in qubits]  # gate qubit 0 = its most significant bit
+    local = sum(((idx & b) != 0).astype(np.int64) << (k - 1 - j) for j, b in enumerate(bits))
+    read = source[local]
+    out = idx & ~sum(bits)
+    for j, b in enumerate(bits):
+        out |= np.where((read >> (k - 1 - j)) & 1, b, 0)
+    return out.astype(np.int32)
 
 
 def inverse_permutations(perms: np.ndarray) -> np.ndarray:

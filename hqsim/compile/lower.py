@@ -20,14 +20,12 @@ import numpy as np
 from ..ir import CONST, GATES, Circuit, Gate, Param
 from ..ir.gates import decomposition_steps
 from ..ir.observables import as_observable
-from ..program import (BLOCK_FIELDS, F_CONST, F_CRX, F_CRY, F_CRZ, F_PHASE, F_RX, F_RXX, F_RY, F_RYY,
-                       F_RZ, F_RZZ, MAX_PERM_QUBITS, OP_CXU1, OP_CZ, OP_PERM, OP_U1, OP_U2, OP_UK,
-                       OpProgram, cnot_permutation, inverse_permutations)
+from ..program import (BLOCK_FIELDS, F_CONST, F_NAMES, MAX_PERM_QUBITS, OP_CXU1, OP_CZ, OP_PERM, OP_U1,
+                       OP_U2, OP_UK, CXU1_GATE, CZ_GATE, OpProgram, gate_permutation, inverse_permutations)
 from .fuse import FusedCircuit
 
-_ONE_Q_CODES = {"RX": F_RX, "RY": F_RY, "RZ": F_RZ, "PhaseShift": F_PHASE}
-_ONE_Q_NAMES = {code: name for name, code in _ONE_Q_CODES.items()}
-_TWO_Q_CODES = {"CRX": F_CRX, "CRY": F_CRY, "CRZ": F_CRZ, "RXX": F_RXX, "RYY": F_RYY, "RZZ": F_RZZ}
+# gate name -> the factor code that computes it (the kernels' factor list in hqsim/program.py)
+FACTOR_CODES = {name: code for code, name in enumerate(F_NAMES) if code != F_CONST}
 
 
 class _Factor:
@@ -44,8 +42,8 @@ def one_qubit_factors(g: Gate) -> list[_Factor]:
     if g.is_constant:
         return [_Factor(F_CONST, matrix=g.unitary())]
     steps = decomposition_steps(g.name, g.params)
-    if all(name in _ONE_Q_CODES for name, _ in steps):
-        return [_Factor(_ONE_Q_CODES[name], params[0]) for name, params in steps]
+    if all(name in FACTOR_CODES for name, _ in steps):
+        return [_Factor(FACTOR_CODES[name], params[0]) for name, params in steps]
     raise ValueError(f"cannot lower single-qubit gate {g!r}")
 
 
@@ -56,7 +54,7 @@ def _const_factor(f: _Factor) -> _Factor:
 
 
 def _factor_matrix(code: int, angle: float) -> np.ndarray:
-    return GATES[_ONE_Q_NAMES[code]].matrix(angle)
+    return GATES[F_NAMES[code]].matrix(angle)
 
 
 def _push_factor(run: list[_Factor], f: _Factor) -> None:
@@ -169,13 +167,7 @@ class _Builder:
             self.close_perm()
             self.u2_const(g)
             return
-        if g.name == "CNOT":
-            p = cnot_permutation(self.q, *g.qubits)
-        else:  # SWAP: exchange the two bits
-            idx = np.arange(2 ** self.q, dtype=np.int64)
-            a, b = (1 << (self.q - 1 - g.qubits[0])), (1 << (self.q - 1 - g.qubits[1]))
-            bit_a, bit_b = (idx & a) != 0, (idx & b) != 0
-            p = np.where(bit_a != bit_b, idx ^ a ^ b, idx)
+        p = gate_permutation(self.q, g.qubits, g.unitary())
         cur = self.open_perm
         self.open_perm_qubits.update(g.qubits)
         self.open_perm = p.astype(np.int32) if cur is None else cur[p].astype(np.int32)
@@ -199,7 +191,7 @@ class _Builder:
         if g.is_constant:
             main = [_Factor(F_CONST, matrix=g.unitary(), wire=2)]
         else:
-            main = [_Factor(_TWO_Q_CODES[g.name], g.params[0], wire=2)]
+            main = [_Factor(FACTOR_CODES[g.name], g.params[0], wire=2)]
         fs = lead + main
         start = self.add_factors(fs, embed_one_qubit=True)
         self._emit([OP_U2, q0, q1, start, len(fs), -1])
@@ -220,7 +212,7 @@ class _Builder:
         for g in gates:
             if len(g.qubits) == 1:
                 self.one_qubit(g)
-            elif g.name == "CNOT":
+            elif g.name == CXU1_GATE:
                 self.fused_cnot(g)
             else:
                 self.cz(g)
@@ -236,7 +228,7 @@ class _Builder:
         self.close_perm()
         start = len(self.wires)
         self.wires.extend(g.qubits)
-        self._emit([OP_UK, -1, -1, start, len(g.qubits), self.add_matrix(g.matrix)])
+        self._emit([OP_UK, -1, -1, start, len(g.qubits), self.add_matrix(g.unitary())])
 
 
 def lower(circuit: Circuit | FusedCircuit, observables) -> OpProgram:
@@ -261,9 +253,9 @@ def lower(circuit: Circuit | FusedCircuit, observables) -> OpProgram:
             b.one_qubit(g)
         elif fuse[i]:
             b.fused_cnot(g)
-        elif g.name in ("CNOT", "SWAP"):
+        elif k == 2 and g.spec is not None and g.spec.permutation:
             b.permutation(g)
-        elif g.name == "CZ":
+        elif g.name == CZ_GATE:
             b.cz(g)
         elif k == 2:
             b.two_qubit(g)
@@ -296,7 +288,7 @@ def _cnots_to_fuse(gates) -> list[bool]:
     next_gate: dict[int, int] = {}
     for i in range(len(gates) - 1, -1, -1):
         g = gates[i]
-        if g.name == "CNOT":
+        if g.name == CXU1_GATE:
             j = next_gate.get(g.qubits[1])
             fuse[i] = j is not None and len(gates[j].qubits) == 1
         for q in g.qubits:

@@ -23,7 +23,7 @@ from numbers import Real
 
 import numpy as np
 
-from ..ir import Param, const
+from ..ir import GATES, Param, const
 from ._deps import cirq, sympy
 
 ParamFor = Callable[[object], Param]  # float or sympy expression (radians) -> hqsim Param
@@ -96,7 +96,9 @@ def _controlled_pow(b: Builder, axis: str, e, s, control, target):
         b.add("PhaseShift", [control], pi_times(e, float(s) + 0.5))
 
 
-_PARITY = {cirq.XXPowGate: "RXX", cirq.YYPowGate: "RYY", cirq.ZZPowGate: "RZZ"}
+# Cirq's parity PowGate classes -> the hqsim gate (the GateSpecs' Cirq names)
+PARITY_GATES = {getattr(cirq, s.names.first("cirq")): s.name for s in GATES.values()
+                if s.names.cirq and s.symmetric and s.num_params}
 _AXIS = {cirq.XPowGate: "X", cirq.YPowGate: "Y", cirq.ZPowGate: "Z"}
 
 
@@ -145,7 +147,7 @@ def _exact(b: Builder, gate, qs) -> bool:
         _controlled_pow(b, ax, gate.exponent, 0.0, qs[0], qs[1])
         b.add_phase(pi_times(gate.exponent, _shift(gate)))
         return True
-    for cls, name in _PARITY.items():
+    for cls, name in PARITY_GATES.items():
         if isinstance(gate, cls):
             b.add(name, qs, pi_times(gate.exponent, 1.0))
             b.add_phase(pi_times(gate.exponent, _shift(gate) + 0.5))

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import api
 from ..ir import (
+    GATES,
     INPUT,
     WEIGHT,
     Circuit,
@@ -66,19 +67,23 @@ def _angle(p: Param, weights, inputs):
 
 
 def _gate_ops(g, a, qs):
-    """Cirq operations for one hqsim gate with angles ``a`` (numbers or sympy expressions)."""
-    fixed = {"H": cirq.H, "X": cirq.X, "Y": cirq.Y, "Z": cirq.Z, "S": cirq.S, "T": cirq.T,
-             "SX": cirq.X ** 0.5, "CNOT": cirq.CNOT, "CZ": cirq.CZ, "SWAP": cirq.SWAP}
-    if g.name in fixed:
-        return [fixed[g.name].on(*qs)]
-    rot = {"RX": cirq.rx, "RY": cirq.ry, "RZ": cirq.rz}
-    if g.name in rot:
-        return [rot[g.name](a[0]).on(*qs)]
-    if g.name in ("CRX", "CRY", "CRZ"):
-        return [cirq.ControlledGate(rot[g.name[1:]](a[0])).on(*qs)]
-    parity = {"RXX": cirq.XXPowGate, "RYY": cirq.YYPowGate, "RZZ": cirq.ZZPowGate}
-    if g.name in parity:  # exp(-i a PP/2) = PP**(a/π) with global shift -1/2
-        return [parity[g.name](exponent=a[0] / _pi(a[0]), global_shift=-0.5).on(*qs)]
+    """Cirq operations for one hqsim gate with angles ``a`` (numbers or sympy expressions).
+    A gate with a Cirq name (GateSpec.names.cirq) is that gate, rotation builder or parity
+    PowGate; a controlled rotation is its base rotation under ControlledGate; the rest are
+    written as their exact products here."""
+    spec = GATES.get(g.name)
+    spelled = spec.names.first("cirq") if spec is not None else None
+    if spelled is not None and not spec.num_params:
+        return [getattr(cirq, spelled).on(*qs)]
+    if spelled is not None and spec.symmetric:  # exp(-i a PP/2) = PP**(a/pi) with global shift -1/2
+        return [getattr(cirq, spelled)(exponent=a[0] / _pi(a[0]), global_shift=-0.5).on(*qs)]
+    if spelled is not None:
+        return [getattr(cirq, spelled)(a[0]).on(*qs)]
+    base = GATES.get(spec.control_of[1]) if spec is not None and spec.control_of else None
+    if base is not None and base.names.cirq and base.num_params:
+        return [cirq.ControlledGate(getattr(cirq, base.names.first("cirq"))(a[0])).on(*qs)]
+    if g.name == "SX":
+        return [(cirq.X ** 0.5).on(*qs)]
     if g.name == "PhaseShift":
         return [cirq.ZPowGate(exponent=a[0] / _pi(a[0])).on(*qs)]
     if g.name == "U3":  # U3(θ, φ, λ) = P(φ) RY(θ) P(λ) exactly

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ..ir import WEIGHT, Circuit, Param
+from ..ir import GATES, WEIGHT, Circuit, Param
 from ._deps import cirq
 from .cirq import INPUT_PREFIX, WEIGHT_PREFIX, from_cirq, to_cirq
 
@@ -51,17 +51,13 @@ def _zyz(m: np.ndarray) -> tuple[float, float, float]:
 
 def _lines(name: str, q: list[str], a: list[str], v3: bool) -> list[str]:
     """OpenQASM statements for one hqsim gate (angles already formatted)."""
-    simple = {"H": "h", "X": "x", "Y": "y", "Z": "z", "S": "s", "T": "t", "RX": "rx", "RY": "ry",
-              "RZ": "rz", "CNOT": "cx", "CZ": "cz", "U3": "u3", "CRZ": "crz"}
-    if v3:
-        simple.update({"SX": "sx", "PhaseShift": "p", "SWAP": "swap", "CRX": "crx", "CRY": "cry"})
-    if name in simple:
+    spelled = GATES[name].names.first("qasm" if v3 else "qasm2") if name in GATES else None
+    if spelled is not None:
         args = f"({', '.join(a)})" if a else ""
-        return [f"{simple[name]}{args} {', '.join(q)};"]
+        return [f"{spelled}{args} {', '.join(q)};"]
+    # what qelib1.inc (OpenQASM 2) or stdgates.inc lacks, in gates they have
     if name == "SX":
         return [f"u3(pi/2, -pi/2, pi/2) {q[0]};"]
-    if name == "PhaseShift":
-        return [f"u1({a[0]}) {q[0]};"]
     if name == "SWAP":
         return [f"cx {q[0]}, {q[1]};", f"cx {q[1]}, {q[0]};", f"cx {q[0]}, {q[1]};"]
     if name in ("CRX", "CRY"):  # cu3(θ, -π/2, π/2) = CRX(θ), cu3(θ, 0, 0) = CRY(θ) exactly

@@ -3,8 +3,10 @@
 Compile, noise, hybrid, interop and the lowering read gate facts from here: arity, angles,
 matrix, generator, class (Clifford, diagonal, permutation), symmetry, the Pauli axis each
 qubit commutes with, whether two of a kind merge, the parameter-shift rule, the inverse, the
-controlled form and the decomposition into elementary rotations. tests/ir/test_gate_facts.py
-checks every declared fact against the matrices.
+controlled form, the decomposition into elementary rotations and its names in OpenQASM, Quil,
+Qiskit, PennyLane and Cirq (``Spellings``; ``by_spelling`` inverts them for the readers).
+tests/ir/test_gate_facts.py checks every declared fact against the matrices;
+tests/ir/test_gate_spellings.py that every translation and the lowering find what they need.
 
 ``GATES`` are the circuit gates (hqsim.ir.Circuit, every backend runs them); ``FRONTEND_GATES``
 add the gates only the hybrid-program front ends accept (``I``, ``Sdg``, ``Tdg``, ``CY``,
@@ -47,6 +49,42 @@ class InverseRule:
         return tuple(picked) + tuple(const(c) for c in self.extra)
 
 
+LANGUAGES = ("qasm", "qasm2", "quil", "qiskit", "pennylane", "cirq")
+
+
+@dataclass(frozen=True)
+class Spellings:
+    """A gate's names in other languages and libraries. The first name of each is the one hqsim
+    writes; all are read. Empty: the language has no such gate (a translator decomposes it or
+    refuses). ``qasm``: OpenQASM 3 (stdgates.inc; ``U`` is the builtin); ``qasm2``: OpenQASM
+    2's qelib1.inc; ``qiskit``: ``Instruction.name``; ``pennylane``: the Operation class name;
+    ``cirq``: the attribute of the ``cirq`` module (a gate, a rotation builder, a PowGate)."""
+
+    qasm: tuple[str, ...] = ()
+    qasm2: tuple[str, ...] = ()
+    quil: tuple[str, ...] = ()
+    qiskit: tuple[str, ...] = ()
+    pennylane: tuple[str, ...] = ()
+    cirq: tuple[str, ...] = ()
+
+    def first(self, language: str) -> str | None:
+        """The name hqsim writes in ``language`` (one of LANGUAGES), None when there is none."""
+        names = getattr(self, language)
+        return names[0] if names else None
+
+
+def _names(**by_language: str) -> Spellings:
+    """Spellings from space-separated names per language: _names(qasm="p phase u1")."""
+    return Spellings(**{lang: tuple(v.split()) for lang, v in by_language.items()})
+
+
+def _same(qasm: str, quil: str, pennylane: str, cirq: str = "", qasm2: str | None = None,
+          qiskit: str | None = None) -> Spellings:
+    """The common case: qelib1 and Qiskit spell it as OpenQASM 3 does."""
+    return _names(qasm=qasm, qasm2=qasm if qasm2 is None else qasm2, quil=quil,
+                  qiskit=qasm if qiskit is None else qiskit, pennylane=pennylane, cirq=cirq)
+
+
 @dataclass(frozen=True)
 class GateSpec:
     """Everything hqsim knows about one gate (the defaults: a gate with none of the facts)."""
@@ -68,6 +106,7 @@ class GateSpec:
     # Elementary gates (name, index of the angle) on the same qubits, in application order;
     # their product is the gate exactly (global phase included).
     decomposition: tuple[tuple[str, int], ...] = ()
+    names: Spellings = Spellings()  # in OpenQASM, Quil, Qiskit, PennyLane, Cirq
 
     @property
     def is_pauli(self) -> bool:
@@ -85,77 +124,91 @@ def _negated(name: str) -> InverseRule:
 
 
 def _rotation(name, pauli, diagonal=False) -> GateSpec:
+    low = name.lower()
     return GateSpec(name, 1, 1, gm.rotation(pauli), PAULI[pauli], diagonal=diagonal, axes=pauli,
-                    additive=True, shift_rule=TWO_TERM, inverse=_negated(name))
+                    additive=True, shift_rule=TWO_TERM, inverse=_negated(name),
+                    names=_same(low, name, name, cirq=low))
 
 
-def _controlled_rotation(name, pauli) -> GateSpec:
+def _controlled_rotation(name, pauli, qasm2: str) -> GateSpec:
     return GateSpec(name, 2, 1, lambda a: gm.controlled(gm.rotation(pauli)(a)),
                     np.kron(gm.P1, PAULI[pauli]), diagonal=pauli == "Z", axes="Z" + pauli,
                     additive=True, shift_rule=FOUR_TERM, inverse=_negated(name),
-                    control_of=(1, "R" + pauli))
+                    control_of=(1, "R" + pauli), names=_same(name.lower(), "", name, qasm2=qasm2))
 
 
 def _parity_rotation(name, pauli) -> GateSpec:
     return GateSpec(name, 2, 1, gm.parity_rotation(pauli), np.kron(PAULI[pauli], PAULI[pauli]),
                     diagonal=pauli == "Z", symmetric=True, axes=pauli * 2, additive=True,
-                    shift_rule=TWO_TERM, inverse=_negated(name))
+                    shift_rule=TWO_TERM, inverse=_negated(name),
+                    names=_names(qiskit=name.lower(), pennylane="Ising" + pauli * 2,
+                                 cirq=pauli * 2 + "PowGate"))
 
 
 _CIRCUIT_SPECS = [
     GateSpec("H", 1, 0, gm.constant(np.array([[1, 1], [1, -1]]) / np.sqrt(2)), clifford=True,
-             inverse=_self_inverse("H")),
+             inverse=_self_inverse("H"), names=_same("h", "H", "Hadamard", "H")),
     GateSpec("X", 1, 0, gm.constant(PAULI["X"]), clifford=True, permutation=True, axes="X",
-             inverse=_self_inverse("X")),
-    GateSpec("Y", 1, 0, gm.constant(PAULI["Y"]), clifford=True, axes="Y", inverse=_self_inverse("Y")),
+             inverse=_self_inverse("X"), names=_same("x", "X", "PauliX", "X")),
+    GateSpec("Y", 1, 0, gm.constant(PAULI["Y"]), clifford=True, axes="Y", inverse=_self_inverse("Y"),
+             names=_same("y", "Y", "PauliY", "Y")),
     GateSpec("Z", 1, 0, gm.constant(PAULI["Z"]), clifford=True, diagonal=True, axes="Z",
-             inverse=_self_inverse("Z")),
+             inverse=_self_inverse("Z"), names=_same("z", "Z", "PauliZ", "Z")),
     GateSpec("S", 1, 0, gm.constant(np.diag([1, 1j])), clifford=True, diagonal=True, axes="Z",
-             inverse=InverseRule("Sdg")),
+             inverse=InverseRule("Sdg"), names=_same("s", "S", "S", "S")),
     GateSpec("T", 1, 0, gm.constant(np.diag([1, np.exp(1j * np.pi / 4)])), diagonal=True, axes="Z",
-             inverse=InverseRule("Tdg")),
+             inverse=InverseRule("Tdg"), names=_same("t", "T", "T", "T")),
     # SX^-1 = RX(-pi/2) up to the phase e^{-i pi/4}
     GateSpec("SX", 1, 0, gm.constant(np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]) / 2), clifford=True,
-             axes="X", inverse=InverseRule("RX", (), (-np.pi / 2,), exact=False)),
+             axes="X", inverse=InverseRule("RX", (), (-np.pi / 2,), exact=False),
+             names=_same("sx", "", "SX", qasm2="")),
     _rotation("RX", "X"),
     _rotation("RY", "Y"),
     _rotation("RZ", "Z", diagonal=True),
     # PhaseShift(a) = diag(1, e^{ia}) = e^{ia/2} RZ(a) = exp(-i a G / 2) with G = diag(0, -2)
     GateSpec("PhaseShift", 1, 1, gm.phase_shift, np.diag([0.0, -2.0]).astype(np.complex128),
-             diagonal=True, axes="Z", additive=True, shift_rule=TWO_TERM, inverse=_negated("PhaseShift")),
+             diagonal=True, axes="Z", additive=True, shift_rule=TWO_TERM, inverse=_negated("PhaseShift"),
+             names=_names(qasm="p phase u1", qasm2="u1", quil="PHASE", qiskit="p u1",
+                          pennylane="PhaseShift U1")),
     GateSpec("U3", 1, 3, gm.u3, inverse=InverseRule("U3", (-1, -3, -2)),
-             decomposition=(("PhaseShift", 2), ("RY", 0), ("PhaseShift", 1))),
+             decomposition=(("PhaseShift", 2), ("RY", 0), ("PhaseShift", 1)),
+             names=_names(qasm="U u3 u", qasm2="u3", qiskit="u u3", pennylane="U3")),
     GateSpec("Rot", 1, 3, gm.rot, inverse=InverseRule("Rot", (-3, -2, -1)),
-             decomposition=(("RZ", 0), ("RY", 1), ("RZ", 2))),
+             decomposition=(("RZ", 0), ("RY", 1), ("RZ", 2)), names=_names(pennylane="Rot")),
     GateSpec("CNOT", 2, 0, gm.constant(gm.controlled(PAULI["X"])), clifford=True, permutation=True,
-             axes="ZX", inverse=_self_inverse("CNOT"), control_of=(1, "X")),
+             axes="ZX", inverse=_self_inverse("CNOT"), control_of=(1, "X"),
+             names=_same("cx CX", "CNOT", "CNOT", "CNOT", qasm2="cx", qiskit="cx")),
     GateSpec("CZ", 2, 0, gm.constant(gm.controlled(PAULI["Z"])), clifford=True, diagonal=True,
-             symmetric=True, axes="ZZ", inverse=_self_inverse("CZ"), control_of=(1, "Z")),
+             symmetric=True, axes="ZZ", inverse=_self_inverse("CZ"), control_of=(1, "Z"),
+             names=_same("cz", "CZ", "CZ", "CZ")),
     GateSpec("SWAP", 2, 0, gm.constant(gm.SWAP), clifford=True, permutation=True, symmetric=True,
-             inverse=_self_inverse("SWAP")),
-    _controlled_rotation("CRX", "X"),
-    _controlled_rotation("CRY", "Y"),
-    _controlled_rotation("CRZ", "Z"),
+             inverse=_self_inverse("SWAP"), names=_same("swap", "SWAP", "SWAP", "SWAP", qasm2="")),
+    _controlled_rotation("CRX", "X", qasm2=""),
+    _controlled_rotation("CRY", "Y", qasm2=""),
+    _controlled_rotation("CRZ", "Z", qasm2="crz"),
     _parity_rotation("RXX", "X"),
     _parity_rotation("RYY", "Y"),
     _parity_rotation("RZZ", "Z"),
 ]
 _FRONTEND_SPECS = [
     GateSpec("I", 1, 0, gm.constant(np.eye(2)), clifford=True, diagonal=True, permutation=True,
-             inverse=_self_inverse("I")),
+             inverse=_self_inverse("I"), names=_names(qasm="id", qasm2="id", quil="I")),
     GateSpec("Sdg", 1, 0, gm.constant(np.diag([1, -1j])), clifford=True, diagonal=True, axes="Z",
-             inverse=InverseRule("S")),
+             inverse=InverseRule("S"), names=_names(qasm="sdg", qasm2="sdg")),
     GateSpec("Tdg", 1, 0, gm.constant(np.diag([1, np.exp(-1j * np.pi / 4)])), diagonal=True, axes="Z",
-             inverse=InverseRule("T")),
+             inverse=InverseRule("T"), names=_names(qasm="tdg", qasm2="tdg")),
     GateSpec("CY", 2, 0, gm.constant(gm.controlled(PAULI["Y"])), clifford=True, axes="ZY",
-             inverse=_self_inverse("CY"), control_of=(1, "Y")),
+             inverse=_self_inverse("CY"), control_of=(1, "Y"), names=_names(qasm="cy", qasm2="cy")),
     GateSpec("CPhase", 2, 1, gm.controlled_phase, np.diag([0.0, 0.0, 0.0, -2.0]).astype(np.complex128),
              diagonal=True, symmetric=True, axes="ZZ", additive=True, shift_rule=TWO_TERM,
-             inverse=_negated("CPhase"), control_of=(1, "PhaseShift")),
+             inverse=_negated("CPhase"), control_of=(1, "PhaseShift"),
+             names=_names(qasm="cp cphase", quil="CPHASE")),
     GateSpec("CCNOT", 3, 0, gm.constant(gm.controlled(gm.controlled(PAULI["X"]))), permutation=True,
-             axes="ZZX", inverse=_self_inverse("CCNOT"), control_of=(2, "X")),
+             axes="ZZX", inverse=_self_inverse("CCNOT"), control_of=(2, "X"),
+             names=_names(qasm="ccx", qasm2="ccx", quil="CCNOT")),
     GateSpec("CSWAP", 3, 0, gm.constant(gm.controlled(gm.SWAP)), permutation=True,
-             inverse=_self_inverse("CSWAP"), control_of=(1, "SWAP")),
+             inverse=_self_inverse("CSWAP"), control_of=(1, "SWAP"),
+             names=_names(qasm="cswap", quil="CSWAP")),
 ]
 GATES: dict[str, GateSpec] = {s.name: s for s in _CIRCUIT_SPECS}
 FRONTEND_GATES: dict[str, GateSpec] = {s.name: s for s in _FRONTEND_SPECS}
@@ -178,6 +231,13 @@ def canonical_name(name: str) -> str:
     if up == "UNITARY":
         return "Unitary"
     raise ValueError(f"unknown gate {name!r}; known gates: {', '.join(sorted(GATES))}, Unitary")
+
+
+def by_spelling(language: str, gates: dict = ALL_GATES) -> dict[str, GateSpec]:
+    """Every name ``language`` (one of LANGUAGES) has for a gate of ``gates`` -> its GateSpec."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    return {n: s for s in gates.values() for n in getattr(s.names, language)}
 
 
 # -- rules built on the facts (for circuit gates and hybrid gate instructions alike) ----------

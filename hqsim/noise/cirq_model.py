@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ir import GATES
+from ..ir.gates import controlled_name
 from .channels import (AmplitudeDamping, BitFlip, Depolarizing, PauliChannel, PhaseDamping,
                        PhaseFlip)
 
@@ -23,11 +25,15 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised only without 
     raise ModuleNotFoundError(
         "NoiseModel.to_cirq() needs Cirq: pip install 'hqsim[cirq]' (cirq-core==1.7.0)",
         name=exc.name) from exc
+from ..interop._from_ops import PARITY_GATES  # noqa: E402 - after the Cirq check above
 
-_ROT = {cirq.Rx: "RX", cirq.Ry: "RY", cirq.Rz: "RZ"}
-_PARITY = {cirq.XXPowGate: "RXX", cirq.YYPowGate: "RYY", cirq.ZZPowGate: "RZZ"}
-_FIXED = {cirq.CXPowGate: "CNOT", cirq.CZPowGate: "CZ", cirq.SwapPowGate: "SWAP",
-          cirq.HPowGate: "H", cirq.YPowGate: "Y", cirq.MatrixGate: "Unitary"}
+# What to_cirq writes for a gate with a Cirq name (GateSpec.names.cirq), read back: a fixed
+# gate by value (cirq.S is Z**0.5, not a type of its own), a rotation by the type of gate
+# its builder makes, a parity gate by its PowGate class.
+_FIXED = {getattr(cirq, s.names.first("cirq")): s.name for s in GATES.values()
+          if s.names.cirq and not s.num_params}
+_ROT = {type(getattr(cirq, s.names.first("cirq"))(0.0)): s.name for s in GATES.values()
+        if s.names.cirq and s.num_params and not s.symmetric}
 
 
 def hqsim_gate_name(gate) -> str:
@@ -35,15 +41,22 @@ def hqsim_gate_name(gate) -> str:
     kind = type(gate)
     if kind in _ROT:
         return _ROT[kind]
-    if kind in _PARITY:
-        return _PARITY[kind]
+    if kind in PARITY_GATES:
+        return PARITY_GATES[kind]
     if isinstance(gate, cirq.ControlledGate) and type(gate.sub_gate) in _ROT:
-        return "C" + _ROT[type(gate.sub_gate)]
-    if kind is cirq.XPowGate:
-        return "SX" if gate.exponent == 0.5 else "X"
-    if kind is cirq.ZPowGate:
-        return {1: "Z", 0.5: "S", 0.25: "T"}.get(gate.exponent, "PhaseShift")
-    return _FIXED.get(kind, "")
+        return controlled_name(_ROT[type(gate.sub_gate)], GATES) or ""
+    if isinstance(gate, cirq.MatrixGate):
+        return "Unitary"
+    try:
+        if gate in _FIXED:
+            return _FIXED[gate]
+    except TypeError:  # a gate Cirq cannot hash (symbolic exponents): none of the fixed ones
+        pass
+    if kind is cirq.XPowGate and gate.exponent == 0.5:  # to_cirq writes SX as X**0.5
+        return "SX"
+    if kind is cirq.ZPowGate:  # and PhaseShift as Z**(a/pi)
+        return "PhaseShift"
+    return ""
 
 
 def cirq_channel(ch):

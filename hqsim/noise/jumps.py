@@ -33,16 +33,18 @@ def gate_matrices(g, x: np.ndarray, w: np.ndarray):
     if all(np.ndim(a) == 0 for a in angles):
         return g.spec.matrix(*angles)
     a = np.broadcast_to(np.asarray(angles[0], dtype=np.float64), (x.shape[0],))
-    if g.name == "PhaseShift":
-        m = np.zeros((a.size, 2, 2), dtype=np.complex128)
-        m[:, 0, 0], m[:, 1, 1] = 1.0, np.exp(1j * a)
-        return m
     gen = g.spec.generator
-    if len(angles) == 1 and gen is not None:  # exp(-i a G / 2) with G^2 = P a projector
+    if len(angles) == 1 and gen is not None:
         proj = gen @ gen
-        eye = np.eye(gen.shape[0])
-        c, s = np.cos(a / 2)[:, None, None], np.sin(a / 2)[:, None, None]
-        return (eye - proj)[None] + c * proj[None] - 1j * s * gen[None]
+        if np.array_equal(proj @ proj, proj):  # exp(-i a G / 2) with G^2 = P a projector
+            eye = np.eye(gen.shape[0])
+            c, s = np.cos(a / 2)[:, None, None], np.sin(a / 2)[:, None, None]
+            return (eye - proj)[None] + c * proj[None] - 1j * s * gen[None]
+        if g.spec.diagonal:  # exp(-i a G / 2) entry by entry (PhaseShift: G = diag(0, -2))
+            m = np.zeros((a.size,) + gen.shape, dtype=np.complex128)
+            k = np.arange(gen.shape[0])
+            m[:, k, k] = np.exp(-0.5j * np.outer(a, np.diag(gen).real))
+            return m
     rows = [np.asarray(v if np.ndim(v) else np.full(x.shape[0], v)) for v in angles]
     return np.stack([g.spec.matrix(*vals) for vals in zip(*rows)])
 

@@ -8,32 +8,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..gateset import controlled, inverse
+from ...ir.gates import by_spelling
+from ..gateset import GATESET, controlled, inverse
 from ..ir import Const, Expr
 
-# qasm name -> (IR name, number of angles, number of qubits, needs stdgates.inc)
-QASM_GATES = {
-    "U": ("U3", 3, 1, False), "gphase": ("GPHASE", 1, 0, False),
-    "id": ("I", 0, 1, True), "x": ("X", 0, 1, True), "y": ("Y", 0, 1, True),
-    "z": ("Z", 0, 1, True), "h": ("H", 0, 1, True), "s": ("S", 0, 1, True),
-    "sdg": ("Sdg", 0, 1, True), "t": ("T", 0, 1, True), "tdg": ("Tdg", 0, 1, True),
-    "sx": ("SX", 0, 1, True), "rx": ("RX", 1, 1, True), "ry": ("RY", 1, 1, True),
-    "rz": ("RZ", 1, 1, True), "p": ("PhaseShift", 1, 1, True),
-    "phase": ("PhaseShift", 1, 1, True), "u1": ("PhaseShift", 1, 1, True),
-    "u2": ("U2", 2, 1, True), "u3": ("U3", 3, 1, True), "u": ("U3", 3, 1, True),
-    "cx": ("CNOT", 0, 2, True), "CX": ("CNOT", 0, 2, True), "cy": ("CY", 0, 2, True),
-    "cz": ("CZ", 0, 2, True), "cp": ("CPhase", 1, 2, True), "cphase": ("CPhase", 1, 2, True),
-    "crx": ("CRX", 1, 2, True), "cry": ("CRY", 1, 2, True), "crz": ("CRZ", 1, 2, True),
-    "swap": ("SWAP", 0, 2, True), "ccx": ("CCNOT", 0, 3, True), "cswap": ("CSWAP", 0, 3, True),
-}
+# qasm name -> (IR name, number of angles, number of qubits, needs stdgates.inc): every
+# OpenQASM spelling of a GateSpec (hqsim/ir/gates.py) of the hybrid gate set, plus the two
+# builtins that are no gate of hqsim (gphase, and u2 = U3(pi/2, phi, lam): see ``primitive``).
+QASM_GATES = {name: (spec.name, spec.num_params, spec.num_qubits, name != "U")
+              for name, spec in by_spelling("qasm", GATESET).items()}
+QASM_GATES.update({"gphase": ("GPHASE", 1, 0, False), "u2": ("U2", 2, 1, True)})
 UNSUPPORTED_STD = {"ch", "cu", "cu1", "cu3", "sxdg"}
 
 # IR name -> qasm spelling (printer)
-QASM_NAMES = {"I": "id", "H": "h", "X": "x", "Y": "y", "Z": "z", "S": "s", "Sdg": "sdg",
-              "T": "t", "Tdg": "tdg", "SX": "sx", "RX": "rx", "RY": "ry", "RZ": "rz",
-              "PhaseShift": "p", "U3": "U", "CNOT": "cx", "CY": "cy", "CZ": "cz",
-              "CPhase": "cp", "CRX": "crx", "CRY": "cry", "CRZ": "crz", "SWAP": "swap",
-              "CCNOT": "ccx", "CSWAP": "cswap"}
+QASM_NAMES = {name: spec.names.first("qasm") for name, spec in GATESET.items() if spec.names.qasm}
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import math
 
+from ...ir.gates import by_spelling
+from ..gateset import GATESET
 from ..ir import Binary, Call, Const, Ref, Unary
 from ..limits import TooLarge, check_qubits
 
-# Quil gate -> (IR name, number of parameters, number of qubits)
-QUIL_GATES = {"I": ("I", 0, 1), "X": ("X", 0, 1), "Y": ("Y", 0, 1), "Z": ("Z", 0, 1),
-              "H": ("H", 0, 1), "S": ("S", 0, 1), "T": ("T", 0, 1), "RX": ("RX", 1, 1),
-              "RY": ("RY", 1, 1), "RZ": ("RZ", 1, 1), "PHASE": ("PhaseShift", 1, 1),
-              "CNOT": ("CNOT", 0, 2), "CZ": ("CZ", 0, 2), "SWAP": ("SWAP", 0, 2),
-              "CCNOT": ("CCNOT", 0, 3), "CSWAP": ("CSWAP", 0, 3), "CPHASE": ("CPhase", 1, 2)}
+# Quil gate -> (IR name, number of parameters, number of qubits): the GateSpecs' Quil names
+QUIL_GATES = {name: (spec.name, spec.num_params, spec.num_qubits)
+              for name, spec in by_spelling("quil", GATESET).items()}
 _FUNCS = {"sin": "sin", "cos": "cos", "sqrt": "sqrt", "exp": "exp"}
 _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 

@@ -13,17 +13,33 @@ from __future__ import annotations
 
 from ..errors import EmitError
 from ..exprs import format_float, infer_type
+from ..gateset import GATESET
 from ..ir import (Binary, Branch, Call, Const, Expr, GateOp, Halt, Jump, Measure, Program,
                  Ref, Reset, ScalarType, Unary, refs)
 from .dump import format_expr
 
 _QUIL_TYPES = {ScalarType.BIT: "BIT", ScalarType.BOOL: "BIT", ScalarType.INT: "INTEGER",
                ScalarType.FLOAT: "REAL"}
-_DIRECT = {"I": "I", "X": "X", "Y": "Y", "Z": "Z", "H": "H", "S": "S", "T": "T", "RX": "RX",
-           "RY": "RY", "RZ": "RZ", "PhaseShift": "PHASE", "CNOT": "CNOT", "CZ": "CZ",
-           "SWAP": "SWAP", "CCNOT": "CCNOT", "CSWAP": "CSWAP", "CPhase": "CPHASE",
-           "Sdg": "DAGGER S", "Tdg": "DAGGER T", "CY": "CONTROLLED Y", "CRX": "CONTROLLED RX",
-           "CRY": "CONTROLLED RY", "CRZ": "CONTROLLED RZ"}
+
+
+def _quil_spelling(spec) -> str | None:
+    """A gate's Quil name, or its base gate's under CONTROLLED (CRX, CY) or DAGGER (Sdg, Tdg)."""
+    if spec.names.quil:
+        return spec.names.first("quil")
+    if spec.control_of is not None and spec.control_of[0] == 1:
+        base = GATESET.get(spec.control_of[1])
+        if base is not None and base.names.quil:
+            return "CONTROLLED " + base.names.first("quil")
+    rule = spec.inverse
+    if rule is not None and rule.exact and not rule.angles and not rule.extra:
+        base = GATESET.get(rule.name)
+        if base is not None and base.names.quil:
+            return "DAGGER " + base.names.first("quil")
+    return None
+
+
+# IR name -> Quil (SX and U3 have none: written as rotations in ``instruction``)
+_DIRECT = {name: q for name, spec in GATESET.items() if (q := _quil_spelling(spec)) is not None}
 _ARITH = {"+": "ADD", "-": "SUB", "*": "MUL", "/": "DIV", "&": "AND", "|": "IOR", "^": "XOR"}
 _CMP = {"==": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 _FLIP = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}

@@ -18,16 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...ir import INPUT, Gate, Observable, Param, PauliString, const, make_gate
+from ...ir import GATES, INPUT, Gate, Observable, Param, PauliString, const, make_gate
+from ...ir.gates import by_spelling
 from ...ir.inverse import inverse_gate
 from ._deps import qml
 
-# PennyLane name -> hqsim name; the PennyLane parameters are the hqsim angles, in order.
-PARAMETRIC = {"RX": "RX", "RY": "RY", "RZ": "RZ", "PhaseShift": "PhaseShift", "U1": "PhaseShift",
-              "CRX": "CRX", "CRY": "CRY", "CRZ": "CRZ", "IsingXX": "RXX", "IsingYY": "RYY",
-              "IsingZZ": "RZZ", "Rot": "Rot", "U3": "U3"}
-FIXED = {"PauliX": "X", "PauliY": "Y", "PauliZ": "Z", "Hadamard": "H", "S": "S", "T": "T", "SX": "SX",
-         "CNOT": "CNOT", "CZ": "CZ", "SWAP": "SWAP"}
+# PennyLane name -> hqsim name (the GateSpecs' PennyLane names); the PennyLane parameters are
+# the hqsim angles, in order.
+PARAMETRIC = {n: spec.name for n, spec in by_spelling("pennylane", GATES).items() if spec.num_params}
+FIXED = {n: spec.name for n, spec in by_spelling("pennylane", GATES).items() if not spec.num_params}
 # Written as a few hqsim gates sharing the PennyLane parameters (see _composed).
 COMPOSED = ("U2", "ControlledPhaseShift")
 NO_GATE = ("Identity", "GlobalPhase")

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...ir import INPUT, Circuit, Observable, Param, PauliString, const
+from ...ir import GATES, INPUT, Circuit, Observable, Param, PauliString, const
+from ...ir.gates import by_spelling
 from ._deps import circuit_lib, qiskit
 
-_ANGLE = {"rx": "RX", "ry": "RY", "rz": "RZ", "p": "PhaseShift", "u1": "PhaseShift", "u": "U3", "u3": "U3",
-          "crx": "CRX", "cry": "CRY", "crz": "CRZ", "rxx": "RXX", "ryy": "RYY", "rzz": "RZZ"}
-_FIXED = {"h": "H", "x": "X", "y": "Y", "z": "Z", "s": "S", "t": "T", "sx": "SX", "cx": "CNOT", "cz": "CZ",
-          "swap": "SWAP"}
+# Qiskit instruction name -> hqsim gate, from the GateSpecs' Qiskit names
+_ANGLE = {n: spec.name for n, spec in by_spelling("qiskit", GATES).items() if spec.num_params}
+_FIXED = {n: spec.name for n, spec in by_spelling("qiskit", GATES).items() if not spec.num_params}
+# Qiskit gates hqsim has only as an inverse
 _INVERSE = {"sdg": "S", "tdg": "T", "sxdg": "SX"}
 _SKIP = {"barrier", "id", "delay", "global_phase"}
 BASIS = sorted(set(_ANGLE) | set(_FIXED) | set(_INVERSE) | {"u2", "cp"})  # also: "unitary" (dense, constant)
