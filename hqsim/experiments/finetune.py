@@ -44,6 +44,10 @@ class FinetuneConfig:
     train: TrainConfig = TrainConfig()
     steps: int | None = 56             # step budget (rounded up to whole epochs); None: train.epochs
     lr: dict = field(default_factory=dict)   # method name → learning rate (default DEFAULT_LR)
+    # the classifier head's learning rate, the same for every method (head-only included);
+    # None: each method's head trains at that method's rate (lr_for), as the runs recorded in
+    # bench/RESULTS_peft.md did
+    head_lr: float | None = None
     seeds: tuple = (0,)
     protocol: str = "paper"
     # recorded by content hash in the run key, so a moved file still resumes
@@ -79,6 +83,8 @@ class FinetuneConfig:
         for m, v in self.lr.items():
             if not v > 0:
                 raise ValueError(f"learning rate of {m} must be > 0, got {v}")
+        if self.head_lr is not None and not self.head_lr > 0:
+            raise ValueError(f"head_lr (--head-lr) must be > 0, got {self.head_lr}")
 
     @property
     def sizes(self) -> tuple:
@@ -86,6 +92,10 @@ class FinetuneConfig:
 
     def lr_for(self, method: str) -> float:
         return self.lr.get(method, DEFAULT_LR[method])
+
+    def head_lr_for(self, method: str) -> float:
+        """The learning rate of ``method``'s classifier head."""
+        return self.lr_for(method) if self.head_lr is None else self.head_lr
 
     def epochs_for(self, n_train: int) -> int:
         if self.steps is None:
@@ -100,7 +110,10 @@ def run_key(cfg: FinetuneConfig, model_dir) -> dict:
     """What decides the results: every config field, each method by name and options, the
     model's identity (hash of its files), the data files' content hashes, the hqsim version."""
     files = list(cfg.data_files) or [data_mod.sst2_dir() / f"{p}.tsv" for p in data_mod.SST2_PARTS]
-    return {"hqsim": __version__, "finetune": describe(cfg), "methods": [m.to_dict() for m in cfg.methods],
+    described = describe(cfg)
+    if described.get("head_lr") is None:  # runs from before the option keep their key (resumable)
+        described.pop("head_lr", None)
+    return {"hqsim": __version__, "finetune": described, "methods": [m.to_dict() for m in cfg.methods],
             "model": model_key(model_dir), "data": [file_fingerprint(f) for f in files]}
 
 
@@ -185,6 +198,8 @@ class FinetuneExperiment:
                      "train": dataclasses.asdict(c.train), "max_length": c.max_length,
                      "methods": [m.to_dict() for m in c.methods],
                      "lr": {m.method: c.lr_for(m.method) for m in c.methods},
+                     "head_lr": {m.method: c.head_lr_for(m.method) for m in c.methods},
+                     "head_lr_option": c.head_lr,
                      "max_test": c.max_test, "machine": report.machine_info()}
         full = {}
         for k, seed in run_order(c.sizes, c.seeds):
@@ -217,53 +232,103 @@ class FinetuneExperiment:
         dtype = getattr(torch, self.cfg.dtype)
         return [torch.from_numpy(np.stack(cache.get([text_key(t) for t in p.texts]))).to(dtype) for p in parts]
 
-    def _run_method(self, method, splits, seed, per_label):
-        from ..peft import QUANTUM_METHODS, build_classifier, count_trainable
+    def prepare(self, method, splits, seed, per_label) -> "PreparedRun":
+        """The model of one (method, seed) run, freshly initialised from ``seed``, with its
+        training inputs, training config and learning-rate groups (no training yet)."""
+        from ..peft import build_classifier, count_trainable
         c, name = self.cfg, method.label() + size_suffix(per_label, self.cfg.sizes)
         parts = (splits.train, splits.validation, splits.test)
         ys = [torch.as_tensor(p.labels) for p in parts]
         epochs = c.epochs_for(len(splits.train))
-        tc = dataclasses.replace(c.train, seed=seed, lr=c.lr_for(method.method), epochs=epochs)
+        head_only = method.method == "head"
+        # head-only trains the head alone, at the head's rate; the others put the head in its own
+        # Adam group only when --head-lr is given (without it: one rate, the method's, for all)
+        lr = c.head_lr_for("head") if head_only else c.lr_for(method.method)
+        groups = {"head.": c.head_lr} if c.head_lr is not None and not head_only else None
+        tc = dataclasses.replace(c.train, seed=seed, lr=lr, epochs=epochs)
         seed_everything(seed)
         model = build_classifier(method, splits.train.num_classes, pretrained=self.pretrained,
                                  max_length=c.max_length, dtype=getattr(torch, c.dtype))
         params = count_trainable(model)
-        self._say(f"  {name}: {params:,} trainable parameters, {epochs} epochs of "
-                  f"{math.ceil(len(splits.train) / tc.batch_size)} steps, lr {tc.lr:g}")
         t_feat = time.perf_counter()
-        if method.method == "head":
+        if head_only:
             xs, trained = self._features(model, parts), model.head
         else:
             xs, trained = [list(p.texts) for p in parts], model
-        feature_s = time.perf_counter() - t_feat
+        return PreparedRun(name=name, method=method, seed=seed, per_label=per_label, model=model,
+                           trained=trained, xs=xs, ys=ys, train=tc, lr_groups=groups, params=params,
+                           steps_per_epoch=math.ceil(len(splits.train) / tc.batch_size),
+                           feature_s=time.perf_counter() - t_feat if head_only else None,
+                           train_texts=splits.train.texts)
+
+    def fit(self, run: "PreparedRun", *, checkpoint, epochs: int | None = None, on_epoch_end=None):
+        """Train ``run`` (to ``epochs``, default its budget), resuming from ``checkpoint`` when
+        resuming; dropout masks reseeded from (seed, epoch) at every epoch boundary."""
+        tc = run.train if epochs is None else dataclasses.replace(run.train, epochs=epochs)
+        start = _epochs_in_checkpoint(checkpoint) if self.resume else 0
+        torch.manual_seed(_dropout_seed(run.seed, start))
+
+        def epoch_end(e, rec):
+            torch.manual_seed(_dropout_seed(run.seed, e))
+            if on_epoch_end is not None:
+                on_epoch_end(e, rec)
+        return fit(run.trained, run.xs[0], run.ys[0], run.xs[1], run.ys[1], tc, checkpoint=checkpoint,
+                   resume=self.resume, progress=self.progress, desc=f"{run.name} seed {run.seed}",
+                   on_epoch_end=epoch_end, lr_groups=run.lr_groups)
+
+    def _run_method(self, method, splits, seed, per_label):
+        from ..peft import QUANTUM_METHODS
+        run = self.prepare(method, splits, seed, per_label)
+        name, tc, params, xs, ys, trained, model = (run.name, run.train, run.params, run.xs, run.ys,
+                                                    run.trained, run.model)
+        head_lr = tc.lr if run.lr_groups is None else run.lr_groups["head."]
+        self._say(f"  {name}: {params:,} trainable parameters, {tc.epochs} epochs of "
+                  f"{run.steps_per_epoch} steps, lr {tc.lr:g}" + (f", head lr {head_lr:g}"
+                                                                  if head_lr != tc.lr else ""))
         ckpt = self.out / "checkpoints" / f"{slug(name)}-seed{seed}.pt"
-        start = _epochs_in_checkpoint(ckpt) if self.resume else 0
-        torch.manual_seed(_dropout_seed(seed, start))
-        res = fit(trained, xs[0], ys[0], xs[1], ys[1], tc, checkpoint=ckpt, resume=self.resume,
-                  progress=self.progress, desc=f"{name} seed {seed}",
-                  on_epoch_end=lambda e, rec: torch.manual_seed(_dropout_seed(seed, e)))
+        res = self.fit(run, checkpoint=ckpt)
         t1 = time.perf_counter()
         logits = predict_logits(trained, xs[2], tc.eval_batch_size)
         correct = (logits.argmax(1) == ys[2]).numpy()
         test_acc = float(correct.mean()) if len(correct) else float("nan")
         test_loss = torch.nn.functional.cross_entropy(logits.double(), ys[2]).item() if len(correct) else None
         test_s = time.perf_counter() - t1
-        steps = res.epochs_run * math.ceil(len(splits.train) / tc.batch_size)
-        tokens = None if method.method == "head" else model.count_tokens(splits.train.texts) * res.epochs_run
+        steps = res.epochs_run * run.steps_per_epoch
+        tokens = None if method.method == "head" else model.count_tokens(run.train_texts) * res.epochs_run
         rec = {"method": method.method, "model": name, "seed": seed, "per_label": per_label, "test_acc": test_acc,
                "test_correct": pack_correct(correct), "test_n": len(correct),
                "trainable_params": params, "params": params,
                "kind": "hybrid" if method.method in QUANTUM_METHODS else "classical",
                "test_loss": test_loss, "val_acc": res.best_val_acc, "best_epoch": res.best_epoch,
-               "epochs_run": res.epochs_run, "steps": steps, "lr": tc.lr, "wall_s": res.wall_s + test_s,
+               "epochs_run": res.epochs_run, "steps": steps, "lr": tc.lr, "head_lr": head_lr, "wall_s": res.wall_s + test_s,
                "train_s": res.train_s, "step_s": res.train_s / max(steps, 1), "test_eval_s": test_s,
-               "feature_s": feature_s if method.method == "head" else None,
+               "feature_s": run.feature_s,
                "samples_per_s": res.samples_per_s,
                "tokens_per_s": tokens / res.train_s if tokens and res.train_s > 0 else None,
                "stopped_early": res.stopped_early, "config": method.to_dict(), "history": res.history}
         self._say(f"  {name}: test {100 * test_acc:.2f} %  val {100 * res.best_val_acc:.2f} %  "
                   f"{res.train_s / max(steps, 1):.2f} s/step  test eval {test_s:.0f} s")
-        if c.save_adapters:
+        if self.cfg.save_adapters:
             model.save_adapter(self.out / "adapters" / f"{slug(name)}-seed{seed}.pt")
         self._record(rec)
+        return rec
+
+
+@dataclass
+class PreparedRun:
+    """One (method, seed, size) run before training: what ``FinetuneExperiment.fit`` trains."""
+    name: str
+    method: object
+    seed: int
+    per_label: int
+    model: object            # the SentenceClassifier
+    trained: object          # what the optimiser sees: the classifier, or its head (head-only)
+    xs: list                 # train, validation, test inputs (texts, or cached features)
+    ys: list
+    train: TrainConfig
+    lr_groups: dict | None
+    params: int
+    steps_per_epoch: int
+    feature_s: float | None
+    train_texts: list
 

@@ -34,6 +34,16 @@ def _lr_spec(s):
     return name or "*", v
 
 
+def _positive_float(s):
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {s!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {s!r}")
+    return v
+
+
 def add_method_options(p):
     g = p.add_argument_group("methods")
     g.add_argument("--method", nargs="+", choices=METHOD_NAMES, default=list(DEFAULT_METHODS),
@@ -75,6 +85,14 @@ def add_finetune_train_options(p):
     g.add_argument("-L", "--lr", type=_lr_spec, nargs="+", default=[], metavar="[METHOD=]LR",
                    help="Adam learning rate: one value for every method, or METHOD=LR (defaults: qtha, "
                         "qpa, quanta, lora 1e-3; full 1e-4; head 1e-2)")
+    g.add_argument("--head-lr", type=_positive_float, metavar="LR",
+                   help="learning rate of the classifier head, the same for every method (head-only "
+                        "included, which then ignores --lr head=...); the encoder's trainable weights "
+                        "keep --lr. Default: none, each method's head trains at that method's --lr "
+                        "(so head-only's head at 1e-2, the other methods' heads at 1e-3 or 1e-4): "
+                        "the protocol of the runs recorded in bench/RESULTS_peft.md, kept so that "
+                        "they stay reproducible. At short budgets (e.g. 28 steps) that favours "
+                        "head-only; give e.g. --head-lr 1e-2 to train every method's head alike")
     g.add_argument("--gamma", type=float, default=1.0, help="learning-rate decay per epoch (1 = none)")
     g.add_argument("--weight-decay", type=float, default=0.0, help="weight decay (0)")
     g.add_argument("--patience", type=_pos_int, help="early stopping after this many epochs without "
@@ -143,13 +161,16 @@ def finetune_config(args):
         raise ValueError(f"--per-label applies to --protocol paper only (not {args.protocol}, "
                          "which uses the files' own split): leave it out")
     lrs = dict(args.lr)
+    if args.head_lr is not None and "head" in lrs:
+        raise ValueError(f"--lr head={lrs['head']:g} and --head-lr {args.head_lr:g} both set the "
+                         "head-only run's rate: give one (--head-lr sets every method's head)")
     every = lrs.pop("*", None)
     lr = {m: lrs.get(m, every) for m in METHOD_NAMES if lrs.get(m, every) is not None}
     return FinetuneConfig(
         methods=method_configs(args),
         train=TrainConfig(epochs=args.epochs or 1, batch_size=args.batch_size, gamma=args.gamma,
                           weight_decay=args.weight_decay, patience=args.patience or 0),
-        steps=None if args.epochs else args.steps, lr=lr, seeds=tuple(dict.fromkeys(args.seeds)),
+        steps=None if args.epochs else args.steps, lr=lr, head_lr=args.head_lr, seeds=tuple(dict.fromkeys(args.seeds)),
         protocol=args.protocol, data_files=tuple(args.data or ()), load_options=load_options(args),
         per_label=_sizes(args.per_label), val_fraction=args.val_fraction, max_test=args.max_test,
         encoder=args.encoder, max_length=args.max_length, dtype=args.dtype, cache_dir=args.cache_dir,

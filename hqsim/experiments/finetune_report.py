@@ -66,7 +66,8 @@ def summarize(runs: list) -> list[dict]:
                      "ci": _interval(rs), "val_acc": _mean(rs, "val_acc"),
                      "params": int(rs[0]["trainable_params"]), "wall_s": _mean(rs, "wall_s"),
                      "step_s": _mean(rs, "step_s"), "tokens_per_s": _mean(rs, "tokens_per_s"),
-                     "steps": int(max(r["steps"] for r in rs)), "per_label": rs[0].get("per_label")})
+                     "steps": int(max(r["steps"] for r in rs)), "per_label": rs[0].get("per_label"),
+                     "lr": rs[0].get("lr"), "head_lr": rs[0].get("head_lr", rs[0].get("lr"))})
     return rows
 
 
@@ -74,15 +75,23 @@ def _num(v, fmt):
     return "–" if v is None or not math.isfinite(v) else format(v, fmt)
 
 
+def _lrs(row) -> str:
+    lr, head = row.get("lr"), row.get("head_lr")
+    if lr is None:
+        return "–"
+    return f"{lr:g}" + (f" ({head:g})" if head is not None else "")
+
+
 def markdown_table(rows: list) -> str:
     lines = ["| method | seeds | test acc % (mean ± std) | 95 % CI | val acc % | trainable params | "
-             "steps | wall s | s/step | tokens/s |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "steps | wall s | s/step | tokens/s | lr (head lr) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["per_label"] or 0, r["params"])):
         lo, hi = r["ci"]
         ci = "–" if not (math.isfinite(lo) and math.isfinite(hi)) else f"{100 * lo:.2f}–{100 * hi:.2f}"
         lines.append(f"| {r['model']} | {r['seeds']} | {100 * r['test_acc']:.2f} ± {100 * r['test_std']:.2f} | "
                      f"{ci} | {_num(100 * r['val_acc'], '.2f')} | {r['params']:,} | {r['steps']} | "
-                     f"{_num(r['wall_s'], '.1f')} | {_num(r['step_s'], '.3f')} | {_num(r['tokens_per_s'], ',.0f')} |")
+                     f"{_num(r['wall_s'], '.1f')} | {_num(r['step_s'], '.3f')} | {_num(r['tokens_per_s'], ',.0f')} | "
+                     f"{_lrs(r)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -124,13 +133,22 @@ def paired_table(rows: list) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _head_lr_note(meta: dict) -> str:
+    if meta.get("head_lr_option") is not None:
+        return f"at {meta['head_lr_option']:g} for every method (--head-lr)"
+    if "head_lr" in meta:
+        return "at each method's own learning rate (no --head-lr)"
+    return "learning rate not recorded"
+
+
 def write_markdown(out_dir, runs: list, meta: dict) -> Path:
     m = meta.get("machine", {})
     head = [f"# Fine-tuning comparison ({meta.get('protocol', '?')} protocol)", "",
             f"- data: {meta.get('data')}; split sizes {meta.get('split_sizes')}"
             + (f" (test subsampled to {meta['max_test']})" if meta.get("max_test") else ""),
             f"- model: {meta.get('encoder')}; step budget {meta.get('steps')} (whole epochs), batch "
-            f"{meta.get('train', {}).get('batch_size')}; learning rates {meta.get('lr')}",
+            f"{meta.get('train', {}).get('batch_size')}; learning rates {meta.get('lr')}; classifier "
+            f"head {_head_lr_note(meta)}",
             f"- seeds: {meta.get('seeds')}; machine: {m.get('host')} ({m.get('cpus')} CPUs, "
             f"{m.get('torch_threads')} torch threads), {m.get('date')}",
             "- test accuracy at the best-validation epoch; 95 % CI: bootstrap over seeds and test "

@@ -152,9 +152,22 @@ def _load_state(model: nn.Module, state: dict):
     model.load_state_dict(state, strict=False)
 
 
-def _make_optim(model, cfg):
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+def _make_optim(model, cfg, lr_groups=None):
+    """Adam at ``cfg.lr``; with ``lr_groups`` {parameter-name prefix: lr}, the trainable
+    parameters under a prefix form their own group at that rate (the first prefix that
+    matches), the rest one group at ``cfg.lr``."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups = []
+    for prefix, lr in (lr_groups or {}).items():
+        mine = [p for n, p in named if n.startswith(prefix)]
+        if not mine:
+            raise ValueError(f"learning rate {lr:g} given for parameters named {prefix!r}*, but the "
+                             "model has no trainable parameter of that name")
+        groups.append({"params": mine, "lr": lr})
+        named = [(n, p) for n, p in named if not n.startswith(prefix)]
+    if named:
+        groups.insert(0, {"params": [p for _, p in named], "lr": cfg.lr})
+    opt = torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     return opt, torch.optim.lr_scheduler.ExponentialLR(opt, gamma=cfg.gamma)
 
 
@@ -163,11 +176,18 @@ def _shot_gen(model):
         getattr(model, "head_model", None), "shot_generator", None)
 
 
-def _load_checkpoint(path, model, opt, sched, gen, cfg, result: FitResult):
+def _resume_key(cfg: TrainConfig, lr_groups) -> dict:
+    key = cfg.resume_key()
+    if lr_groups:  # only when given: checkpoints written without groups keep their key
+        key["lr_groups"] = {k: float(v) for k, v in sorted(lr_groups.items())}
+    return key
+
+
+def _load_checkpoint(path, model, opt, sched, gen, key: dict, result: FitResult):
     state = _read_checkpoint(path)
-    if state["train_config"] != cfg.resume_key():
+    if state["train_config"] != key:
         raise CheckpointError(f"checkpoint {path} was written with training settings "
-                              f"{state['train_config']}, not {cfg.resume_key()}; use another "
+                              f"{state['train_config']}, not {key}; use another "
                               "--out or the original settings")
     try:
         _load_state(model, state["model"])
@@ -188,10 +208,13 @@ def _load_checkpoint(path, model, opt, sched, gen, cfg, result: FitResult):
 
 def fit(model: nn.Module, train_x, train_y, val_x, val_y, cfg: TrainConfig, *,
         checkpoint: str | os.PathLike | None = None, resume: bool = False,
-        progress: bool = True, desc: str = "train", on_epoch_end=None) -> FitResult:
+        progress: bool = True, desc: str = "train", on_epoch_end=None,
+        lr_groups: dict | None = None) -> FitResult:
     """Train ``model`` in place; at the end it holds the best-validation weights.
 
     x: a float tensor (N, D) or a list of N texts (for end-to-end encoders); y: int labels (N,).
+    ``lr_groups`` {parameter-name prefix: lr}: those parameters train at their own rate (e.g.
+    ``{"head.": 1e-2}``), the others at ``cfg.lr``; recorded in the checkpoint's key.
     ``on_epoch_end(epoch, record)`` is called after each checkpoint (tests use it to interrupt)."""
     from tqdm.auto import tqdm
 
@@ -200,7 +223,8 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, cfg: TrainConfig, *,
         raise ValueError(f"x and y lengths differ: train {len(train_x)} vs {len(train_y)}, "
                          f"validation {len(val_x)} vs {len(val_y)}")
     ckpt = Path(checkpoint) if checkpoint else None
-    opt, sched = _make_optim(model, cfg)
+    opt, sched = _make_optim(model, cfg, lr_groups)
+    ckpt_key = _resume_key(cfg, lr_groups)
     gen = torch.Generator().manual_seed(cfg.seed)
     shot = _shot_gen(model)
     if shot is not None:
@@ -208,7 +232,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, cfg: TrainConfig, *,
     result = FitResult()
     best_state, best_key, bad_epochs = None, (-1.0, float("-inf")), 0
     if resume and ckpt is not None and ckpt.exists():
-        best_state, best_key, bad_epochs = _load_checkpoint(ckpt, model, opt, sched, gen, cfg, result)
+        best_state, best_key, bad_epochs = _load_checkpoint(ckpt, model, opt, sched, gen, ckpt_key, result)
     start = len(result.history)
     if result.stopped_early:
         start = cfg.epochs
@@ -239,7 +263,7 @@ def fit(model: nn.Module, train_x, train_y, val_x, val_y, cfg: TrainConfig, *,
                 _save_atomic({"model": _trainable_state(model), "optimizer": opt.state_dict(),
                               "scheduler": sched.state_dict(), "generator": gen.get_state(),
                               "shot_generator": shot.get_state() if shot is not None else None,
-                              "train_config": cfg.resume_key(), "result": _result_state(result),
+                              "train_config": ckpt_key, "result": _result_state(result),
                               "best_state": best_state, "best_key": best_key,
                               "bad_epochs": bad_epochs}, ckpt)
             if on_epoch_end is not None:

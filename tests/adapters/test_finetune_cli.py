@@ -46,11 +46,16 @@ def test_finetune_cli_every_method(tiny_dir, data_file, tmp_path, capsys, monkey
     assert by[("LoRA r=2", 0)]["trainable_params"] == 4 * 2 * (12 + 12) + 12 * 2 + 2
     assert by[("frozen + head", 1)]["trainable_params"] == 12 * 2 + 2
     assert by[("LoRA r=1", 0)]["lr"] == 0.01 and by[("full fine-tuning", 0)]["lr"] == 0.001
+    # no --head-lr: every method's head trains at the method's own rate, in one Adam group
+    assert all(r["head_lr"] == r["lr"] for r in runs) and data["meta"]["head_lr_option"] is None
+    groups = torch.load(out / "checkpoints" / "LoRA_r=1-seed0.pt", weights_only=False)["optimizer"]["param_groups"]
+    assert [g["lr"] for g in groups] == [0.01]
     for r in runs:
         assert 0 <= r["test_acc"] <= 1 and r["steps"] == 2 and r["epochs_run"] == 2
         assert (r["tokens_per_s"] is None) == (r["method"] == "head")
     table = (out / "results.md").read_text()
     assert "| 95 % CI |" in table and "| QTHA Q=2 L=1 χ=2 | 2 |" in table
+    assert "classifier head at each method's own learning rate (no --head-lr)" in table
     assert "| QTHA Q=2 L=1 χ=2 | LoRA r=1 | 2 |" in table  # paired differences against every LoRA rank
     for png in ("curves.png", "accuracy_vs_params.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -96,6 +101,38 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_dir, data_file, tmp_pat
     assert "finetune.steps: 2 → 3" in capsys.readouterr().err
     assert main(_argv(tiny_dir, data_file, parts, *common)) == 2
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_head_lr_sets_every_methods_head(tiny_dir, data_file, tmp_path, capsys):
+    """--head-lr: the head's parameters form their own Adam group at that rate (the encoder's
+    LoRA weights keep --lr), head-only trains at it; recorded in results.json and the table."""
+    out = tmp_path / "headlr"
+    argv = _argv(tiny_dir, data_file, out, "--method", "lora", "head", "--lora-rank", "1", "--seeds", "0",
+                 "--lr", "0.002", "--head-lr", "0.03")
+    assert main(argv) == 0
+    ck = torch.load(out / "checkpoints" / "LoRA_r=1-seed0.pt", weights_only=False)
+    groups = ck["optimizer"]["param_groups"]
+    assert [g["lr"] for g in groups] == [0.002, 0.03]
+    assert [len(g["params"]) for g in groups] == [2 * 4, 2]  # LoRA A, B of 4 layers; head weight, bias
+    assert ck["train_config"]["lr_groups"] == {"head.": 0.03}
+    head = torch.load(out / "checkpoints" / "frozen_head-seed0.pt", weights_only=False)
+    assert [g["lr"] for g in head["optimizer"]["param_groups"]] == [0.03]
+    data = json.loads((out / "results.json").read_text())
+    assert {(r["method"], r["lr"], r["head_lr"]) for r in data["runs"]} == {("lora", 0.002, 0.03),
+                                                                            ("head", 0.03, 0.03)}
+    assert data["meta"]["head_lr_option"] == 0.03
+    table = (out / "results.md").read_text()
+    assert "classifier head at 0.03 for every method (--head-lr)" in table and "| 0.002 (0.03) |" in table
+    # resuming with another head rate is refused (it is part of the run's configuration)
+    again = argv + ["--resume"]
+    again[again.index("--head-lr") + 1] = "0.01"
+    assert main(again) == 2
+    assert "head_lr: 0.03 → 0.01" in capsys.readouterr().err
+    assert main(argv[:-2] + ["--lr", "head=0.1", "--head-lr", "0.01"]) == 2
+    assert "both set the head-only run's rate" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["finetune", "--head-lr", "0"])
+    assert "argument --head-lr: must be > 0" in capsys.readouterr().err
 
 
 def test_few_shot_sizes_share_the_test_set(tiny_dir, data_file, tmp_path):

@@ -96,3 +96,38 @@ def test_early_stopping_and_best_weights(small_embeddings):
 def test_bad_train_config(kw, msg):
     with pytest.raises(ValueError, match=msg):
         TrainConfig(**kw)
+
+
+def test_lr_groups_train_each_group_at_its_rate(tmp_path):
+    """fit(lr_groups={"head.": ...}): Adam's first step moves every weight by about its group's
+    rate (|Δw| = lr·|g|/(|g|+eps)), and the checkpoint records the groups in its resume key."""
+    from torch import nn
+
+    from hqsim.experiments.train import CheckpointError, TrainConfig, fit
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body, self.head = nn.Linear(4, 3), nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.head(torch.tanh(self.body(x)))
+
+    torch.manual_seed(0)
+    net = Net()
+    before = {n: p.detach().clone() for n, p in net.named_parameters()}
+    x, y = torch.randn(8, 4), torch.tensor([0, 1] * 4)
+    cfg = TrainConfig(epochs=1, batch_size=8, lr=1e-3)
+    ckpt = tmp_path / "c.pt"
+    # no validation set: the last epoch's weights are kept, so the one step's change is visible
+    fit(net, x, y, x[:0], y[:0], cfg, progress=False, checkpoint=ckpt, lr_groups={"head.": 5e-2})
+    for n, p in net.named_parameters():
+        step = (p.detach() - before[n]).abs()
+        lr = 5e-2 if n.startswith("head.") else 1e-3
+        assert torch.allclose(step, torch.full_like(step, lr), rtol=1e-3), n
+    state = torch.load(ckpt, weights_only=False)
+    assert [g["lr"] for g in state["optimizer"]["param_groups"]] == [1e-3, 5e-2]
+    with pytest.raises(CheckpointError, match="lr_groups"):
+        fit(Net(), x, y, x[:0], y[:0], cfg, progress=False, checkpoint=ckpt, resume=True)
+    with pytest.raises(ValueError, match="no trainable parameter of that name"):
+        fit(Net(), x, y, x[:0], y[:0], cfg, progress=False, lr_groups={"classifier.": 1e-2})
