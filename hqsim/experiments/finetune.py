@@ -230,7 +230,9 @@ class FinetuneExperiment:
                     chunk = missing[s:s + 512]
                     cache.put([text_key(t) for t in chunk], model.embed(chunk).float().numpy())
         dtype = getattr(torch, self.cfg.dtype)
-        return [torch.from_numpy(np.stack(cache.get([text_key(t) for t in p.texts]))).to(dtype) for p in parts]
+        # an empty part (a sweep trial's test split) is an empty (0, hidden) block
+        return [torch.from_numpy(np.stack(cache.get([text_key(t) for t in p.texts]))).to(dtype) if len(p)
+                else torch.zeros(0, model.head.in_features, dtype=dtype) for p in parts]
 
     def prepare(self, method, splits, seed, per_label) -> "PreparedRun":
         """The model of one (method, seed) run, freshly initialised from ``seed``, with its

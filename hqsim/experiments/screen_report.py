@@ -1,6 +1,9 @@
 """After the trials of ``hqsim sweep``: pick each family's configuration by validation accuracy,
 train it on the evaluation seeds and read each seed's test set once, and write the screen's
-one table (``results.md``) and one plot (``screen.png``)."""
+one table (``results.md``) and one plot (``screen.png``). A ``kind: finetune`` screen's
+selections run through ``finetune_screen.evaluate_one`` (``hqsim finetune``'s experiment) and
+its table is ``hqsim finetune``'s (trainable parameters, wall time, tokens/s, paired
+differences against LoRA)."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import report
+from . import finetune_report, finetune_screen, report
 from .screen import TRAINED, build_head, fit_sklearn, seed_data, split_options, train_args, trial_dir
 from .stats import pack_correct
 
@@ -98,19 +101,36 @@ def _evaluate_one(out: Path, family: str, options: dict, seed: int, progress: bo
     return rec
 
 
+def _evaluate_finetune_one(out: Path, family: str, options: dict, seed: int, progress: bool) -> dict:
+    """A kind: finetune screen's selection on one evaluation seed (its test set read once)."""
+    return finetune_screen.evaluate_one(out, family, options, seed, progress)
+
+
+def _finetune(sweep: dict) -> bool:
+    return sweep.get("kind", "train") == "finetune"
+
+
+def _summarize(sweep: dict, runs: list) -> list:
+    return finetune_report.summarize(runs) if _finetune(sweep) else report.summarize(runs)
+
+
 def evaluate_selected(out: Path, sweep: dict, progress: bool = False) -> list[Path]:
     """Every family's selection on every evaluation seed (resumable: finished runs are kept in
     results.json); writes results.json, results.md, screen.json and screen.png."""
     runs = report.read_results(out)["runs"] if (out / report.RESULTS_JSON).exists() else []
     picks = {f: selected(out, sweep, f) for f in sweep["trials"] if trials_of(out, sweep, f)}
-    meta = {"protocol": "paper", "seeds": sweep["eval_seeds"], "screen": sweep["name"],
-            "machine": report.machine_info(), "data": "SST-2 (built-in)"}
+    if _finetune(sweep):
+        meta = finetune_screen.meta(sweep)
+    else:
+        meta = {"protocol": "paper", "seeds": sweep["eval_seeds"], "screen": sweep["name"],
+                "machine": report.machine_info(), "data": "SST-2 (built-in)"}
     for seed in sweep["eval_seeds"]:
         for family, pick in picks.items():
             if any(r.get("family") == family and r["seed"] == seed and r.get("options") == pick["options"]
                    for r in runs):
                 continue
-            runs.append(_evaluate_one(out, family, pick["options"], seed, progress))
+            one = _evaluate_finetune_one if _finetune(sweep) else _evaluate_one
+            runs.append(one(out, family, pick["options"], seed, progress))
             report.write_results(out, meta, runs)
     paths = [report.write_results(out, meta, runs), write_screen(out, sweep)]
     paths.append(write_markdown(out, sweep, picks, runs))
@@ -120,12 +140,14 @@ def evaluate_selected(out: Path, sweep: dict, progress: bool = False) -> list[Pa
 
 def write_markdown(out: Path, sweep: dict, picks: dict, runs: list) -> Path:
     lines = [f"# Screen {sweep['name']}: validation-selected configurations, tested once", "",
-             f"- {sweep['samples']} trials per family (the same budget for the hybrid and every "
-             f"classical baseline), drawn from the spaces in screen.json; screen seeds "
+             f"- {sweep['samples']} trials per family (the same budget for "
+             + ("every fine-tuning method" if _finetune(sweep) else "the hybrid and every classical baseline")
+             + f"), drawn from the spaces in screen.json; screen seeds "
              f"{sweep['seeds']} (metric: mean best validation accuracy over their splits); ASHA "
              f"early stopping {sweep['asha']}",
              f"- selected configurations trained on seeds {sweep['eval_seeds']}, each test set read "
-             "once; 95 % CI: bootstrap over seeds and test sentences", *report.PAPER_NOTES, "",
+             "once; 95 % CI: bootstrap over seeds and test sentences",
+             *(() if _finetune(sweep) else report.PAPER_NOTES), "",
              "| family | trials run (to the end) | selected | screen val acc % |", "|---|---|---|---|"]
     for family, pick in picks.items():
         rows = trials_of(out, sweep, family)
@@ -133,8 +155,12 @@ def write_markdown(out: Path, sweep: dict, picks: dict, runs: list) -> Path:
         lines.append(f"| {family} | {len(rows)} ({sum(r['done'] for r in rows)}) | "
                      f"{', '.join(f'{k}={_fmt(v)}' for k, v in chosen.items())} | "
                      f"{100 * pick['metrics']['val_acc']:.2f} |")
-    text = "\n".join(lines) + "\n\n" + report.markdown_table(report.summarize(runs))
-    text += report.paired_table(report.paired_rows(runs))
+    if _finetune(sweep):
+        text = "\n".join(lines) + "\n\n" + finetune_report.markdown_table(finetune_report.summarize(runs))
+        text += finetune_report.paired_table(finetune_report.paired_versus_lora(runs))
+    else:
+        text = "\n".join(lines) + "\n\n" + report.markdown_table(report.summarize(runs))
+        text += report.paired_table(report.paired_rows(runs))
     path = out / report.RESULTS_MD
     report.atomic_write(path, text.encode())
     return path
@@ -160,7 +186,7 @@ def plot_screen(out: Path, sweep: dict, runs: list) -> Path | None:
         ax1.scatter([i], [100 * selected(out, sweep, family)["metrics"]["val_acc"]], marker="*", s=140, c="C3")
     ax1.set_xticks(range(len(families)), families)
     ax1.set(ylabel="mean best validation accuracy %", title="trials (grey: stopped early; star: selected)")
-    rows = report.summarize(runs)
+    rows = _summarize(sweep, runs)
     for j, r in enumerate(rows):
         lo, hi = r["ci"] if r.get("ci") else (r["test_acc"], r["test_acc"])
         ax2.errorbar([j], [100 * r["test_acc"]], yerr=[[100 * (r["test_acc"] - lo)], [100 * (hi - r["test_acc"])]],

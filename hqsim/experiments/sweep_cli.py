@@ -20,6 +20,22 @@ CONFIG.yaml::
       exact: {lr: {loguniform: [0.0003, 0.03]}}   # the head with the selected hybrid's parameter count
     asha: {grace_period: 4, reduction_factor: 3}  # early stopping of bad trials (ASHA)
 
+A screen of `hqsim finetune` (``kind: finetune``; hqsim/experiments/finetune_screen.py) has
+``methods`` instead of ``hybrid`` and ``baselines``: one family per fine-tuning method (or
+METHOD-TAG, e.g. ``lora-r1``), each a search space of `hqsim finetune` options, the same number of
+trials each::
+
+    kind: finetune
+    samples: 8
+    seeds: [0, 1]
+    eval_seeds: [0, 1, 2, 3, 4]
+    fixed: {steps: 56, max_test: 1000, head_lr: 0.01}   # shared `hqsim finetune` options
+    methods:
+      qtha: {qtha_qubits: [2, 4, 6], mpo_bond: [1, 2, 4], lr: {loguniform: [0.0003, 0.01]}}
+      lora-r4: {lora_rank: 4, lr: {loguniform: [0.0003, 0.01]}}
+      head: {lr: {loguniform: [0.001, 0.1]}}
+    asha: {grace_period: 1, reduction_factor: 2}
+
 Trials are drawn reproducibly (seed ``sample_seed``, default 0) and run by Ray Tune with an
 ASHA scheduler on the metric (torch families report every epoch; LR and SVC once). A local
 Ray instance is started unless ``--address`` names a cluster. ``exact`` is screened after the
@@ -38,12 +54,15 @@ import time
 from pathlib import Path
 
 from . import screen_report
+from . import finetune_screen
 from .screen import (FAMILIES, TRAINED, SweepConfigError, sample_space,
                      split_options, train_args, trial_dir)
 
 INSTALL = ("hqsim sweep needs Ray Tune: pip install 'hqsim[sweep]' "
            "(on CPU machines add -c constraints-cpu.txt)")
-KEYS = {"name", "samples", "seeds", "eval_seeds", "fixed", "hybrid", "baselines", "asha", "sample_seed"}
+KEYS = {"name", "kind", "samples", "seeds", "eval_seeds", "fixed", "hybrid", "baselines", "methods", "asha",
+        "sample_seed"}
+KINDS = ("train", "finetune")   # trials of `hqsim train` (hybrid + baselines) or of `hqsim finetune`
 
 
 def _int_list(cfg, key, path, default):
@@ -78,29 +97,51 @@ def load_config(path, samples: int | None = None) -> dict:
     samples = cfg.get("samples", 20) if samples is None else samples
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise SweepConfigError(f"{path}: samples must be a positive integer, got {samples!r}")
+    kind = cfg.get("kind", "train")
+    if kind not in KINDS:
+        raise SweepConfigError(f"{path}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
     fixed, hybrid, baselines = cfg.get("fixed") or {}, cfg.get("hybrid") or {}, cfg.get("baselines") or {}
+    methods = cfg.get("methods") or {}
     asha = cfg.get("asha") or {}
-    for key, v in (("fixed", fixed), ("hybrid", hybrid), ("baselines", baselines), ("asha", asha)):
+    for key, v in (("fixed", fixed), ("hybrid", hybrid), ("baselines", baselines), ("methods", methods),
+                   ("asha", asha)):
         if not isinstance(v, dict):
             raise SweepConfigError(f"{path}: {key} must be a mapping")
     if "seeds" in fixed or "seeds" in hybrid:
         raise SweepConfigError(f"{path}: put seeds at the top level (seeds: [0, 1])")
+    if kind == "finetune":
+        if "hybrid" in cfg or "baselines" in cfg:
+            raise SweepConfigError(f"{path}: a kind: finetune screen takes methods (one search space "
+                                   "per fine-tuning method), not hybrid or baselines")
+        if not methods:
+            raise SweepConfigError(f"{path}: a kind: finetune screen needs methods, e.g. "
+                                   "methods: {qtha: {lr: {loguniform: [0.0003, 0.01]}}, lora-r4: {lora_rank: 4}}")
+    elif methods:
+        raise SweepConfigError(f"{path}: methods belongs to a kind: finetune screen (this one screens "
+                               "`hqsim train`: hybrid and baselines)")
     bad = set(baselines) - set(FAMILIES[1:])
     if bad:
         raise SweepConfigError(f"{path}: unknown baselines {sorted(bad)} (allowed: {', '.join(FAMILIES[1:])})")
     if set(asha) - {"grace_period", "reduction_factor"}:
         raise SweepConfigError(f"{path}: asha takes grace_period and reduction_factor")
     seed = cfg.get("sample_seed", 0)
-    spaces = {"hybrid": hybrid, **baselines}
+    spaces = dict(methods) if kind == "finetune" else {"hybrid": hybrid, **baselines}
     trials = {}
     for i, (family, space) in enumerate(spaces.items()):
         if not isinstance(space, dict):
             raise SweepConfigError(f"{path}: the space of {family} must be a mapping of option: distribution")
+        if kind == "finetune":
+            finetune_screen.family_method(family)
         points = sample_space(space, samples, seed + i, where=family)
+        if kind == "finetune":
+            trials[family] = [{**fixed, **p} for p in points]
+            for options in trials[family]:  # fail early, before Ray starts
+                finetune_screen.finetune_args(family, options)
+            continue
         trials[family] = [{**fixed, **p, **({"baselines": ["none"]})} for p in points]
         for options in trials[family]:  # fail early, before Ray starts
             train_args(split_options(family, options)[0])
-    return {"name": cfg.get("name") or Path(path).stem, "samples": samples,
+    return {"name": cfg.get("name") or Path(path).stem, "kind": kind, "samples": samples,
             "seeds": _int_list(cfg, "seeds", path, [0]),
             "eval_seeds": _int_list(cfg, "eval_seeds", path, [0, 1, 2, 3, 4]),
             "fixed": fixed, "spaces": spaces, "trials": trials,
@@ -111,17 +152,27 @@ def _tune_trainable(config):
     from ray import tune
     from .screen import run_trial
     t = config["trial"]
-    run_trial(t["family"], t["options"], t["seeds"], t["out_dir"], tune.report)
+    run = finetune_screen.run_trial if t.get("kind") == "finetune" else run_trial
+    run(t["family"], t["options"], t["seeds"], t["out_dir"], tune.report)
+
+
+def _max_epochs(sweep: dict, family: str, trials: list) -> int:
+    """The most epochs a trial of ``family`` runs (ASHA's max_t)."""
+    if sweep.get("kind") == "finetune":
+        return max(finetune_screen.trial_epochs(family, t, sweep["seeds"][0]) for t in trials)
+    if family in TRAINED:
+        return max(train_args(split_options(family, t)[0])[1].train.epochs for t in trials)
+    return 1
 
 
 def tune_family(out: Path, sweep: dict, family: str, trials: list, args) -> None:
     """Run one family's trials on Ray Tune with ASHA (restored from ``OUT/ray`` on --resume)."""
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
-    epochs = max(train_args(split_options(family, t)[0])[1].train.epochs
-                 for t in trials) if family in TRAINED else 1
+    epochs = _max_epochs(sweep, family, trials)
     space = {"trial": tune.grid_search([
-        {"family": family, "options": t, "seeds": sweep["seeds"], "out_dir": str(trial_dir(out, family, i))}
+        {"family": family, "kind": sweep.get("kind", "train"), "options": t, "seeds": sweep["seeds"],
+         "out_dir": str(trial_dir(out, family, i))}
         for i, t in enumerate(trials)])}
     trainable = tune.with_resources(_tune_trainable, {"cpu": args.cpus_per_trial})
     storage, name = str(out / "ray"), f"{sweep['name']}-{family}-{sweep['samples']}"
@@ -160,7 +211,7 @@ def run_sweep(args) -> int:
              include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
     try:
         for family, trials in sweep["trials"].items():
-            if family == "exact":
+            if family == "exact" and sweep["kind"] == "train":
                 params = screen_report.selected(out, sweep, "hybrid")["metrics"]["params"]
                 trials = [{**t, "params": params} for t in trials]
             tune_family(out, sweep, family, trials, args)
@@ -177,8 +228,9 @@ def run_sweep(args) -> int:
 
 
 def register(subparsers):
-    p = subparsers.add_parser("sweep", help="validation-selected screen of the hybrid and the "
-                                            "classical baselines on Ray Tune",
+    p = subparsers.add_parser("sweep", help="validation-selected screen on Ray Tune: the hybrid and "
+                                            "the classical baselines (`hqsim train`), or the "
+                                            "fine-tuning methods (`hqsim finetune`)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("config", metavar="CONFIG.yaml", help="the screen (samples, seeds, spaces, fixed options)")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")

@@ -7,6 +7,7 @@ from .conftest import HIDDEN, fresh, tiny_bert, token_batch
 
 torch = pytest.importorskip("torch")
 hp = pytest.importorskip("hqsim.peft")
+from hqsim.nn.layer import QuantumLayer  # noqa: E402
 from hqsim.peft import (QPAConfig, QTHAConfig, QuanTAConfig, adapters, count_trainable,  # noqa: E402
                         inject_adapters, merge_adapters)
 
@@ -234,3 +235,46 @@ def test_adapters_on_cuda_match_cpu(method):
     for (n, a), (_, b) in zip(cpu.named_parameters(), gpu.named_parameters()):
         if a.requires_grad:
             assert torch.allclose(b.grad.cpu(), a.grad, atol=1e-7), n
+
+
+@pytest.mark.parametrize("method", ["qtha", "qpa"])
+def test_quantum_paths_run_on_the_cpu_emulated_cuda_device(method, counting):
+    """The adapters' QNNs on hqsim's CUDA backend (its kernels and host driver, on the
+    cpu-emulated device CI builds; a GPU runs the same code) give the Numba backend's outputs
+    and gradients, in the same number of batched calls. Skipped only without a C++ compiler."""
+    from tests.backends.available import backend_or_skip
+    emulated = backend_or_skip("cuda-emulated")
+    ref = adapted(method)
+    perturb(ref)
+    emu = fresh(ref)
+    layers = [m for m in emu.modules() if isinstance(m, QuantumLayer)]
+    assert layers
+    for layer in layers:
+        layer.backend = emulated   # an already-built backend object is used as is
+    counting.clear()
+    batch = token_batch(batch=2, tokens=3)
+    out_ref = ref(**batch).last_hidden_state
+    out_emu = emu(**batch).last_hidden_state
+    assert torch.allclose(out_emu, out_ref, atol=1e-12, rtol=0)
+    out_ref.square().sum().backward()
+    out_emu.square().sum().backward()
+    for (n, a), (_, b) in zip(ref.named_parameters(), emu.named_parameters()):
+        if a.requires_grad:
+            assert torch.allclose(b.grad, a.grad, atol=1e-11, rtol=1e-9), n
+    from hqsim.backends.cuda import CudaBackend
+    used = [c for c in counting if isinstance(c.inner, CudaBackend)]
+    rows = [n for c in used for n in c.forward_rows]
+    # QTHA: one call per adapted layer over every token; QPA: one generator call per forward
+    assert rows == ([2 * 3] * 4 if method == "qtha" else [1])
+
+
+@pytest.mark.parametrize("method", sorted(TINY))
+def test_adapters_are_built_on_the_device_of_the_layer_they_wrap(method):
+    """Every adapter weight and buffer lands on the wrapped layer's device (here 'meta', which
+    any machine has; on a GPU 'cuda', where QuantumLayer's "auto" backend then runs hqsim's CUDA
+    backend on the CUDA tensors)."""
+    model = tiny_bert().to("meta")
+    torch.manual_seed(0)
+    inject_adapters(model, TINY[method])
+    tensors = [t for n, t in list(model.named_parameters()) + list(model.named_buffers())]
+    assert tensors and {t.device.type for t in tensors} == {"meta"}
