@@ -20,6 +20,18 @@ def _positive(owner: str, **values):
             raise ValueError(f"{owner}: {name} must be a positive integer, got {v!r}")
 
 
+def _number(owner: str, name: str, v) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"{owner}: {name} must be a number, got {v!r}")
+    return float(v)
+
+
+def _backend(owner: str, v) -> str:
+    if not isinstance(v, str) or not v:
+        raise ValueError(f"{owner}: backend must be an hqsim backend name (e.g. 'auto', 'numba'), got {v!r}")
+    return v
+
+
 def _targets(owner: str, targets):
     if isinstance(targets, str):
         if not targets:
@@ -68,7 +80,8 @@ class QTHAConfig(_Method):
                   mpo_cores=self.mpo_cores)
         if self.fusion not in FUSIONS:
             raise ValueError(f"QTHA: fusion must be one of {FUSIONS}, got {self.fusion!r}")
-        if not 0.0 < self.fusion_weight < 1.0:
+        _backend("QTHA", self.backend)
+        if not 0.0 < _number("QTHA", "fusion_weight", self.fusion_weight) < 1.0:
             raise ValueError(f"QTHA: fusion_weight α must be in (0, 1) (both paths present), got "
                              f"{self.fusion_weight}")
 
@@ -97,9 +110,12 @@ class QPAConfig(_Method):
 
     def __post_init__(self):
         object.__setattr__(self, "target_modules", _targets("QPA", self.target_modules))
+        if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
+            raise ValueError(f"QPA: hidden must be a list of layer widths, got {self.hidden!r}")
         object.__setattr__(self, "hidden", tuple(self.hidden))
         _positive("QPA", rank=self.rank, chunk=self.chunk, layers=self.layers,
                   max_qubits=self.max_qubits)
+        _backend("QPA", self.backend)
         for h in self.hidden:
             _positive("QPA", hidden=h)
 
@@ -142,7 +158,7 @@ class LoRAConfig(_Method):
     def __post_init__(self):
         object.__setattr__(self, "target_modules", _targets("LoRA", self.target_modules))
         _positive("LoRA", rank=self.rank)
-        if self.alpha is not None and not self.alpha > 0:
+        if self.alpha is not None and not _number("LoRA", "alpha", self.alpha) > 0:
             raise ValueError(f"LoRA: alpha must be > 0, got {self.alpha}")
 
     def label(self) -> str:

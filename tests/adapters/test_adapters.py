@@ -216,6 +216,68 @@ def test_bad_options_get_clear_errors():
         inject_adapters(adapted("quanta"), TINY["qtha"])
 
 
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: QTHAConfig(qubits=2.5), "QTHA: qubits must be a positive integer, got 2.5"),
+    (lambda: QTHAConfig(layers=True), "QTHA: layers must be a positive integer, got True"),
+    (lambda: QTHAConfig(mpo_bond="2"), "QTHA: mpo_bond must be a positive integer, got '2'"),
+    (lambda: QTHAConfig(fusion_weight="half"), "QTHA: fusion_weight must be a number, got 'half'"),
+    (lambda: QTHAConfig(fusion_weight=1.0), r"fusion_weight α must be in \(0, 1\)"),
+    (lambda: QTHAConfig(backend=3), "QTHA: backend must be an hqsim backend name"),
+    (lambda: QTHAConfig(target_modules=()), "target_modules must be a regular expression or a non-empty list"),
+    (lambda: QPAConfig(hidden=16), "QPA: hidden must be a list of layer widths, got 16"),
+    (lambda: QPAConfig(hidden=(16, 0)), "QPA: hidden must be a positive integer, got 0"),
+    (lambda: QPAConfig(chunk=-1), "QPA: chunk must be a positive integer, got -1"),
+    (lambda: QuanTAConfig(axes=3.0), "QuanTA: axes must be a positive integer, got 3.0"),
+    (lambda: hp.LoRAConfig(rank=0), "LoRA: rank must be a positive integer, got 0"),
+    (lambda: hp.LoRAConfig(alpha="8"), "LoRA: alpha must be a number, got '8'"),
+    (lambda: hp.from_dict({"method": "dora", "rank": 2}), r"unknown fine-tuning method 'dora'; choose from \['qtha'"),
+])
+def test_options_are_typed_and_checked_on_creation(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_options_round_trip_through_their_dicts():
+    for cfg in (*TINY.values(), hp.LoRAConfig(rank=8, alpha=16.0), hp.FullConfig(), hp.HeadConfig(),
+                QTHAConfig(target_modules=r".*\.query", fusion="learned", fusion_weight=0.25)):
+        assert hp.from_dict(cfg.to_dict()) == cfg
+
+
+def test_unknown_method_configs_are_refused():
+    with pytest.raises(TypeError, match="inject_adapters takes QTHAConfig, QPAConfig or QuanTAConfig, got "
+                                        "LoRAConfig .LoRA goes through the peft library."):
+        inject_adapters(tiny_bert(), hp.LoRAConfig())
+
+
+def test_missing_transformers_or_peft_is_a_clear_error(monkeypatch):
+    from hqsim.peft import _deps
+
+    def missing(name):
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    monkeypatch.setattr(_deps.importlib, "import_module", missing)
+    with pytest.raises(ModuleNotFoundError, match=r"fine-tuning a transformer needs the 'transformers' "
+                                                  r"package, which is not installed: pip install 'hqsim\[peft\]'"):
+        _deps.transformers()
+    with pytest.raises(ModuleNotFoundError, match=r"the LoRA baseline needs the 'peft' package"):
+        _deps.peft()
+
+
+def test_transformers_and_peft_are_imported_by_hqsim_peft_deps_only():
+    """No other module of hqsim imports them (so `import hqsim` and `hqsim train` never need them)."""
+    import ast
+    from pathlib import Path
+    root = Path(hp.__file__).resolve().parents[1]
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            if any(n.split(".")[0] in ("transformers", "peft") for n in names):
+                found.append(str(path.relative_to(root)))
+    assert found == []  # _deps imports them by name through importlib, only when a model is built
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("method", sorted(TINY))
 def test_adapters_on_cuda_match_cpu(method):

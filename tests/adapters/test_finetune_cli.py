@@ -56,6 +56,8 @@ def test_finetune_cli_every_method(tiny_dir, data_file, tmp_path, capsys, monkey
     table = (out / "results.md").read_text()
     assert "| 95 % CI |" in table and "| QTHA Q=2 L=1 χ=2 | 2 |" in table
     assert "classifier head at each method's own learning rate (no --head-lr)" in table
+    assert ("| method | seeds | test acc % (mean ± std) | 95 % CI | val acc % | trainable params | steps | "
+            "wall s | s/step | tokens/s | lr (head lr) |") in table
     assert "| QTHA Q=2 L=1 χ=2 | LoRA r=1 | 2 |" in table  # paired differences against every LoRA rank
     for png in ("curves.png", "accuracy_vs_params.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -109,7 +111,11 @@ def test_head_lr_sets_every_methods_head(tiny_dir, data_file, tmp_path, capsys):
     out = tmp_path / "headlr"
     argv = _argv(tiny_dir, data_file, out, "--method", "lora", "head", "--lora-rank", "1", "--seeds", "0",
                  "--lr", "0.002", "--head-lr", "0.03")
+    argv.remove("--no-progress")
+    capsys.readouterr()
     assert main(argv) == 0
+    bars = capsys.readouterr().err  # progress bars (tqdm, on stderr): one per run, epochs as units
+    assert "LoRA r=1 seed 0: 100%" in bars and "frozen + head seed 0: 100%" in bars and "2/2" in bars
     ck = torch.load(out / "checkpoints" / "LoRA_r=1-seed0.pt", weights_only=False)
     groups = ck["optimizer"]["param_groups"]
     assert [g["lr"] for g in groups] == [0.002, 0.03]
@@ -170,6 +176,18 @@ def test_finetune_cli_errors(tiny_dir, data_file, tmp_path, capsys):
     assert "argument --seeds" in capsys.readouterr().err
     assert main(["finetune", "--encoder", str(tmp_path / "nowhere"), "--out", str(tmp_path / "c")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_data_options_of_hqsim_train_reach_the_finetune_config(tmp_path):
+    from hqsim.cli import build_parser
+    from hqsim.experiments.finetune_cli import finetune_config
+    args = build_parser().parse_args(["finetune", "--data", str(tmp_path / "d.csv"), "--text-column", "review",
+                                      "--label-column", "stars", "--protocol", "standard", "--seeds", "3", "4",
+                                      "--method", "qtha", "quanta", "--lora-rank", "1", "8"])
+    cfg = finetune_config(args)
+    assert cfg.load_options["text_column"] == "review" and cfg.load_options["label_column"] == "stars"
+    assert cfg.protocol == "standard" and cfg.seeds == (3, 4) and cfg.data_files == (str(tmp_path / "d.csv"),)
+    assert [m.method for m in cfg.methods] == ["qtha", "quanta"] and cfg.head_lr is None
 
 
 def test_main_size_runs_on_every_seed_before_the_few_shot_sizes():
