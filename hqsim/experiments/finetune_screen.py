@@ -14,13 +14,15 @@ hold a test set: the seed's split is taken with its test part emptied. Each tria
 ``trial.json`` and one checkpoint per seed in its directory, so a restarted trial continues.
 
 The selected configuration of every family is then run by ``FinetuneExperiment`` on each
-evaluation seed (``OUT/final/FAMILY-seedS``: its own checkpoints, resumable), which reads that
-seed's test set once; its record goes into the screen's ``results.json``.
+evaluation seed (in ``OUT/final/FAMILY-HASH-seedS``, HASH naming its options; its own
+checkpoints, resumable), which reads that seed's test set once; its record goes into the
+screen's ``results.json``.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -139,11 +141,13 @@ def run_trial(family: str, options: dict, seeds, out_dir, report) -> dict:
 
 def evaluate_one(out: Path, family: str, options: dict, seed: int, progress: bool) -> dict:
     """Run the selected configuration on ``seed`` (train, pick the best validation epoch, read
-    the test set once) with ``FinetuneExperiment`` in ``OUT/final/FAMILY-seedS``; its record,
+    the test set once) with ``FinetuneExperiment`` in ``OUT/final/FAMILY-HASH-seedS``; its record,
     with the family and options added."""
     _, cfg = finetune_args(family, options)
     cfg = dataclasses.replace(cfg, seeds=(seed,))
-    exp = _experiment(cfg, Path(out) / "final" / f"{family}-seed{seed}", progress)
+    # one directory per configuration: a screen continued with more samples may select another
+    digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    exp = _experiment(cfg, Path(out) / "final" / f"{family}-{digest}-seed{seed}", progress)
     exp.run()
     rec = next(r for r in exp.runs if r["seed"] == seed)
     # two families of one method may select the same hyperparameters: keep their rows apart

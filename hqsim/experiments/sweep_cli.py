@@ -29,11 +29,12 @@ trials each::
     samples: 8
     seeds: [0, 1]
     eval_seeds: [0, 1, 2, 3, 4]
-    fixed: {steps: 56, max_test: 1000, head_lr: 0.01}   # shared `hqsim finetune` options
+    fixed: {steps: 56, max_test: 1000}   # `hqsim finetune` options shared by every trial
     methods:
-      qtha: {qtha_qubits: [2, 4, 6], mpo_bond: [1, 2, 4], lr: {loguniform: [0.0003, 0.01]}}
-      lora-r4: {lora_rank: 4, lr: {loguniform: [0.0003, 0.01]}}
-      head: {lr: {loguniform: [0.001, 0.1]}}
+      qtha: {qtha_qubits: [2, 4, 6], mpo_bond: [1, 2, 4], lr: {loguniform: [0.0003, 0.01]},
+             head_lr: {loguniform: [0.001, 0.03]}}
+      lora-r4: {lora_rank: 4, lr: {loguniform: [0.0003, 0.01]}, head_lr: {loguniform: [0.001, 0.03]}}
+      head: {head_lr: {loguniform: [0.001, 0.1]}}   # head-only: its head is all it trains
     asha: {grace_period: 1, reduction_factor: 2}
 
 Trials are drawn reproducibly (seed ``sample_seed``, default 0) and run by Ray Tune with an
