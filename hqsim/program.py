@@ -122,17 +122,21 @@ def cnot_permutation(num_qubits: int, control: int, target: int) -> np.ndarray:
 
 
 def gate_permutation(num_qubits: int, qubits, matrix: np.ndarray) -> np.ndarray:
-    """The PERM table of a permutation gate (0/1 ``matrix``) on ``qubits``: psi'[i] = psi[perm[i]]."""
+    """The PERM table of a permutation gate (0/1 ``matrix``) on ``qubits``: psi'[i] = psi[perm[i]].
+
+    Row i reads the basis state whose gate bits are source[local(i)]: i XOR the bits by which
+    they differ, so one gather from a 2^k table of masks (k the gate's qubits) builds it."""
     k = len(qubits)
-    source = np.argmax(np.abs(matrix), axis=1)  # output basis state r of the gate reads source[r]
+    shifts = [num_qubits - 1 - q for q in qubits]  # gate qubit 0 = its most significant bit
+    source = matrix.real.argmax(axis=1).tolist()   # the gate's output state r reads source[r]
+    flip = np.array([sum(1 << s for j, s in enumerate(shifts) if (r ^ source[r]) >> (k - 1 - j) & 1)
+                     for r in range(2 ** k)], dtype=np.int64)
     idx = np.arange(2 ** num_qubits, dtype=np.int64)
-    bits = [1 << (num_qubits - 1 - q) for q in qubits]  # gate qubit 0 = its most significant bit
-    local = sum(((idx & b) != 0).astype(np.int64) << (k - 1 - j) for j, b in enumerate(bits))
-    read = source[local]
-    out = idx & ~sum(bits)
-    for j, b in enumerate(bits):
-        out |= np.where((read >> (k - 1 - j)) & 1, b, 0)
-    return out.astype(np.int32)
+    local = (idx >> shifts[0]) & 1
+    for s in shifts[1:]:
+        local <<= 1
+        local |= (idx >> s) & 1
+    return (idx ^ flip[local]).astype(np.int32)
 
 
 def inverse_permutations(perms: np.ndarray) -> np.ndarray:

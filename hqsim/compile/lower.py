@@ -74,6 +74,7 @@ class _Builder:
         self.mats: list[np.ndarray] = []
         self.mat_len = 0
         self.perms: list[np.ndarray] = []
+        self.perm_tables: dict[tuple, np.ndarray] = {}  # (gate, qubits) -> its PERM table (read only)
         self.wires: list[int] = []
         self.pending: dict[int, list[_Factor]] = {}
         # target -> control of a CNOT that opens the target's pending run (emitted as CXU1)
@@ -167,7 +168,10 @@ class _Builder:
             self.close_perm()
             self.u2_const(g)
             return
-        p = gate_permutation(self.q, g.qubits, g.unitary())
+        key = (g.name, g.qubits)  # W1's and W2's rings repeat their CNOTs layer after layer
+        p = self.perm_tables.get(key)
+        if p is None:
+            p = self.perm_tables[key] = gate_permutation(self.q, g.qubits, g.unitary())
         cur = self.open_perm
         self.open_perm_qubits.update(g.qubits)
         self.open_perm = p.astype(np.int32) if cur is None else cur[p].astype(np.int32)

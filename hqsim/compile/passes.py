@@ -105,11 +105,12 @@ class FoldConstants:
 
     def is_identity(self, g: Gate) -> bool:
         spec = ALL_GATES.get(g.name)
-        if spec is None or not all(p.is_constant for p in g.params):
+        if spec is None:
             return False
-        if self.phase_identities:
-            return is_identity_up_to_phase(spec.matrix(*(p.value() for p in g.params)))
-        return spec.additive and g.params[0].value() == 0.0
+        if not self.phase_identities:  # an additive gate (one angle) at the constant 0
+            return spec.additive and g.params[0].is_constant and g.params[0].value() == 0.0
+        return (all(p.is_constant for p in g.params)
+                and is_identity_up_to_phase(spec.matrix(*(p.value() for p in g.params))))
 
 
 def _try_merge(a: Gate, b: Gate) -> Gate | None:
