@@ -20,6 +20,7 @@ from .. import api
 from ..ir import (
     GATES,
     INPUT,
+    Gate,
     WEIGHT,
     Circuit,
     Observable,
@@ -29,6 +30,7 @@ from ..ir import (
     input,
     weight,
 )
+from ..ir.gates import decomposition_steps
 from ..ir.validate import unit_amplitudes
 from ._deps import cirq, sympy
 from ._from_ops import Builder, UnsupportedOperation, affine, translate_operation
@@ -70,7 +72,7 @@ def _gate_ops(g, a, qs):
     """Cirq operations for one hqsim gate with angles ``a`` (numbers or sympy expressions).
     A gate with a Cirq name (GateSpec.names.cirq) is that gate, rotation builder or parity
     PowGate; a controlled rotation is its base rotation under ControlledGate; the rest are
-    written as their exact products here."""
+    written as their exact products here (Rot and U3 as their decomposition)."""
     spec = GATES.get(g.name)
     spelled = spec.names.first("cirq") if spec is not None else None
     if spelled is not None and not spec.num_params:
@@ -86,13 +88,9 @@ def _gate_ops(g, a, qs):
         return [(cirq.X ** 0.5).on(*qs)]
     if g.name == "PhaseShift":
         return [cirq.ZPowGate(exponent=a[0] / _pi(a[0])).on(*qs)]
-    if g.name == "U3":  # U3(θ, φ, λ) = P(φ) RY(θ) P(λ) exactly
-        theta, phi, lam = a
-        return [cirq.ZPowGate(exponent=lam / _pi(lam)).on(*qs), cirq.ry(theta).on(*qs),
-                cirq.ZPowGate(exponent=phi / _pi(phi)).on(*qs)]
-    if g.name == "Rot":  # Rot(φ, θ, ω) = RZ(ω) RY(θ) RZ(φ)
-        phi, theta, omega = a
-        return [cirq.rz(phi).on(*qs), cirq.ry(theta).on(*qs), cirq.rz(omega).on(*qs)]
+    if spec is not None and spec.decomposition:  # Rot, U3: their GateSpec decomposition
+        return [op for step, angles in decomposition_steps(g.name, tuple(a))
+                for op in _gate_ops(Gate(step, g.qubits), angles, qs)]
     if g.name == "Unitary":
         return [cirq.MatrixGate(g.matrix).on(*qs)]
     raise UnsupportedOperation(f"gate {g.name} has no Cirq form")

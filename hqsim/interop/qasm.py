@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from ..ir import GATES, WEIGHT, Circuit, Param
+from ..ir.gates import decomposition_steps
 from ._deps import cirq
 from .cirq import INPUT_PREFIX, WEIGHT_PREFIX, from_cirq, to_cirq
 
@@ -63,8 +64,9 @@ def _lines(name: str, q: list[str], a: list[str], v3: bool) -> list[str]:
     if name in ("CRX", "CRY"):  # cu3(θ, -π/2, π/2) = CRX(θ), cu3(θ, 0, 0) = CRY(θ) exactly
         rest = "-pi/2, pi/2" if name == "CRX" else "0, 0"
         return [f"cu3({a[0]}, {rest}) {q[0]}, {q[1]};"]
-    if name == "Rot":
-        return [f"rz({a[0]}) {q[0]};", f"ry({a[1]}) {q[0]};", f"rz({a[2]}) {q[0]};"]
+    if name in GATES and GATES[name].decomposition:  # Rot: its GateSpec decomposition
+        return [line for step, angles in decomposition_steps(name, tuple(a))
+                for line in _lines(step, q, list(angles), v3)]
     if name in ("RXX", "RYY", "RZZ"):  # basis change V on both qubits, then CX·RZ·CX
         rzz = [f"cx {q[0]}, {q[1]};", f"rz({a[0]}) {q[1]};", f"cx {q[0]}, {q[1]};"]
         pre = {"RXX": ["h"], "RYY": ["sdg", "h"], "RZZ": []}[name]
