@@ -1,29 +1,90 @@
-"""W1 contestants. Each returns (forward(), forward_backward(), outputs on the check samples)
-for inputs x (B, Q) and weights theta (R, L, Q, 3). Peers are imported only here, lazily."""
+"""W1 contestants. Each factory takes inputs x (B, Q) and weights theta (R, L, Q, 3) and returns
+a Contestant bound to them: forward() -> outputs (B, Q) as numpy; forward_backward(g) -> (outputs,
+dx (B, Q), dtheta (R, L, Q, 3) summed over the batch) for the upstream gradient g (B, Q), or
+None for a forward-only peer. Peers are imported only inside their factory (optional extras).
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Optional
+
 import numpy as np
+
+
+@dataclass
+class Contestant:
+    forward: Callable[[], np.ndarray]
+    forward_backward: Optional[Callable[[np.ndarray], tuple]]
+    precision: str = "complex64"
+
+
+def _torch_contestant(run, xt, th, precision="complex64"):
+    """A Contestant from a torch function run(x, theta) -> (B, Q) with autograd; dtheta comes
+    back in the shape of th."""
+    import torch
+
+    def fwd():
+        with torch.no_grad():
+            return run(xt, th).double().numpy()
+
+    def fwd_bwd(g):
+        xt.grad, th.grad = None, None
+        out = run(xt, th)
+        out.backward(torch.as_tensor(g, dtype=out.dtype))
+        return out.detach().double().numpy(), xt.grad.double().numpy(), th.grad.double().numpy()
+
+    return Contestant(fwd, fwd_bwd, precision)
+
+
+def _circuit_contestant(peer, x, theta):
+    """A Contestant from a circuit peer (bench/peers/*_circuit.py) with flat weights."""
+    w = theta.reshape(-1)
+
+    def fwd_bwd(g):
+        out, dx, dw = peer.forward_backward(x, w, g)
+        return out, dx, dw.reshape(theta.shape)
+
+    return Contestant(lambda: peer.forward(x, w), fwd_bwd,
+                      "complex64" if getattr(peer, "real_dtype", np.float64) == np.float32 else "complex128")
+
+
+def jax_jit(x, theta, q, r, l, c):
+    import hqsim
+
+    from .jax_circuit import JaxCircuit
+    return _circuit_contestant(JaxCircuit(hqsim.ansatz.rpqc(q, r, l, c), range(q), np.float32), x, theta)
+
+
+def catalyst_lightning_adjoint(x, theta, q, r, l, c):
+    import hqsim
+
+    from .catalyst_circuit import CatalystCircuit
+    return _circuit_contestant(CatalystCircuit(hqsim.ansatz.rpqc(q, r, l, c), range(q)), x, theta)
+
+
+def qulacs_adjoint(x, theta, q, r, l, c):
+    import hqsim
+
+    from .qulacs_circuit import QulacsCircuit
+    return _circuit_contestant(QulacsCircuit(hqsim.ansatz.rpqc(q, r, l, c), range(q)), x, theta)
 
 
 def hqsim_numba(x, theta, q, r, l, c):
     import torch
 
     import hqsim
-    circ = hqsim.ansatz.rpqc(q, r, l, c)
-    layer = hqsim.QuantumLayer(circ, backend="numba", dtype=torch.float32,
+    layer = hqsim.QuantumLayer(hqsim.ansatz.rpqc(q, r, l, c), backend="numba", dtype=torch.float32,
                                init_weights=torch.tensor(theta.reshape(-1), dtype=torch.float32))
     xt = torch.tensor(x, dtype=torch.float32, requires_grad=True)
+    contestant = _torch_contestant(lambda xs, _: layer(xs), xt, layer.weights)
+    flat = contestant.forward_backward
 
-    def fwd():
-        with torch.no_grad():
-            return layer(xt)
+    def fwd_bwd(g):  # the layer's weights are flat; the harness compares theta-shaped gradients
+        out, dx, dw = flat(g)
+        return out, dx, dw.reshape(theta.shape)
 
-    def fwd_bwd():
-        layer.zero_grad()
-        xt.grad = None
-        layer(xt).sum().backward()
-
-    return fwd, fwd_bwd, lambda xs: layer(torch.tensor(xs, dtype=torch.float32)).detach().double().numpy()
+    contestant.forward_backward = fwd_bwd
+    return contestant
 
 
 def torch_statevector(x, theta, q, r, l, c):
@@ -32,15 +93,7 @@ def torch_statevector(x, theta, q, r, l, c):
     from .torch_sv import rpqc_expectations
     xt = torch.tensor(x, dtype=torch.float32, requires_grad=True)
     th = torch.tensor(theta, dtype=torch.float32, requires_grad=True)
-
-    def fwd():
-        with torch.no_grad():
-            return rpqc_expectations(xt, th, q, r, l, c)
-
-    def fwd_bwd():
-        rpqc_expectations(xt, th, q, r, l, c).sum().backward()
-
-    return fwd, fwd_bwd, lambda xs: rpqc_expectations(torch.tensor(xs, dtype=torch.float32), th, q, r, l, c).detach().double().numpy()
+    return _torch_contestant(lambda xs, t: rpqc_expectations(xs, t, q, r, l, c), xt, th)
 
 
 def _pennylane(device_name, diff_method, x, theta, q, r, l, c):
@@ -64,21 +117,9 @@ def _pennylane(device_name, diff_method, x, theta, q, r, l, c):
                         qml.CNOT(wires=[qq, t])
         return [qml.expval(qml.PauliZ(qq)) for qq in range(q)]
 
-    dtype = torch.float64
-    xt = torch.tensor(x, dtype=dtype, requires_grad=True)
-    th = torch.tensor(theta, dtype=dtype, requires_grad=True)
-
-    def run(xs):
-        return torch.stack(circuit(xs, th), -1)
-
-    def fwd():
-        with torch.no_grad():
-            return run(xt)
-
-    def fwd_bwd():
-        run(xt).sum().backward()
-
-    return fwd, fwd_bwd, lambda xs: run(torch.tensor(xs, dtype=dtype)).detach().numpy()
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    th = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+    return _torch_contestant(lambda xs, t: torch.stack(circuit(xs, t), -1), xt, th, "complex128")
 
 
 def lightning_adjoint(x, theta, q, r, l, c):
@@ -112,7 +153,7 @@ def qsimcirq_forward(x, theta, q, r, l, c):
         vals = sim.simulate_expectation_values_sweep(circuit, obs, sweep)
         return np.real(np.array(vals))
 
-    return (lambda: run(x)), None, run
+    return Contestant(lambda: run(x), None, "complex64")
 
 
 def torchquantum_statevector(x, theta, q, r, l, c):
@@ -140,15 +181,7 @@ def torchquantum_statevector(x, theta, q, r, l, c):
 
     xt = torch.tensor(x, dtype=torch.float32, requires_grad=True)
     th = torch.tensor(theta, dtype=torch.float32, requires_grad=True)
-
-    def fwd():
-        with torch.no_grad():
-            return run(xt, th)
-
-    def fwd_bwd():
-        run(xt, th).sum().backward()
-
-    return fwd, fwd_bwd, lambda xs: run(torch.tensor(xs, dtype=torch.float32), th).detach().double().numpy()
+    return _torch_contestant(run, xt, th)
 
 
 CONTESTANTS = {
@@ -158,4 +191,10 @@ CONTESTANTS = {
     "default.qubit-backprop": default_qubit_backprop,
     "qsimcirq": qsimcirq_forward,
     "torchquantum": torchquantum_statevector,
+    "jax-jit": jax_jit,
+    "catalyst-lightning-adjoint": catalyst_lightning_adjoint,
+    "qulacs": qulacs_adjoint,
 }
+# The issue-18 set: hqsim and the strongest CPU peers measured (WORKLOADS.md, "Peers").
+STRONG = ("hqsim-numba", "jax-jit", "catalyst-lightning-adjoint", "qulacs", "lightning.qubit-adjoint",
+          "torch-statevector")

@@ -1,0 +1,156 @@
+"""Roofline accounting for hqsim's Numba backend: a cost model counted from the compiled
+program, and the ceilings measured on the machine (Numba loops, 1 or more threads).
+
+The model (per sample; S = the state's bytes, 2^Q amplitudes x 8 B in complex64; "a pass"
+reads and writes the whole state once, 2S; counts come from ``compile_circuit(...).program``):
+
+- forward: write the initial state (S); one pass per U1, CXU1 (the CNOT is an index map inside
+  the pass), CZ and PERM op (a gather into the spare state: read S, write S); the expectations
+  read the state once per Pauli term (S each).
+- forward+backward: the forward above, plus storing the final state for the backward (S); the
+  backward reloads it (2S), builds lambda = sum_t g_t P_t psi (zero lambda S, then per term read
+  psi and read+write lambda, 3S), then undoes every op on psi and lambda in one pass (4S per
+  U1, CXU1, CZ or PERM op).
+- flops (a multiply-add counts 2, as in the FMA ceiling), per amplitude, what the kernels
+  execute (hqsim/backends/numba_lane_kernels.py): a complex 2x2 op 14 forward and 44 backward
+  (undo psi 14, undo lambda 14, the 2x2 M accumulation 16); an all-RY op (real matrix, one
+  gradient number) 6 forward and 16 backward; PERM and CZ 0; an expectation term 10 (both
+  parts of <psi|P|psi>); a term of lambda 11.
+- the data a pass touches live in the group's working set: 16 samples (one SIMD group) per
+  thread, 2 states (state + the gather's spare) forward, 3 (psi, lambda, spare) backward.
+
+Ceilings (measured in the benchmark's run, once per thread count; each thread its own buffer;
+the figure is the sum over threads of each thread's fastest of many millisecond-long timings,
+i.e. the hardware while a thread holds its core, since the machine is shared):
+- stream: an in-place read-modify-write loop (a = a*s + t, float32) over a buffer of a given
+  size, 2 x size bytes per sweep (the same access pattern as a pass), at each working-set size
+  and in memory (64 MiB per thread);
+- FMA: 16 chained multiply-adds per element of an L1-resident float32 array (independent
+  elements fill the vector units), 2 flops each.
+A point is bound by whichever ceiling gives the longer time for its bytes and flops; its
+efficiency is the achieved rate as a % of that ceiling.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit
+
+from hqsim.program import F_RY, OP_CXU1, OP_CZ, OP_PERM, OP_U1
+
+LANES = 16          # samples per SIMD group (hqsim.backends.numba_lane_kernels.LANES)
+AMP_BYTES = 8       # complex64: two float32 per amplitude
+FLOPS_FWD = {"complex": 14, "real": 6, "move": 0}
+FLOPS_BWD = {"complex": 44, "real": 16, "move": 0}
+FLOPS_EXPECT_TERM, FLOPS_LAMBDA_TERM = 10, 11
+IN_MEMORY_BYTES = 64 << 20
+
+
+def classify_ops(program):
+    """Counts of the program's state passes: {"complex", "real", "move"} (move = PERM and CZ)."""
+    if program.blocks.shape[0]:
+        raise ValueError("roofline model: fused blocks are not modelled (compile without fusion)")
+    counts = {"complex": 0, "real": 0, "move": 0}
+    for kind, _, _, fs, fc, _ in program.ops:
+        if kind in (OP_U1, OP_CXU1):
+            real = bool(np.all(program.factors[fs:fs + fc, 0] == F_RY))
+            counts["real" if real else "complex"] += 1
+        elif kind in (OP_PERM, OP_CZ):
+            counts["move"] += 1
+        else:
+            raise ValueError(f"roofline model: op kind {int(kind)} is not modelled (U1, CXU1, PERM, CZ only)")
+    return counts
+
+
+def per_sample_cost(program):
+    """Bytes moved and flops per sample under the model above, forward and forward+backward."""
+    n = 1 << program.num_qubits
+    s = n * AMP_BYTES
+    c = classify_ops(program)
+    passes, terms = sum(c.values()), int(program.terms.shape[0])
+    fwd_bytes = s + 2 * s * passes + s * terms
+    fwd_flops = n * (sum(FLOPS_FWD[k] * v for k, v in c.items()) + FLOPS_EXPECT_TERM * terms)
+    bwd_bytes = s + 2 * s + s + 3 * s * terms + 4 * s * passes
+    bwd_flops = n * (sum(FLOPS_BWD[k] * v for k, v in c.items()) + FLOPS_LAMBDA_TERM * terms)
+    return {"passes": passes, **{f"ops_{k}": v for k, v in c.items()}, "terms": terms,
+            "fwd_bytes": fwd_bytes, "fwd_flops": fwd_flops,
+            "fwdbwd_bytes": fwd_bytes + bwd_bytes, "fwdbwd_flops": fwd_flops + bwd_flops}
+
+
+def working_set_bytes(num_qubits, backward):
+    """Bytes one thread cycles its passes through: a group's states (see the model)."""
+    return (3 if backward else 2) * LANES * (1 << num_qubits) * AMP_BYTES
+
+
+# ---------------------------------------------------------------- measured ceilings
+# Each thread runs a plain njit loop (nogil) on its own row from a Python thread pool: inside a
+# Numba prange body LLVM left the FMA chain scalar (11 vs 45 GFLOP/s on one core, measured).
+@njit(fastmath=True, boundscheck=False, nogil=True, cache=True)
+def _stream_row(row, sweeps, s, t):
+    for _ in range(sweeps):
+        for j in range(row.shape[0]):
+            row[j] = row[j] * s + t
+
+
+@njit(fastmath=True, boundscheck=False, nogil=True, cache=True)
+def _fma_row(row, reps, s, t):
+    for _ in range(reps):
+        for j in range(row.shape[0]):
+            v = row[j]
+            for _k in range(16):
+                v = v * s + t
+            row[j] = v
+
+
+def _best_rate(kernel, buf, count, work_per_row, tries=25):
+    """Sum over threads (one per row of buf, started together) of each thread's fastest of
+    ``tries`` short timings of kernel on its row: the ceiling while a thread holds its core (on
+    a shared machine a long timing, or the wall time of all threads, measures the other load).
+    For caches and memory shared between cores the sum is an upper bound: conservative for the
+    '% of ceiling' it divides."""
+    s, t = np.float32(0.9999), np.float32(1e-6)
+
+    def one(r):
+        kernel(buf[r], 1, s, t)  # compile / load from cache, fault the pages in
+        best = 0.0
+        for _ in range(tries):
+            t0 = time.perf_counter()
+            kernel(buf[r], count, s, t)
+            best = max(best, work_per_row / (time.perf_counter() - t0))
+        return best
+
+    with ThreadPoolExecutor(buf.shape[0]) as pool:
+        return sum(pool.map(one, range(buf.shape[0])))
+
+
+def stream_gbs(size_bytes, threads):
+    """In-place read+write bandwidth, GB/s summed over ``threads``, each over its own buffer."""
+    buf = np.ones((threads, max(1024, size_bytes // 4)), np.float32)
+    sweeps = max(1, int(64e6 // (2 * buf[0].nbytes)))  # >= 64 MB of traffic per thread and timing
+    return _best_rate(_stream_row, buf, sweeps, 2.0 * buf[0].nbytes * sweeps) / 1e9
+
+
+def fma_gflops(threads):
+    """Multiply-add peak, GFLOP/s summed over ``threads`` (float32, L1-resident)."""
+    buf = np.ones((threads, 2048), np.float32)
+    reps = 500  # ~0.8 ms per timing at 43 GFLOP/s per thread: short enough to catch a held core
+    return _best_rate(_fma_row, buf, reps, buf.shape[1] * reps * 16 * 2.0, tries=50) / 1e9
+
+
+def measure_ceilings(threads, working_sets):
+    """{"fma_gflops", "stream_gbs": {size: GB/s}} for the given working-set sizes and in memory."""
+    sizes = sorted(set(int(v) for v in working_sets) | {IN_MEMORY_BYTES})
+    return {"threads": threads, "fma_gflops": fma_gflops(threads),
+            "stream_gbs": {str(b): stream_gbs(b, threads) for b in sizes}}
+
+
+def efficiency(flops, nbytes, seconds, fma_gflops_, stream_gbs_):
+    """Achieved GFLOP/s and GB/s, the bounding ceiling and the % of it reached."""
+    gflops, gbs = flops / seconds / 1e9, nbytes / seconds / 1e9
+    t_fma, t_mem = flops / (fma_gflops_ * 1e9), nbytes / (stream_gbs_ * 1e9)
+    bound = "FMA" if t_fma >= t_mem else "bandwidth"
+    pct = 100 * (gflops / fma_gflops_ if bound == "FMA" else gbs / stream_gbs_)
+    return {"gflops": gflops, "gbs": gbs, "bound": bound, "pct_of_bound": pct,
+            "pct_fma": 100 * gflops / fma_gflops_, "pct_bw": 100 * gbs / stream_gbs_}

@@ -1,0 +1,118 @@
+"""bench/w1_cpu.py's harness: the oracle check rejects a wrong contestant before it is timed, and
+bench/roofline.py's model counts the passes, bytes and flops of a tiny compiled circuit. No
+timing is asserted (speed is measured in bench/, never in tests)."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hqsim
+from hqsim import Circuit, input, weight
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # bench/ is a directory of scripts at the repository root
+    sys.path.insert(0, str(ROOT))
+
+from bench import roofline, w1_cpu  # noqa: E402
+from bench.peers import contestants  # noqa: E402
+
+Q, B = 3, 6
+
+
+@pytest.fixture(scope="module")
+def oracle_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("oracle") / "oracle.npz"
+    np.savez(path, **w1_cpu.oracle(Q, B))
+    return path
+
+
+def _run_worker(name, oracle_file):
+    return w1_cpu.worker(name, Q, B, repeats=1, min_time=0.0, oracle_path=str(oracle_file), cap=0)
+
+
+def test_a_correct_contestant_passes_the_check_and_is_timed(oracle_file):
+    res = _run_worker("torch-statevector", oracle_file)
+    assert "error" not in res
+    assert set(res["errors"]) == {"out", "dx", "dtheta"} and max(res["errors"].values()) < 1e-5
+    assert res["fwd_s"] > 0 and res["fwdbwd_s"] > 0
+
+
+@pytest.mark.parametrize("break_what", ["out", "dx", "dtheta", "nan"])
+def test_a_wrong_contestant_is_rejected_and_not_timed(oracle_file, monkeypatch, break_what):
+    calls = {"forward": 0, "forward_backward": 0}
+
+    def wrong(x, theta, q, r, l, c):
+        good = contestants.torch_statevector(x, theta, q, r, l, c)
+
+        def forward():
+            calls["forward"] += 1
+            out = good.forward()
+            if break_what == "out":
+                out[:, 0] *= -1  # one qubit's sign flipped
+            if break_what == "nan":
+                out[0, 0] = np.nan
+            return out
+
+        def forward_backward(g):
+            calls["forward_backward"] += 1
+            out, dx, dth = good.forward_backward(g)
+            if break_what == "dx":
+                dx = dx[:, ::-1].copy()  # gradients of the wrong inputs
+            if break_what == "dtheta":
+                dth = 2 * dth
+            return out, dx, dth
+
+        return contestants.Contestant(forward, forward_backward)
+
+    monkeypatch.setitem(contestants.CONTESTANTS, "wrong", wrong)
+    res = _run_worker("wrong", oracle_file)
+    assert res["error"].startswith("failed the oracle check")
+    assert "fwd_s" not in res and "fwdbwd_s" not in res
+    assert calls == {"forward": 1, "forward_backward": 1}  # the check's calls only
+    key = "out" if break_what == "nan" else break_what
+    assert res["errors"][key] > w1_cpu.TOL
+
+
+def test_check_compares_shapes_and_every_array():
+    ref = {"out": np.ones((4, 2)), "dx": np.ones((4, 2)), "dtheta": np.ones(3)}
+    assert w1_cpu.check_against_oracle(ref, np.ones((6, 2)), np.ones((6, 2)), np.ones(3))["ok"]
+    assert not w1_cpu.check_against_oracle(ref, np.ones((6, 2)), np.ones((6, 2)), np.ones(4))["ok"]
+    assert not w1_cpu.check_against_oracle(ref, np.ones((6, 2)) * (1 + 2 * w1_cpu.TOL))["ok"]
+    assert w1_cpu.check_against_oracle(ref, np.ones((6, 2)))["errors"].keys() == {"out"}
+
+
+def _tiny_program():
+    c = Circuit(3)
+    c.ry(input(0), 0).ry(weight(0), 1).rz(weight(1), 2)
+    c.cnot(0, 1).ry(weight(2), 1)
+    c.cnot(1, 2).cnot(2, 0)
+    c.rz(weight(3), 0)
+    return hqsim.compile_circuit(c).program
+
+
+def test_roofline_counts_the_passes_of_a_tiny_circuit():
+    p = _tiny_program()
+    # U1 RY q0, U1 RY q1, CXU1 RY (CNOT 0->1 folded in), U1 RZ q2, PERM (CNOT 1->2, 2->0), CXU1 RZ
+    assert roofline.classify_ops(p) == {"complex": 2, "real": 3, "move": 1}
+    cost = roofline.per_sample_cost(p)
+    s, n, terms, passes = 8 * 8, 8, 3, 6
+    assert cost["passes"] == passes == p.num_ops and cost["terms"] == terms
+    assert cost["fwd_bytes"] == s + 2 * s * passes + s * terms
+    assert cost["fwd_flops"] == n * (14 * 2 + 6 * 3 + 10 * terms)
+    assert cost["fwdbwd_bytes"] == cost["fwd_bytes"] + 4 * s + 3 * s * terms + 4 * s * passes
+    assert cost["fwdbwd_flops"] == cost["fwd_flops"] + n * (44 * 2 + 16 * 3 + 11 * terms)
+
+
+def test_roofline_refuses_what_it_does_not_model():
+    c = Circuit(2).cz(0, 1).crx(weight(0), 0, 1)
+    with pytest.raises(ValueError, match="not modelled"):
+        roofline.classify_ops(hqsim.compile_circuit(c).program)
+
+
+def test_efficiency_names_the_bounding_ceiling():
+    # 1 GFLOP and 1 GB in 1 s against 10 GFLOP/s and 2 GB/s: the bytes take longer, so bandwidth bounds
+    e = roofline.efficiency(1e9, 1e9, 1.0, 10.0, 2.0)
+    assert e["bound"] == "bandwidth" and e["pct_of_bound"] == pytest.approx(50.0)
+    e = roofline.efficiency(8e9, 1e9, 1.0, 10.0, 2.0)
+    assert e["bound"] == "FMA" and e["pct_of_bound"] == pytest.approx(80.0)
