@@ -150,12 +150,12 @@ def _env(threads):
     return env
 
 
-def _subprocess(args, threads, timeout):
-    """Run this script with args in a fresh process limited to ``threads`` (pinned to the first
-    cores when fewer than the machine has); its last stdout line is JSON."""
+def _subprocess(args, threads, timeout, script=__file__):
+    """Run ``script`` (this one by default) with args in a fresh process limited to ``threads``
+    (pinned to the first cores when fewer than the machine has); its last stdout line is JSON."""
     cores = sorted(os.sched_getaffinity(0))[:threads]
     try:
-        p = subprocess.run([sys.executable, __file__] + args, env=_env(threads), capture_output=True,
+        p = subprocess.run([sys.executable, script] + args, env=_env(threads), capture_output=True,
                            text=True, timeout=timeout, preexec_fn=lambda: os.sched_setaffinity(0, cores))
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {timeout}s"}
