@@ -52,6 +52,10 @@ class CatalystCircuit:
     """forward(x, w) -> (B, n_obs); forward_backward(x, w, g) -> (out, dx (B, n_in), dw (n_w,))."""
 
     def __init__(self, circuit, measured):
+        if circuit.amplitude_encoding is not None:
+            # measured 2026-12-05: grad through AmplitudeEmbedding fails to compile (Enzyme/LLVM
+            # errors), with respect to the inputs and with respect to the weights alone
+            raise ValueError("Catalyst peer: amplitude encoding is not supported (Catalyst 0.15 cannot compile its gradient)")
         one = sample_qnode(circuit, list(measured))
         n_obs = len(measured)
 

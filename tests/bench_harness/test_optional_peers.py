@@ -60,3 +60,33 @@ def test_catalyst_peer_matches_the_oracle():
     pytest.importorskip("catalyst")
     from bench.peers.catalyst_circuit import CatalystCircuit
     _agrees(CatalystCircuit, 1e-10)
+
+
+def _amplitude_case():
+    """W2's encoder shape in small: amplitude-encoded inputs (5 of 8 amplitudes), RY and CNOT."""
+    circ = hqsim.Circuit(3, amplitude_encoding=5)
+    for q in range(3):
+        circ.cnot(q, (q + 1) % 3).ry(hqsim.weight(q), (q + 1) % 3)
+    rng = np.random.default_rng(3)
+    x, w, g = rng.normal(size=(2, 5)), rng.uniform(-3, 3, 3), rng.normal(size=(2, 3))
+    obs = default_observables(3)
+    dw, dx = reference.vjp(circ, obs, x, w, g)
+    return circ, x, w, g, reference.expectation(circ, obs, x, w), dx, dw
+
+
+def test_jax_peer_matches_the_oracle_with_amplitude_encoding():
+    pytest.importorskip("jax")
+    from bench.peers.jax_circuit import JaxCircuit
+    circ, x, w, g, out, dx, dw = _amplitude_case()
+    got = JaxCircuit(circ, range(3), np.float32)
+    np.testing.assert_allclose(got.forward(x, w), out, atol=1e-5)
+    _, gx, gw = got.forward_backward(x, w, g)
+    np.testing.assert_allclose(gx, dx, atol=1e-5)
+    np.testing.assert_allclose(gw, dw, atol=1e-5)
+
+
+def test_catalyst_peer_refuses_amplitude_encoding():
+    pytest.importorskip("catalyst")
+    from bench.peers.catalyst_circuit import CatalystCircuit
+    with pytest.raises(ValueError, match="amplitude encoding"):
+        CatalystCircuit(_amplitude_case()[0], range(3))
