@@ -171,7 +171,7 @@ def _parse_points(text):
     except ValueError:
         points = []
     if not points or any(len(p) != 2 or p[0] < 2 or p[1] < CHECK for p in points):
-        raise argparse.ArgumentTypeError(f"--points: expected Q:B pairs with Q >= 2 and B >= {CHECK}, e.g. 10:256,14:64")
+        raise argparse.ArgumentTypeError(f"expected Q:B pairs with Q >= 2 and B >= {CHECK}, e.g. 10:256,14:64")
     return points
 
 
@@ -181,7 +181,7 @@ def _parse_threads(text):
     except ValueError:
         threads = []
     if not threads or any(t < 1 or t > os.cpu_count() for t in threads):
-        raise argparse.ArgumentTypeError(f"--threads: expected thread counts from 1 to {os.cpu_count()}, e.g. 1,2")
+        raise argparse.ArgumentTypeError(f"expected thread counts from 1 to {os.cpu_count()}, e.g. 1,2")
     return threads
 
 
