@@ -20,6 +20,7 @@ from __future__ import annotations
 import weakref
 from collections import namedtuple
 
+import numba
 import numpy as np
 
 from .numba_cache import invalidate_stale_cache
@@ -28,17 +29,41 @@ invalidate_stale_cache()  # before the Numba modules below load their cached mac
 
 from ..program import OP_UK, OpProgram  # noqa: E402
 from .numba_block_plan import plan_blocks  # noqa: E402
-from .numba_drivers import adjoint_groups, forward_groups  # noqa: E402
+from .numba_drivers import adjoint_groups, adjoint_split, forward_groups, forward_split  # noqa: E402
 from .numba_lane_kernels import LANES  # noqa: E402
 from .numba_matrices_1q import precompute_factors  # noqa: E402
+from .numba_sync import JOINED, STATE, new_sync  # noqa: E402
+
+# A batch of one group (B <= LANES) runs on two threads, each doing half of every pass
+# (numba_drivers' split path), when Numba has two or more threads (NUMBA_NUM_THREADS,
+# numba.set_num_threads; `hqsim train --threads`) and the state has at least this many qubits.
+# Below it a pass is too short for the barriers and the region's start to pay (measured:
+# bench/RESULTS.md, issue 18, both cores).
+SPLIT_MIN_QUBITS = 8
+# How many split calls ran on two threads and how many on one (the second thread did not
+# start in time): for tests and benchmarks.
+split_counts = {"joined": 0, "solo": 0}
+# The split path's wait for its second thread (numba_sync.ARRIVAL_SPINS when None); tests set
+# it high so that both threads always run.
+split_arrival_spins: int | None = None
+
+
+def _use_split(program: OpProgram, batch: int) -> bool:
+    return (batch <= LANES and program.num_qubits >= SPLIT_MIN_QUBITS
+            and numba.get_num_threads() >= 2)
+
+
+def _count(sync: np.ndarray) -> None:
+    split_counts["joined" if sync[STATE] == JOINED else "solo"] += 1
 
 # The op program as the drivers see it: OpProgram's arrays and sizes, the walk's units and the
-# fused blocks' tables (numba_block_plan.BlockPlan), and the kernels' scratch sizes (most
-# factors of one op, widest dense op's or block's qubit count, most members of a block).
+# fused blocks' tables (numba_block_plan.BlockPlan), the kernels' scratch sizes (most
+# factors of one op, widest dense op's or block's qubit count, most members of a block), and
+# whether an observable term flips bits (pairs rows: numba_drivers' split path then waits).
 NumbaProgram = namedtuple("NumbaProgram", "ops factors fcoef const_mats perms inv_perms wires terms "
                           "term_coeff num_qubits amp_start amp_size units blocks block_offs block_bits "
                           "block_final block_ident member_kind member_real member_pstart member_pairs "
-                          "max_factors max_k max_members")
+                          "max_factors max_k max_members any_flip")
 # One call's inputs: x (B, n_in) float64, w (n_w,) float64, the batch-shared 2x2 matrices of
 # single-qubit factors that do not read the inputs (n_f, 4) complex128, and a zero-length
 # array whose dtype is the state precision (float32 for complex64, float64 for complex128).
@@ -63,10 +88,13 @@ def numba_program(program: OpProgram) -> NumbaProgram:
         packed = NumbaProgram(
             ops, program.factors, program.fcoef, program.const_mats, program.perms, program.inv_perms,
             program.wires, program.terms, program.term_coeff, program.num_qubits, program.amp_start,
-            program.amp_size, plan.units, plan.blocks, plan.offs, plan.bits, plan.final, plan.ident,
+            program.amp_size, plan.units,
+            # no blocks: a 1-d array, for which the drivers compile without the block kernels
+            plan.blocks if len(plan.blocks) else np.zeros(0, np.int64), plan.offs, plan.bits, plan.final, plan.ident,
             plan.member_kind, plan.member_real, plan.member_pstart, plan.member_pairs,
             max(1, int(ops[:, 4].max()) if program.num_ops else 1),
-            max(int(uk[:, 4].max()) if len(uk) else 1, plan.max_k), plan.max_members)
+            max(int(uk[:, 4].max()) if len(uk) else 1, plan.max_k), plan.max_members,
+            bool(np.any(program.terms[:, 1] != 0)) if len(program.terms) else False)
         _PROGRAMS[program] = packed
     return packed
 
@@ -92,7 +120,13 @@ def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.floa
     p = numba_program(program)
     out = np.zeros((batch, program.num_observables), dtype=np.float64)
     states = np.zeros((batch, 2 ** program.num_qubits) if want_states else (1, 1), dtype=_complex(real_dtype))
-    forward_groups(p, _batch(p, program, x, w, real_dtype), ForwardOut(out, states, want_states))
+    args = (p, _batch(p, program, x, w, real_dtype), ForwardOut(out, states, want_states))
+    if _use_split(program, batch):
+        sync = new_sync(split_arrival_spins)
+        forward_split(*args, sync)
+        _count(sync)
+    else:
+        forward_groups(*args)
     return out, (states if want_states else None)
 
 
@@ -107,12 +141,19 @@ def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
     if final_states is not None:
         final_states = np.ascontiguousarray(final_states, cdtype)
     p = numba_program(program)
-    groups = (batch + LANES - 1) // LANES
+    split = _use_split(program, batch)
+    groups = 2 if split else (batch + LANES - 1) // LANES  # the split path: a row per thread
     dw = np.zeros((groups, max(1, program.num_weights)), dtype=np.float64)
     dx = np.zeros((batch, max(1, x.shape[1])), dtype=np.float64)
     kept = final_states if final_states is not None else np.zeros((1, 1), cdtype)
-    adjoint_groups(p, _batch(p, program, x, w, real_dtype),
-                   AdjointOut(np.ascontiguousarray(cotangent, np.float64), dw, dx, need_inputs, kept,
-                              final_states is not None))
+    args = (p, _batch(p, program, x, w, real_dtype),
+            AdjointOut(np.ascontiguousarray(cotangent, np.float64), dw, dx, need_inputs, kept,
+                       final_states is not None))
+    if split:
+        sync = new_sync(split_arrival_spins)
+        adjoint_split(*args, sync)
+        _count(sync)
+    else:
+        adjoint_groups(*args)
     dweights = dw.sum(axis=0)[:program.num_weights]
     return dweights, (dx[:, :x.shape[1]] if need_inputs else None)

@@ -22,6 +22,24 @@ LANES = 16
 Z = uint64(0)  # the offset of a coefficient or sum array used whole
 
 
+# Pair passes split over two threads (numba_drivers' split path): ``parts`` 1 is the whole
+# pass; with ``parts`` 2, ``part`` t takes half the pairs, those whose top bit other than the
+# pass's own is t: rows [t n/2, (t+1) n/2) for a pass on any qubit but 0 (bit < n/2), the
+# rows whose qubit-1 bit is t for a pass on qubit 0. numba_drivers.pass_split names which.
+@jit_inline
+def pair_span(n, bit, part, parts):
+    """(first block, end of blocks, first j0, end of j0) of ``for blk in range(.., .., 2 bit):
+    for j0 in range(.., ..)``, the pair loop of a pass on ``bit``, for part ``part`` of ``parts``
+    (1 or 2; with 2, n >= 4)."""
+    if parts == 1:
+        return 0, n, 0, bit
+    if 2 * bit < n:
+        h = n >> 1
+        return part * h, (part + 1) * h, 0, bit
+    q = bit >> 1
+    return 0, n, part * q, (part + 1) * q
+
+
 @jit_inline
 def _pair_1q(re, im, c, co, jr, kr, jw, kw):
     """One row pair of all lanes: (jw, kw) <- c (jr, kr), the matrix at offset co of c."""
@@ -62,26 +80,28 @@ def pair(re, im, c, co, jr, kr, jw, kw, real):
 
 
 @jit_noalias
-def apply_1q(re, im, n, bit, c, real):
+def apply_1q(re, im, n, bit, c, real, part, parts):
     """(row, row | bit) <- c (row, row | bit) for every pair, all lanes; ``real``: c is real."""
     L = uint64(LANES)
-    for blk in range(0, n, 2 * bit):
-        for j0 in range(bit):
+    b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
+    for blk in range(b_lo, b_hi, 2 * bit):
+        for j0 in range(j_lo, j_hi):
             j = (uint64(blk) + uint64(j0)) * L
             k = j + uint64(bit) * L
             pair(re, im, c, Z, j, k, j, k, real)
 
 
 @jit_noalias
-def apply_1q_cx(re, im, n, bit, cbit, c, swap_out, real):
+def apply_1q_cx(re, im, n, bit, cbit, c, swap_out, real, part, parts):
     """The CXU1 op: rows whose control bit ``cbit`` is set swap the pair (the CNOT) on the
     way in (forward: U after the CNOT) or, with ``swap_out``, on the way out (the inverse:
     the CNOT after U^dagger). Each case is its own call site with fixed row roles: a
     run-time choice of rows inside one loop defeated vectorisation (49 vs 12 us)."""
     L = uint64(LANES)
     cb = uint64(cbit)
-    for blk in range(0, n, 2 * bit):
-        for j0 in range(bit):
+    b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
+    for blk in range(b_lo, b_hi, 2 * bit):
+        for j0 in range(j_lo, j_hi):
             row = uint64(blk) + uint64(j0)
             j = row * L
             k = j + uint64(bit) * L
@@ -108,7 +128,7 @@ def _add_outer(a, ao, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi):
 
 
 @jit_noalias
-def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit):
+def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit, part, parts):
     """macc[(2e+part)*L + l] += conj(lam_a) psi_b over all pairs, e = 2a + b (the matrix
     gradient M per lane). Read-only on the states, with the sums in a fresh local array:
     fused into the undo loop the accumulator stores defeated vectorisation (11 vs 2 us).
@@ -116,8 +136,9 @@ def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit):
     L = uint64(LANES)
     cb = uint64(cbit)
     a = np.zeros(8 * LANES, re.dtype)
-    for blk in range(0, n, 2 * bit):
-        for j0 in range(bit):
+    b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
+    for blk in range(b_lo, b_hi, 2 * bit):
+        for j0 in range(j_lo, j_hi):
             row = uint64(blk) + uint64(j0)
             j = row * L
             k = j + uint64(bit) * L
@@ -132,14 +153,14 @@ def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit):
 
 
 @jit
-def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, macc):
+def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, macc, part, parts):
     """psi <- V psi, lam <- V lam with V = U^dagger given in c, and macc += conj(lam_before)
     psi_inner (see accumulate_outer_1q), in three vectorised passes: the fallback of
     undo_1q_fused. cbit = 0 for a U1 op; a CXU1 op's control bit also sends both states back
     through the CNOT, and the gradient sees the state between the two (psi read swapped back)."""
-    apply_1q_cx(re, im, n, bit, cbit, c, True, False)
-    accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit)
-    apply_1q_cx(lre, lim, n, bit, cbit, c, True, False)
+    apply_1q_cx(re, im, n, bit, cbit, c, True, False, part, parts)
+    accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit, part, parts)
+    apply_1q_cx(lre, lim, n, bit, cbit, c, True, False, part, parts)
 
 
 @jit_inline
@@ -169,15 +190,16 @@ def undo_pair_1q(re, im, lre, lim, c, co, a, ao, j, k, jw, kw):
 
 
 @jit_noalias
-def undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc):
+def undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc, part, parts):
     """undo_1q_three_pass in ONE pass over psi and lam
     (measured 14 vs 28 us per op at Q=10, 16 lanes). re, im, lre, lim, c, macc must be
     distinct arrays (declared non-aliasing)."""
     L = uint64(LANES)
     cb = uint64(cbit)
     a = np.zeros(8 * LANES, re.dtype)
-    for blk in range(0, n, 2 * bit):
-        for j0 in range(bit):
+    b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
+    for blk in range(b_lo, b_hi, 2 * bit):
+        for j0 in range(j_lo, j_hi):
             row = uint64(blk) + uint64(j0)
             j = row * L
             k = j + uint64(bit) * L
@@ -220,7 +242,7 @@ def undo_pair_ry(re, im, lre, lim, c, co, g, go, j, k, jw, kw):
 
 
 @jit_noalias
-def undo_ry(re, im, lre, lim, n, bit, cbit, c, gacc):
+def undo_ry(re, im, lre, lim, n, bit, cbit, c, gacc, part, parts):
     """The adjoint step of an op made of RY factors (a U1 op, or with ``cbit`` a CXU1 op):
     gacc[l] += Im <lam|Y_target|psi> on the op's output states (dL/dtheta of each factor's
     angle theta), then psi <- V psi and lam <- V lam with V = U^dagger = U^T in c, rows sent
@@ -228,8 +250,9 @@ def undo_ry(re, im, lre, lim, n, bit, cbit, c, gacc):
     L = uint64(LANES)
     cb = uint64(cbit)
     g = np.zeros(LANES, re.dtype)
-    for blk in range(0, n, 2 * bit):
-        for j0 in range(bit):
+    b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
+    for blk in range(b_lo, b_hi, 2 * bit):
+        for j0 in range(j_lo, j_hi):
             row = uint64(blk) + uint64(j0)
             j = row * L
             k = j + uint64(bit) * L
@@ -300,12 +323,13 @@ def accumulate_outer_2q(re, im, lre, lim, n, bit0, bit1, macc):
 
 
 @jit_noalias
-def gather_rows(re, im, n, perm, ore, oim):
-    """(ore, oim)[i] = (re, im)[perm[i]]: a basis permutation into other arrays (the caller
-    swaps them in; copying back cost as much as the gather). One lane loop per array: with
-    both in one loop LLVM did not vectorise (27 vs 11 us at Q=10)."""
+def gather_rows(re, im, n, perm, ore, oim, lo, hi):
+    """(ore, oim)[i] = (re, im)[perm[i]] for rows i in [lo, hi) (0, n: all): a basis
+    permutation into other arrays (the caller swaps them in; copying back cost as much as the
+    gather). One lane loop per array: with both in one loop LLVM did not vectorise (27 vs 11
+    us at Q=10)."""
     L = uint64(LANES)
-    for i in range(n):
+    for i in range(lo, hi):
         src = uint64(perm[i]) * L
         dst = uint64(i) * L
         for l0 in range(LANES):
@@ -378,17 +402,16 @@ def parity(x):
 
 
 @jit_noalias
-def pauli_expectations(re, im, n, terms, coeff, out, accr, acci):
-    """out[l, obs] += coeff <psi_l|P|psi_l> (float64 accumulation per lane)."""
+def pauli_expectations(re, im, n, terms, coeff, out, accr, acci, lo, hi):
+    """out[l, obs] += coeff <psi_l|P|psi_l> (float64 accumulation per lane); with (lo, hi) other
+    than (0, n), only the terms of rows [lo, hi) of the sum over rows (two threads' parts)."""
     L = uint64(LANES)
     for t in range(terms.shape[0]):
         flip, sign, ny = terms[t, 1], terms[t, 2], terms[t, 3]
-        ar = np.zeros(LANES, re.dtype)
-        ai = np.zeros(LANES, re.dtype)
-        for blk in range(0, n, 64):  # partial sums in the state precision, 64 rows at a time
+        for blk in range(lo, hi, 64):  # partial sums in the state precision, 64 rows at a time
             pr = np.zeros(LANES, re.dtype)
             pim = np.zeros(LANES, re.dtype)
-            for i in range(blk, min(n, blk + 64)):
+            for i in range(blk, min(hi, blk + 64)):
                 r = uint64(i) * L
                 s = uint64(i ^ flip) * L
                 sgn = re.dtype.type(1 - 2 * parity(i & sign))
@@ -407,11 +430,12 @@ def pauli_expectations(re, im, n, terms, coeff, out, accr, acci):
 
 
 @jit_noalias
-def apply_weighted_observable(re, im, n, terms, coeff, g, lre, lim):
-    """lam_l = sum_t g[l, obs_t] coeff_t P_t psi_l."""
+def apply_weighted_observable(re, im, n, terms, coeff, g, lre, lim, lo, hi):
+    """lam_l = sum_t g[l, obs_t] coeff_t P_t psi_l, on rows [lo, hi) of lam (0, n: all; psi is
+    read anywhere). Walks the rows of lam: P_t maps row i to s = i ^ flip."""
     L = uint64(LANES)
-    lre[:] = 0
-    lim[:] = 0
+    lre[lo * LANES:hi * LANES] = 0
+    lim[lo * LANES:hi * LANES] = 0
     cvec = np.empty(LANES, re.dtype)
     for t in range(terms.shape[0]):
         flip, sign, ny = terms[t, 1], terms[t, 2], terms[t, 3]
@@ -420,9 +444,10 @@ def apply_weighted_observable(re, im, n, terms, coeff, g, lre, lim):
         # i^ny: multiply (vr + i vi) by 1, i, -1, -i
         rr = 1 if ny == 0 else (-1 if ny == 2 else 0)
         ri = -1 if ny == 1 else (1 if ny == 3 else 0)
-        for i in range(n):
+        for si in range(lo, hi):
+            i = si ^ flip
             r = uint64(i) * L
-            s = uint64(i ^ flip) * L
+            s = uint64(si) * L
             sgn = re.dtype.type(1 - 2 * parity(i & sign))
             for l0 in range(LANES):
                 l = uint64(l0)

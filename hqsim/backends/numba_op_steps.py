@@ -8,6 +8,8 @@ Everything here reads and writes arrays it is given: compiled without reference 
 from __future__ import annotations
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from ..program import OP_CXU1, OP_CZ, OP_U1, OP_U2, OP_UK
 from . import numba_block_kernels as bk
@@ -101,17 +103,20 @@ def _bit(p, q):
 
 
 @jit_borrowing
-def apply_op(p, batch, s, i, b0, re, im, dagger):
-    """Op i (not PERM), or its inverse with ``dagger``, on one group's state (re, im)."""
+def apply_op(p, batch, s, i, b0, re, im, dagger, part, parts):
+    """Op i (not PERM), or its inverse with ``dagger``, on one group's state (re, im). A U1 /
+    CXU1 op runs part ``part`` of ``parts`` of its pass (numba_lane_kernels.pair_span); any
+    other op runs whole and must be given parts 1."""
     n = 1 << p.num_qubits
     kind = p.ops[i, 0]
     if kind == OP_U1 or kind == OP_CXU1:
         real = u1_all_ry(p.factors, p.ops[i, 3], p.ops[i, 4])
         fill_1q(p, batch, i, b0, dagger, s.c)
         if kind == OP_U1:
-            lk.apply_1q(re, im, n, _bit(p, p.ops[i, 1]), s.c, real)
+            lk.apply_1q(re, im, n, _bit(p, p.ops[i, 1]), s.c, real, part, parts)
         else:  # CXU1: the inverse (dagger) is U^dagger, then the CNOT
-            lk.apply_1q_cx(re, im, n, _bit(p, p.ops[i, 1]), _bit(p, p.ops[i, 2]), s.c, dagger, real)
+            lk.apply_1q_cx(re, im, n, _bit(p, p.ops[i, 1]), _bit(p, p.ops[i, 2]), s.c, dagger, real,
+                           part, parts)
     elif kind == OP_U2:
         _fill_u2(p, batch, i, b0, dagger, s)
         lk.apply_2q(re, im, n, _bit(p, p.ops[i, 1]), _bit(p, p.ops[i, 2]), s.c, s.tre, s.tim)
@@ -124,7 +129,7 @@ def apply_op(p, batch, s, i, b0, re, im, dagger):
 
 
 @jit_borrowing
-def apply_block(p, batch, s, b, b0, re, im):
+def _apply_block(p, batch, s, b, b0, re, im):
     """Block b of the program's blocks (numba_block_kernels) in one pass."""
     first, nm, k, o, bo = p.blocks[b, 0], p.blocks[b, 1], p.blocks[b, 2], p.blocks[b, 3], p.blocks[b, 4]
     for m in range(nm):
@@ -179,22 +184,24 @@ def _u1_grads(p, batch, s, i, b0, valid, macc, mo, dw, dx, need_x):
 
 
 @jit_borrowing
-def undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dw, dx, need_x):
+def undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dw, dx, need_x, part, parts):
     """Adjoint step of a U1/CXU1 op: undo psi and lambda in one pass with the lane sums of its
-    gradient (one number per lane for an all-RY op, numba_lane_kernels.undo_ry; else M)."""
+    gradient (one number per lane for an all-RY op, numba_lane_kernels.undo_ry; else M). With
+    ``parts`` 2, part ``part`` of the pass and the angle gradients of its partial sums (the
+    chain rule is linear in them: the two parts' dw and dx add up to the whole op's)."""
     n, bit = 1 << p.num_qubits, _bit(p, p.ops[i, 1])
     cbit = 0 if p.ops[i, 0] == OP_U1 else _bit(p, p.ops[i, 2])
     fill_1q(p, batch, i, b0, True, s.c)
     if u1_all_ry(p.factors, p.ops[i, 3], p.ops[i, 4]):
         s.gacc[:] = 0
-        lk.undo_ry(re, im, lre, lim, n, bit, cbit, s.c, s.gacc)
+        lk.undo_ry(re, im, lre, lim, n, bit, cbit, s.c, s.gacc, part, parts)
         _ry_grads(p, i, b0, valid, s.gacc, 0, dw, dx, need_x)
         return
     s.macc[:8 * LANES] = 0
     if HAVE_FUSED_UNDO:  # a compile-time constant: one pass over psi and lam
-        lk.undo_1q_fused(re, im, lre, lim, n, bit, cbit, s.c, s.macc)
+        lk.undo_1q_fused(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
     else:
-        lk.undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, s.c, s.macc)
+        lk.undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
     _u1_grads(p, batch, s, i, b0, valid, s.macc, 0, dw, dx, need_x)
 
 
@@ -214,7 +221,7 @@ def undo_u2_op(p, batch, s, i, b0, valid, re, im, lre, lim, dw, dx, need_x):
 
 
 @jit_borrowing
-def undo_block(p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x):
+def _undo_block(p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x):
     """Adjoint step of block b: one pass over psi and lambda through its members backwards,
     then each member's chain rule."""
     first, nm, k, o, bo = p.blocks[b, 0], p.blocks[b, 1], p.blocks[b, 2], p.blocks[b, 3], p.blocks[b, 4]
@@ -236,3 +243,38 @@ def undo_block(p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x):
             _ry_grads(p, i, b0, valid, s.gblock, m * LANES, dw, dx, need_x)
         else:
             _u1_grads(p, batch, s, i, b0, valid, s.mblock, m * 8 * LANES, dw, dx, need_x)
+
+
+# ---------------------------------------------------------------- blocks, compiled only when used
+# The walks call apply_block / undo_block for a program's fused blocks. A program without
+# blocks carries ``blocks`` as a 1-d array (numba_cpu.numba_program), and for that type these
+# resolve to nothing at compile time: the block kernels (numba_block_kernels) are compiled only
+# for a program that has blocks, not on every first use of the backend (a cold compile of them
+# took minutes on a loaded 2-core machine, and fusion is off by default: hqsim.compile.fuse).
+def _has_blocks(p):
+    return isinstance(p, types.BaseNamedTuple) and p[p.fields.index("blocks")].ndim == 2
+
+
+def apply_block(p, batch, s, b, b0, re, im):
+    """Block b in one pass (jitted callers only; see _apply_block)."""
+    raise NotImplementedError("apply_block runs only inside jitted code")
+
+
+def undo_block(p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x):
+    """Block b's adjoint step (jitted callers only; see _undo_block)."""
+    raise NotImplementedError("undo_block runs only inside jitted code")
+
+
+@overload(apply_block, inline="always")
+def _apply_block_typed(p, batch, s, b, b0, re, im):
+    if _has_blocks(p):
+        return lambda p, batch, s, b, b0, re, im: _apply_block(p, batch, s, b, b0, re, im)
+    return lambda p, batch, s, b, b0, re, im: None
+
+
+@overload(undo_block, inline="always")
+def _undo_block_typed(p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x):
+    if _has_blocks(p):
+        return lambda p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x: _undo_block(
+            p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x)
+    return lambda p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x: None

@@ -312,7 +312,9 @@ def register(subparsers):
     g.add_argument("--force-new", action="store_true",
                    help="start anew in an --out DIR that already holds a run (deletes its results "
                         "and checkpoints)")
-    g.add_argument("--threads", type=_pos_int, help="torch CPU threads")
+    g.add_argument("--threads", type=_pos_int,
+                   help="CPU threads of torch and of the Numba backend (default: torch's and Numba's "
+                        "defaults, the cores)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_train)
     return p
@@ -402,8 +404,12 @@ def run_in_directory(args, command: str, prefix: str, make_config, make_experime
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.threads:
+        import numba
         import torch
         torch.set_num_threads(args.threads)
+        # The Numba backend's threads too (both cores on a batch of 16: numba_cpu's split path);
+        # Numba cannot go above the pool it started with (NUMBA_NUM_THREADS, default: the cores).
+        numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     if announce is not None:
         announce(cfg)
     recorded = None

@@ -151,12 +151,42 @@ def test_one_pass_adjoint_kernel_equals_the_three_pass_kernels(dtype, bit, cbit)
     want = [a.copy() for a in arrays]
     got = [a.copy() for a in arrays]
     m_want, m_got = np.zeros(32 * L, dtype), np.zeros(32 * L, dtype)
-    lanes.undo_1q_three_pass(*want, n, bit, cbit, c, m_want)
-    lanes.undo_1q_fused(*got, n, bit, cbit, c, m_got)
+    lanes.undo_1q_three_pass(*want, n, bit, cbit, c, m_want, 0, 1)
+    lanes.undo_1q_fused(*got, n, bit, cbit, c, m_got, 0, 1)
     tol = 1e-4 if dtype == np.float32 else 1e-12
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
     np.testing.assert_allclose(m_got, m_want, rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("bit,cbit", [(16, 0), (16, 2), (8, 16), (1, 0), (2, 16)])
+def test_a_pass_in_two_parts_equals_the_whole_pass(bit, cbit):
+    """The two threads of numba_drivers' split path each run one part of a pass
+    (numba_lane_kernels.pair_span): both parts, one after the other, must be the whole pass, for
+    a pass on the top qubit (bit n/2, split on the next bit) and below it (split on the top bit)."""
+    from hqsim.backends import numba_lane_kernels as lanes
+    n, L = 32, lanes.LANES
+    rng = np.random.default_rng(bit * 7 + cbit)
+    arrays = [rng.normal(size=n * L) for _ in range(4)]
+    c = rng.normal(size=8 * L)
+    runs = {
+        "apply_1q_cx": lambda a, part, parts: lanes.apply_1q_cx(a[0], a[1], n, bit, cbit, c, True, False,
+                                                                part, parts),
+        "undo_ry": lambda a, part, parts: lanes.undo_ry(*a[:4], n, bit, cbit, c, a[4], part, parts),
+        "undo_1q_fused": lambda a, part, parts: lanes.undo_1q_fused(*a[:4], n, bit, cbit, c, a[4], part,
+                                                                    parts),
+        "undo_1q_three_pass": lambda a, part, parts: lanes.undo_1q_three_pass(*a[:4], n, bit, cbit, c, a[4],
+                                                                              part, parts),
+    }
+    for name, run in runs.items():
+        whole = [a.copy() for a in arrays] + [np.zeros(8 * L)]
+        run(whole, 0, 1)
+        halves = [a.copy() for a in arrays] + [np.zeros(8 * L)]
+        run(halves, 0, 2)
+        assert not np.array_equal(halves[0], whole[0]), name  # one part alone is not the pass
+        run(halves, 1, 2)
+        for g, w in zip(halves, whole):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
 def test_every_lane_kernel_is_compiled_noalias():
