@@ -17,6 +17,7 @@ drivers take and allocates the outputs. Modules of the backend, by role:
 """
 from __future__ import annotations
 
+import time
 import weakref
 from collections import namedtuple
 
@@ -34,18 +35,60 @@ from .numba_lane_kernels import LANES  # noqa: E402
 from .numba_matrices_1q import precompute_factors  # noqa: E402
 from .numba_sync import JOINED, STATE, new_sync  # noqa: E402
 
-# A batch of one group (B <= LANES) runs on two threads, each doing half of every pass
-# (numba_drivers' split path), when Numba has two or more threads (NUMBA_NUM_THREADS,
-# numba.set_num_threads; `hqsim train --threads`) and the state has at least this many qubits.
-# Below it a pass is too short for the barriers and the region's start to pay (measured:
-# bench/RESULTS.md, issue 18, both cores).
+# A batch of one group (B <= LANES) is computed in two parts (numba_drivers: each pass in two
+# halves) when Numba has two or more threads (NUMBA_NUM_THREADS, numba.set_num_threads;
+# `hqsim train --threads`) and the state has at least SPLIT_MIN_QUBITS qubits; below that a
+# pass is too short for the barriers and the region's start to pay. The two parts run on two
+# threads (a parallel region) or both on the calling thread, whichever has been faster for
+# this program and pass (_Runner): on a machine whose other core is busy, waking a second
+# thread costs milliseconds, more than the call. The result is the same either way.
 SPLIT_MIN_QUBITS = 8
-# How many split calls ran on two threads and how many on one (the second thread did not
-# start in time): for tests and benchmarks.
-split_counts = {"joined": 0, "solo": 0}
+# How many split calls ran on two threads ("joined"), on one after the second did not start in
+# time ("solo"), and without a region ("direct"): for tests and benchmarks.
+split_counts = {"joined": 0, "solo": 0, "direct": 0}
 # The split path's wait for its second thread (numba_sync.ARRIVAL_SPINS when None); tests set
 # it high so that both threads always run.
 split_arrival_spins: int | None = None
+# None: choose region or direct by measured time (_Runner); True / False: always one (tests).
+split_region: bool | None = None
+MAX_PROBE_GAP = 512  # calls between two tries of the slower way, at most
+
+
+class _Runner:
+    """Region or direct for one program's forward or adjoint calls: the faster so far by wall
+    time (a moving average of its calls), with the other tried again after 1, 2, 4, ...
+    MAX_PROBE_GAP calls (reset to 1 when the order changes), so that a machine that becomes
+    quiet or busy is followed and a slow way costs at most one call in MAX_PROBE_GAP."""
+    __slots__ = ("secs", "calls", "probe_at", "gap")
+
+    def __init__(self):
+        self.secs = [None, None]  # direct, region
+        self.calls, self.probe_at, self.gap = 0, 0, 1
+
+    def pick(self) -> bool:
+        self.calls += 1
+        direct, region = self.secs
+        if region is None or direct is None:
+            return region is None
+        faster = region < direct
+        if self.calls >= self.probe_at:
+            self.probe_at = self.calls + self.gap
+            self.gap = min(2 * self.gap, MAX_PROBE_GAP)
+            return not faster
+        return faster
+
+    def record(self, region: bool, secs: float) -> None:
+        old = self.secs[region]
+        known = None not in self.secs
+        before = known and self.secs[1] < self.secs[0]
+        slower = known and self.secs[region] > self.secs[not region]
+        # a try of the slower way replaces its figure (it may be stale); the faster averages
+        self.secs[region] = secs if old is None or slower else 0.7 * old + 0.3 * secs
+        if known and (self.secs[1] < self.secs[0]) != before:
+            self.gap, self.probe_at = 1, self.calls + 1
+
+
+_RUNNERS: "weakref.WeakKeyDictionary[OpProgram, tuple]" = weakref.WeakKeyDictionary()
 
 
 def _use_split(program: OpProgram, batch: int) -> bool:
@@ -53,8 +96,19 @@ def _use_split(program: OpProgram, batch: int) -> bool:
             and numba.get_num_threads() >= 2)
 
 
-def _count(sync: np.ndarray) -> None:
-    split_counts["joined" if sync[STATE] == JOINED else "solo"] += 1
+def _run_split(program: OpProgram, which: int, driver, args) -> None:
+    """driver(*args, sync, region) with region chosen as above; counts it in split_counts."""
+    runners = _RUNNERS.get(program)
+    if runners is None:
+        runners = _RUNNERS[program] = (_Runner(), _Runner())
+    runner = runners[which]
+    region = runner.pick() if split_region is None else split_region
+    sync = new_sync(split_arrival_spins)
+    t = time.perf_counter()
+    driver(*args, sync, region)
+    runner.record(region, time.perf_counter() - t)
+    split_counts[("joined" if sync[STATE] == JOINED else "solo") if region else "direct"] += 1
+
 
 # The op program as the drivers see it: OpProgram's arrays and sizes, the walk's units and the
 # fused blocks' tables (numba_block_plan.BlockPlan), the kernels' scratch sizes (most
@@ -122,9 +176,7 @@ def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.floa
     states = np.zeros((batch, 2 ** program.num_qubits) if want_states else (1, 1), dtype=_complex(real_dtype))
     args = (p, _batch(p, program, x, w, real_dtype), ForwardOut(out, states, want_states))
     if _use_split(program, batch):
-        sync = new_sync(split_arrival_spins)
-        forward_split(*args, sync)
-        _count(sync)
+        _run_split(program, 0, forward_split, args)
     else:
         forward_groups(*args)
     return out, (states if want_states else None)
@@ -150,9 +202,7 @@ def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
             AdjointOut(np.ascontiguousarray(cotangent, np.float64), dw, dx, need_inputs, kept,
                        final_states is not None))
     if split:
-        sync = new_sync(split_arrival_spins)
-        adjoint_split(*args, sync)
-        _count(sync)
+        _run_split(program, 1, adjoint_split, args)
     else:
         adjoint_groups(*args)
     dweights = dw.sum(axis=0)[:program.num_weights]

@@ -93,17 +93,20 @@ def _initial_state(p, batch, b0, re, im, lo, hi):
             re[j * LANES + l] = xb[p.amp_start + j] / m / nrm
 
 
-# ---------------------------------------------------------------- one group on two threads
-# With ``parts`` 2 the two threads of a region (numba_sync.join) walk the same program on the
-# same shared state, each doing part ``part`` of every U1 / CXU1 pass (half its row pairs,
-# numba_lane_kernels.pair_span). Thread t's rows are those whose top bit other than the pass's
-# is t: the top-bit halves (TOP) for a pass on any qubit but 0, the qubit-1 halves (Q1) for a
-# pass on qubit 0. A step reads and writes only its own rows, so consecutive passes with the
+# ---------------------------------------------------------------- one group in two parts
+# The walks below compute a group's pass in ``parts`` parts: 1 (the whole state at once), or
+# 2, where part t of every U1 / CXU1 pass is half its row pairs (numba_lane_kernels.pair_span):
+# those whose top bit other than the pass's is t, i.e. the top-bit halves (TOP) for a pass on
+# any qubit but 0, the qubit-1 halves (Q1) for a pass on qubit 0. Each part has its own
+# gradient sums, its own rows of dw and dx and of the observables' sums, so the result of two
+# parts does not depend on which thread ran which part: a thread runs parts p_lo .. p_hi - 1,
+# both (one thread) or one (two threads, numba_sync.join, on the same shared state).
+#
+# Two threads: a step reads and writes only its part's rows, so consecutive passes with the
 # same rows need no synchronisation; a barrier sits where the rows change (the other thread's
 # writes must be visible before these rows are read, and its reads done before they are
 # written), before a step that reads rows it does not write (a permutation, the observables)
-# and around an op that one thread runs alone (ALL: 2-qubit and dense ops, fused blocks).
-# With ``parts`` 1 one thread does everything and no barrier is passed.
+# and around an op that part 0's thread runs alone (ALL: 2-qubit and dense ops, fused blocks).
 TOP, Q1, ALL = 0, 1, 2
 
 
@@ -117,66 +120,71 @@ def _rows(n, part, parts):
 
 @jit_inline
 def _pass_rows(p, i):
-    """The rows a thread's part of U1 / CXU1 op i covers: Q1 for a pass on qubit 0, else TOP."""
+    """The rows a part of U1 / CXU1 op i covers: Q1 for a pass on qubit 0, else TOP."""
     return Q1 if p.ops[i, 1] == 0 else TOP
 
 
 @jit_inline
-def _enter(sync, part, parts, cur, want, nb):
+def _enter(sync, p_lo, p_hi, parts, cur, want, nb):
     """Before a step that touches rows ``want`` while the threads' last steps touched ``cur``:
-    a barrier unless both are the same split (ALL never is). Returns (want, barriers passed)."""
-    if parts == 2 and (cur != want or want == ALL):
+    with two threads (this one runs one of two parts), a barrier unless both are the same
+    split (ALL never is). Returns (want, barriers passed)."""
+    if parts - (p_hi - p_lo) == 1 and (cur != want or want == ALL):
         nb += 1
-        barrier(sync, part, nb)
+        barrier(sync, p_lo, nb)
     return want, nb
 
 
 @jit
-def _run_forward(p, batch, s, b0, re, im, sre, sim, part, parts, sync):
-    """The whole program on one group's state, part ``part`` of ``parts``; returns the arrays
-    now holding it (a permutation gathers into the spare pair (sre, sim), which then swaps
-    in), the rows this thread touched last and the barriers it passed."""
+def _run_forward(p, batch, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync):
+    """The whole program on one group's state, parts p_lo .. p_hi - 1 of ``parts``; returns the
+    arrays now holding it (a permutation gathers into the spare pair (sre, sim), which then
+    swaps in), the rows this thread touched last and the barriers it passed."""
     n = 1 << p.num_qubits
-    lo, hi = _rows(n, part, parts)
-    _initial_state(p, batch, b0, re, im, lo, hi)
+    for part in range(p_lo, p_hi):
+        lo, hi = _rows(n, part, parts)
+        _initial_state(p, batch, b0, re, im, lo, hi)
     cur, nb = TOP, 0
     for u in range(p.units.shape[0]):
         i, b = p.units[u, 0], p.units[u, 1]
         kind = p.ops[i, 0]
         if b < 0 and (kind == OP_U1 or kind == OP_CXU1):
-            cur, nb = _enter(sync, part, parts, cur, _pass_rows(p, i), nb)
-            apply_op(p, batch, s, i, b0, re, im, False, part, parts)
+            cur, nb = _enter(sync, p_lo, p_hi, parts, cur, _pass_rows(p, i), nb)
+            apply_op(p, batch, s, i, b0, re, im, False, p_lo, p_hi, parts)
         elif b < 0 and kind == OP_PERM:
-            cur, nb = _enter(sync, part, parts, cur, ALL, nb)  # it reads every row
-            lk.gather_rows(re, im, n, p.perms[p.ops[i, 3]], sre, sim, lo, hi)
+            cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)  # it reads every row
+            for part in range(p_lo, p_hi):
+                lo, hi = _rows(n, part, parts)
+                lk.gather_rows(re, im, n, p.perms[p.ops[i, 3]], sre, sim, lo, hi)
             re, sre = sre, re
             im, sim = sim, im
             cur = TOP
-        else:  # one thread alone
-            cur, nb = _enter(sync, part, parts, cur, ALL, nb)
-            if part == 0:
+        else:  # part 0's thread alone
+            cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)
+            if p_lo == 0:
                 if b >= 0:
                     apply_block(p, batch, s, b, b0, re, im)
                 else:
-                    apply_op(p, batch, s, i, b0, re, im, False, 0, 1)
+                    apply_op(p, batch, s, i, b0, re, im, False, 0, 1, 1)
     return re, im, sre, sim, cur, nb
 
 
 @jit
-def _forward_part(p, batch, fo, b0, re, im, sre, sim, og, part, parts, sync):
-    """One group's forward, part ``part`` of ``parts``: og[l, obs] += this part's terms of the
-    expectations; fo.states gets this part's rows."""
+def _forward_part(p, batch, fo, b0, re, im, sre, sim, og, p_lo, p_hi, parts, sync):
+    """One group's forward, parts p_lo .. p_hi - 1 of ``parts``: og[part, l, obs] += the
+    part's terms of the expectations; fo.states gets the parts' rows."""
     n = 1 << p.num_qubits
     s = _scratch(p, batch.proto)
-    re, im, _, _, cur, nb = _run_forward(p, batch, s, b0, re, im, sre, sim, part, parts, sync)
-    cur, nb = _enter(sync, part, parts, cur, ALL, nb)  # an observable may pair any rows
-    lo, hi = _rows(n, part, parts)
-    lk.pauli_expectations(re, im, n, p.terms, p.term_coeff, og,
-                          np.zeros(LANES, np.float64), np.zeros(LANES, np.float64), lo, hi)
-    if fo.want_states:
-        for l in range(min(LANES, batch.x.shape[0] - b0)):
-            for j in range(lo, hi):
-                fo.states[b0 + l, j] = re[j * LANES + l] + 1j * im[j * LANES + l]
+    re, im, _, _, cur, nb = _run_forward(p, batch, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync)
+    cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)  # an observable may pair any rows
+    for part in range(p_lo, p_hi):
+        lo, hi = _rows(n, part, parts)
+        lk.pauli_expectations(re, im, n, p.terms, p.term_coeff, og[part],
+                              np.zeros(LANES, np.float64), np.zeros(LANES, np.float64), lo, hi)
+        if fo.want_states:
+            for l in range(min(LANES, batch.x.shape[0] - b0)):
+                for j in range(lo, hi):
+                    fo.states[b0 + l, j] = re[j * LANES + l] + 1j * im[j * LANES + l]
 
 
 @jit
@@ -184,41 +192,11 @@ def _forward_group(gi, p, batch, fo):
     n = 1 << p.num_qubits
     b0 = gi * LANES
     dt = batch.proto.dtype
-    og = np.zeros((LANES, fo.out.shape[1]), np.float64)
+    og = np.zeros((1, LANES, fo.out.shape[1]), np.float64)
     _forward_part(p, batch, fo, b0, np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                  np.empty(n * LANES, dt), np.empty(n * LANES, dt), og, 0, 1, np.zeros(1, np.int64))
+                  np.empty(n * LANES, dt), np.empty(n * LANES, dt), og, 0, 1, 1, np.zeros(1, np.int64))
     for l in range(min(LANES, batch.x.shape[0] - b0)):
-        fo.out[b0 + l] = og[l]
-
-
-@jit
-def _forward_joined(p, batch, fo, re, im, sre, sim, og, sync):
-    part, parts = join(sync)
-    if parts > 0:
-        _forward_part(p, batch, fo, 0, re, im, sre, sim, og[part], part, parts, sync)
-
-
-@jit(parallel=True)
-def _forward_region(p, batch, fo, re, im, sre, sim, og, sync):
-    for _ in prange(2):
-        _forward_joined(p, batch, fo, re, im, sre, sim, og, sync)
-
-
-@jit
-def forward_split(p, batch, fo, sync):
-    """forward_groups for a batch of one group, on two threads (numba_sync.join: one, if the
-    second does not start in time). ``sync``: numba_sync.new_sync(); afterwards
-    sync[numba_sync.STATE] says whether two threads ran. (The parallel region is a function of
-    its own: in one compiled with parallel=True every array allocation and expression would
-    be a parallel loop, each waking the threads.)"""
-    n = 1 << p.num_qubits
-    dt = batch.proto.dtype
-    og = np.zeros((2, LANES, fo.out.shape[1]), np.float64)
-    _forward_region(p, batch, fo, np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                    np.empty(n * LANES, dt), np.empty(n * LANES, dt), og, sync)
-    for l in range(min(LANES, batch.x.shape[0])):
-        for o in range(fo.out.shape[1]):
-            fo.out[l, o] = og[0, l, o] + og[1, l, o]
+        fo.out[b0 + l] = og[0, l]
 
 
 @jit(parallel=True)
@@ -230,6 +208,41 @@ def forward_groups(p, batch, fo):
     else:
         for gi in prange(groups):
             _forward_group(gi, p, batch, fo)
+
+
+@jit
+def _forward_joined(p, batch, fo, re, im, sre, sim, og, sync):
+    p_lo, p_hi = join(sync)
+    if p_hi > p_lo:
+        _forward_part(p, batch, fo, 0, re, im, sre, sim, og, p_lo, p_hi, 2, sync)
+
+
+@jit(parallel=True)
+def _forward_region(p, batch, fo, re, im, sre, sim, og, sync):
+    for _ in prange(2):
+        _forward_joined(p, batch, fo, re, im, sre, sim, og, sync)
+
+
+@jit
+def forward_split(p, batch, fo, sync, region):
+    """forward_groups for a batch of one group, in two parts (above): with ``region``, on two
+    threads (numba_sync.join: one, if the second does not start in time), else on this one.
+    ``sync``: numba_sync.new_sync(); afterwards sync[numba_sync.STATE] says whether two threads
+    ran. The result is the same either way. (The parallel region is a function of its own: in
+    one compiled with parallel=True every array allocation and expression would be a parallel
+    loop, each waking the threads.)"""
+    n = 1 << p.num_qubits
+    dt = batch.proto.dtype
+    og = np.zeros((2, LANES, fo.out.shape[1]), np.float64)
+    re, im = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
+    sre, sim = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
+    if region:
+        _forward_region(p, batch, fo, re, im, sre, sim, og, sync)
+    else:
+        _forward_part(p, batch, fo, 0, re, im, sre, sim, og, 0, 2, 2, sync)
+    for l in range(min(LANES, batch.x.shape[0])):
+        for o in range(fo.out.shape[1]):
+            fo.out[l, o] = og[0, l, o] + og[1, l, o]
 
 
 # ---------------------------------------------------------------- adjoint
@@ -249,35 +262,38 @@ def _amplitude_gradient(p, batch, b0, valid, lre, dx):
 
 
 @jit
-def _final_state(p, batch, ao, s, b0, re, im, sre, sim, part, parts, sync):
-    """The group's final forward state (this part's rows of it): the forward's kept states, or
+def _final_state(p, batch, ao, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync):
+    """The group's final forward state (the parts' rows of it): the forward's kept states, or
     recomputed. Returns the arrays holding it, the rows touched last and the barriers passed."""
     if not ao.have_states:
-        return _run_forward(p, batch, s, b0, re, im, sre, sim, part, parts, sync)
+        return _run_forward(p, batch, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync)
     n = 1 << p.num_qubits
-    lo, hi = _rows(n, part, parts)
-    for l in range(LANES):
-        src = ao.states[min(b0 + l, batch.x.shape[0] - 1)]
-        for j in range(lo, hi):
-            re[j * LANES + l] = src[j].real
-            im[j * LANES + l] = src[j].imag
+    for part in range(p_lo, p_hi):
+        lo, hi = _rows(n, part, parts)
+        for l in range(LANES):
+            src = ao.states[min(b0 + l, batch.x.shape[0] - 1)]
+            for j in range(lo, hi):
+                re[j * LANES + l] = src[j].real
+                im[j * LANES + l] = src[j].imag
     return re, im, sre, sim, TOP, 0
 
 
 @jit
-def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dw, dx, part, parts, sync):
-    """One group's adjoint, part ``part`` of ``parts``: this part's terms of the weight
-    gradients into dw, of the input gradients into dx."""
+def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, p_hi, parts, sync):
+    """One group's adjoint, parts p_lo .. p_hi - 1 of ``parts``: each part's terms of the weight
+    gradients into dws[part], of the input gradients into dxs[part]."""
     n = 1 << p.num_qubits
     valid = min(LANES, batch.x.shape[0] - b0)
     s = _scratch(p, batch.proto)
-    re, im, sre, sim, cur, nb = _final_state(p, batch, ao, s, b0, re, im, sre, sim, part, parts, sync)
+    re, im, sre, sim, cur, nb = _final_state(p, batch, ao, s, b0, re, im, sre, sim, p_lo, p_hi, parts,
+                                             sync)
     cotg = np.zeros((LANES, ao.cotangent.shape[1]), np.float64)
     for l in range(valid):
         cotg[l] = ao.cotangent[b0 + l]  # padding lanes carry a zero cotangent
-    cur, nb = _enter(sync, part, parts, cur, ALL, nb)  # an observable may pair any rows
-    lo, hi = _rows(n, part, parts)
-    lk.apply_weighted_observable(re, im, n, p.terms, p.term_coeff, cotg, lre, lim, lo, hi)
+    cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)  # an observable may pair any rows
+    for part in range(p_lo, p_hi):
+        lo, hi = _rows(n, part, parts)
+        lk.apply_weighted_observable(re, im, n, p.terms, p.term_coeff, cotg, lre, lim, lo, hi)
     # A term that flips bits read psi's other rows, which the other thread's next step may
     # write: then the next step waits (ALL) until both are done reading.
     cur = ALL if p.any_flip else TOP
@@ -286,41 +302,46 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dw, dx, part, pa
         i, b = p.units[u, 0], p.units[u, 1]
         kind = p.ops[i, 0]
         if b < 0 and (kind == OP_U1 or kind == OP_CXU1):
-            cur, nb = _enter(sync, part, parts, cur, _pass_rows(p, i), nb)
-            undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dw, dx, need_x, part, parts)
+            cur, nb = _enter(sync, p_lo, p_hi, parts, cur, _pass_rows(p, i), nb)
+            undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dws, dxs, need_x, p_lo, p_hi, parts)
         elif b < 0 and kind == OP_PERM:
             inv = p.inv_perms[p.ops[i, 3]]
-            cur, nb = _enter(sync, part, parts, cur, ALL, nb)
-            lk.gather_rows(re, im, n, inv, sre, sim, lo, hi)
+            cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)
+            for part in range(p_lo, p_hi):
+                lo, hi = _rows(n, part, parts)
+                lk.gather_rows(re, im, n, inv, sre, sim, lo, hi)
             re, sre, im, sim = sre, re, sim, im
             # the spare is now the old psi, which the other thread may still be reading
-            cur, nb = _enter(sync, part, parts, cur, ALL, nb)
-            lk.gather_rows(lre, lim, n, inv, sre, sim, lo, hi)
+            cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)
+            for part in range(p_lo, p_hi):
+                lo, hi = _rows(n, part, parts)
+                lk.gather_rows(lre, lim, n, inv, sre, sim, lo, hi)
             lre, sre, lim, sim = sre, lre, sim, lim
             cur = TOP
-        else:  # one thread alone
-            cur, nb = _enter(sync, part, parts, cur, ALL, nb)
-            if part == 0:
+        else:  # part 0's thread alone
+            cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)
+            if p_lo == 0:
                 if b >= 0:
-                    undo_block(p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x)
+                    undo_block(p, batch, s, b, b0, valid, re, im, lre, lim, dws[0], dxs[0], need_x)
                 elif kind == OP_U2:
-                    undo_u2_op(p, batch, s, i, b0, valid, re, im, lre, lim, dw, dx, need_x)
+                    undo_u2_op(p, batch, s, i, b0, valid, re, im, lre, lim, dws[0], dxs[0], need_x)
                 else:  # constant ops: undo both states
-                    apply_op(p, batch, s, i, b0, re, im, True, 0, 1)
-                    apply_op(p, batch, s, i, b0, lre, lim, True, 0, 1)
+                    apply_op(p, batch, s, i, b0, re, im, True, 0, 1, 1)
+                    apply_op(p, batch, s, i, b0, lre, lim, True, 0, 1, 1)
     if p.amp_size > 0 and need_x:
-        cur, nb = _enter(sync, part, parts, cur, ALL, nb)
-        if part == 0:
-            _amplitude_gradient(p, batch, b0, valid, lre, dx)
+        cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)
+        if p_lo == 0:
+            _amplitude_gradient(p, batch, b0, valid, lre, dxs[0])
 
 
 @jit
 def _adjoint_group(gi, p, batch, ao):
     n = 1 << p.num_qubits
     dt = batch.proto.dtype
+    dw = ao.dw_groups[gi]
     _adjoint_part(p, batch, ao, gi * LANES, np.empty(n * LANES, dt), np.empty(n * LANES, dt),
                   np.empty(n * LANES, dt), np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                  np.empty(n * LANES, dt), ao.dw_groups[gi], ao.dx, 0, 1, np.zeros(1, np.int64))
+                  np.empty(n * LANES, dt), (dw, dw), (ao.dx, ao.dx), 0, 1, 1, np.zeros(1, np.int64))
 
 
 @jit(parallel=True)
@@ -337,10 +358,10 @@ def adjoint_groups(p, batch, ao):
 
 @jit
 def _adjoint_joined(p, batch, ao, re, im, sre, sim, lre, lim, dx1, sync):
-    part, parts = join(sync)
-    if parts > 0:
-        _adjoint_part(p, batch, ao, 0, re, im, sre, sim, lre, lim, ao.dw_groups[part],
-                      dx1 if part == 1 else ao.dx, part, parts, sync)
+    p_lo, p_hi = join(sync)
+    if p_hi > p_lo:
+        _adjoint_part(p, batch, ao, 0, re, im, sre, sim, lre, lim, (ao.dw_groups[0], ao.dw_groups[1]),
+                      (ao.dx, dx1), p_lo, p_hi, 2, sync)
 
 
 @jit(parallel=True)
@@ -350,15 +371,20 @@ def _adjoint_region(p, batch, ao, re, im, sre, sim, lre, lim, dx1, sync):
 
 
 @jit
-def adjoint_split(p, batch, ao, sync):
-    """adjoint_groups for a batch of one group, on two threads (as forward_split). Weight
+def adjoint_split(p, batch, ao, sync, region):
+    """adjoint_groups for a batch of one group, in two parts (as forward_split). Weight
     gradients go to ao.dw_groups[0] and [1] (two rows needed), input gradients to ao.dx."""
     n = 1 << p.num_qubits
     dt = batch.proto.dtype
     dx1 = np.zeros_like(ao.dx)
-    _adjoint_region(p, batch, ao, np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                    np.empty(n * LANES, dt), np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                    np.empty(n * LANES, dt), dx1, sync)
+    re, im = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
+    sre, sim = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
+    lre, lim = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
+    if region:
+        _adjoint_region(p, batch, ao, re, im, sre, sim, lre, lim, dx1, sync)
+    else:
+        _adjoint_part(p, batch, ao, 0, re, im, sre, sim, lre, lim, (ao.dw_groups[0], ao.dw_groups[1]),
+                      (ao.dx, dx1), 0, 2, 2, sync)
     if ao.need_x:
         for b in range(dx1.shape[0]):
             for j in range(dx1.shape[1]):

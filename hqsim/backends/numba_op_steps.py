@@ -103,20 +103,21 @@ def _bit(p, q):
 
 
 @jit_borrowing
-def apply_op(p, batch, s, i, b0, re, im, dagger, part, parts):
+def apply_op(p, batch, s, i, b0, re, im, dagger, p_lo, p_hi, parts):
     """Op i (not PERM), or its inverse with ``dagger``, on one group's state (re, im). A U1 /
-    CXU1 op runs part ``part`` of ``parts`` of its pass (numba_lane_kernels.pair_span); any
-    other op runs whole and must be given parts 1."""
+    CXU1 op runs parts p_lo .. p_hi - 1 of ``parts`` of its pass (numba_lane_kernels.pair_span);
+    any other op runs whole and must be given (0, 1, 1)."""
     n = 1 << p.num_qubits
     kind = p.ops[i, 0]
     if kind == OP_U1 or kind == OP_CXU1:
         real = u1_all_ry(p.factors, p.ops[i, 3], p.ops[i, 4])
         fill_1q(p, batch, i, b0, dagger, s.c)
-        if kind == OP_U1:
-            lk.apply_1q(re, im, n, _bit(p, p.ops[i, 1]), s.c, real, part, parts)
-        else:  # CXU1: the inverse (dagger) is U^dagger, then the CNOT
-            lk.apply_1q_cx(re, im, n, _bit(p, p.ops[i, 1]), _bit(p, p.ops[i, 2]), s.c, dagger, real,
-                           part, parts)
+        for part in range(p_lo, p_hi):
+            if kind == OP_U1:
+                lk.apply_1q(re, im, n, _bit(p, p.ops[i, 1]), s.c, real, part, parts)
+            else:  # CXU1: the inverse (dagger) is U^dagger, then the CNOT
+                lk.apply_1q_cx(re, im, n, _bit(p, p.ops[i, 1]), _bit(p, p.ops[i, 2]), s.c, dagger, real,
+                               part, parts)
     elif kind == OP_U2:
         _fill_u2(p, batch, i, b0, dagger, s)
         lk.apply_2q(re, im, n, _bit(p, p.ops[i, 1]), _bit(p, p.ops[i, 2]), s.c, s.tre, s.tim)
@@ -184,25 +185,28 @@ def _u1_grads(p, batch, s, i, b0, valid, macc, mo, dw, dx, need_x):
 
 
 @jit_borrowing
-def undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dw, dx, need_x, part, parts):
+def undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dws, dxs, need_x, p_lo, p_hi, parts):
     """Adjoint step of a U1/CXU1 op: undo psi and lambda in one pass with the lane sums of its
-    gradient (one number per lane for an all-RY op, numba_lane_kernels.undo_ry; else M). With
-    ``parts`` 2, part ``part`` of the pass and the angle gradients of its partial sums (the
-    chain rule is linear in them: the two parts' dw and dx add up to the whole op's)."""
+    gradient (one number per lane for an all-RY op, numba_lane_kernels.undo_ry; else M), for
+    parts p_lo .. p_hi - 1 of ``parts``: each part's pass, then the angle gradients of its
+    partial sums into dws[part], dxs[part] (the chain rule is linear in the sums: the parts'
+    gradients add up to the whole op's)."""
     n, bit = 1 << p.num_qubits, _bit(p, p.ops[i, 1])
     cbit = 0 if p.ops[i, 0] == OP_U1 else _bit(p, p.ops[i, 2])
     fill_1q(p, batch, i, b0, True, s.c)
-    if u1_all_ry(p.factors, p.ops[i, 3], p.ops[i, 4]):
-        s.gacc[:] = 0
-        lk.undo_ry(re, im, lre, lim, n, bit, cbit, s.c, s.gacc, part, parts)
-        _ry_grads(p, i, b0, valid, s.gacc, 0, dw, dx, need_x)
-        return
-    s.macc[:8 * LANES] = 0
-    if HAVE_FUSED_UNDO:  # a compile-time constant: one pass over psi and lam
-        lk.undo_1q_fused(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
-    else:
-        lk.undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
-    _u1_grads(p, batch, s, i, b0, valid, s.macc, 0, dw, dx, need_x)
+    ry = u1_all_ry(p.factors, p.ops[i, 3], p.ops[i, 4])
+    for part in range(p_lo, p_hi):
+        if ry:
+            s.gacc[:] = 0
+            lk.undo_ry(re, im, lre, lim, n, bit, cbit, s.c, s.gacc, part, parts)
+            _ry_grads(p, i, b0, valid, s.gacc, 0, dws[part], dxs[part], need_x)
+            continue
+        s.macc[:8 * LANES] = 0
+        if HAVE_FUSED_UNDO:  # a compile-time constant: one pass over psi and lam
+            lk.undo_1q_fused(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
+        else:
+            lk.undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
+        _u1_grads(p, batch, s, i, b0, valid, s.macc, 0, dws[part], dxs[part], need_x)
 
 
 @jit_borrowing

@@ -153,23 +153,23 @@ def new_sync(arrival_spins: int | None = None):
 
 @jit_inline
 def join(sync):
-    """Called once by each of the region's iterations: (role, parts). The first to arrive is
-    role 0; it waits up to sync[BUDGET] spins for a second, then claims the work alone (parts 1).
-    A second arriving in time is role 1 and both run with parts 2; one arriving after the
-    first claimed the work alone gets parts 0 (nothing to do). Never waits on a thread that
-    may not exist: with one thread the iterations run one after the other, and the first
-    finds no partner and runs alone."""
+    """Called once by each of the region's two iterations: the parts (p_lo, p_hi) of two this
+    thread runs. The first to arrive takes part 0; it waits up to sync[BUDGET] spins for a
+    second, then claims both parts alone (0, 2). A second arriving in time takes part 1 and the
+    first keeps part 0 only; one arriving after the first claimed both gets none (1, 1). Never
+    waits on a thread that may not exist: with one thread the iterations run one after the
+    other, and the first finds no partner and runs alone."""
     role = atomic_add(sync, ARRIVE, 1)
-    if role == 1:  # the first took role 0 and waits for this one, or has claimed the work
+    if role == 1:  # the first took part 0 and waits for this one, or has claimed both
         if atomic_cas(sync, STATE, 0, JOINED) == 0:
             return 1, 2
-        return 1, 0
+        return 1, 1
     if role > 1:
-        return role, 0
+        return 1, 1
     spins = 0
     while spins < sync[BUDGET] and atomic_load(sync, STATE) == 0:
         spins += 1
         spin_pause()
     if atomic_cas(sync, STATE, 0, SOLO) == 0:
-        return 0, 1
-    return 0, 2
+        return 0, 2
+    return 0, 1

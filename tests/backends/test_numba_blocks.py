@@ -154,3 +154,18 @@ def test_a_backend_that_ignores_blocks_runs_the_members():
     want_dw, want_dx = reference.vjp(c, obs, x, w, cot)
     np.testing.assert_allclose(dw, want_dw, atol=1e-9)
     np.testing.assert_allclose(dx, want_dx, atol=1e-9)
+
+
+def test_block_kernels_are_compiled_only_for_programs_with_blocks():
+    """A program without blocks reaches the drivers with a 1-d ``blocks`` array, for which
+    numba_op_steps.apply_block / undo_block resolve to nothing at compile time: the block
+    kernels (minutes of cold compile on a loaded machine) are not compiled for it."""
+    import numba
+
+    from hqsim.backends.numba_op_steps import _has_blocks
+    c = ansatz.rpqc(num_qubits=4, reuploads=1, layers=1)
+    obs = [Z(0)]
+    plain = numba_cpu.numba_program(compile_circuit(c, obs).program)
+    fused = numba_cpu.numba_program(compile_circuit(c, obs, fuse=3).program)
+    assert plain.blocks.ndim == 1 and fused.blocks.ndim == 2
+    assert not _has_blocks(numba.typeof(plain)) and _has_blocks(numba.typeof(fused))

@@ -1,9 +1,11 @@
 """Both cores on one group of samples (numba_drivers' split path): at 2 threads a batch of at
-most LANES samples on >= SPLIT_MIN_QUBITS qubits runs each pass in two halves on two threads.
-It must give what 1 thread gives (and the oracle), forward, kept states and adjoint, for
-every kind of op: passes on qubit 0 (split on qubit 1) and below it, permutations (whole-state
-gathers), ops one thread runs alone (2-qubit, CZ, dense), observables pairing rows, and
-amplitude-encoded inputs with their gradients."""
+most LANES samples on >= SPLIT_MIN_QUBITS qubits runs each pass in two halves, on two threads
+or both on one. It must give what 1 thread gives (and the oracle), forward, kept states and
+adjoint, for every kind of op: passes on qubit 0 (split on qubit 1) and below it,
+permutations (whole-state gathers), ops one thread runs alone (2-qubit, CZ, dense),
+observables pairing rows, and amplitude-encoded inputs with their gradients; and the same bits
+whether the halves ran on two threads, on one after the second did not come, or without a
+parallel region (so a run at 2 threads is reproducible whichever way each call went)."""
 from __future__ import annotations
 
 import numba
@@ -25,9 +27,11 @@ pytestmark = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2,
 
 @pytest.fixture(autouse=True)
 def _always_join(monkeypatch):
-    """The first thread waits (up to seconds) for the second: on a loaded machine the default
-    wait can run out and the call runs on one thread, which would test nothing here."""
+    """Two threads always: a parallel region for every split call, whose first thread waits (up
+    to seconds) for the second (on a loaded machine the default wait can run out and the call
+    runs on one thread, and the timing choice would pick no region at all)."""
     monkeypatch.setattr(numba_cpu, "split_arrival_spins", 50_000_000)
+    monkeypatch.setattr(numba_cpu, "split_region", True)
     yield
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
 
@@ -106,25 +110,67 @@ def test_two_threads_in_float32_match_one_thread():
         np.testing.assert_allclose(b, a, rtol=2e-4, atol=2e-5)
 
 
+@pytest.mark.parametrize("case", ["mixed", "w2_encoder"])
+def test_two_threads_one_thread_and_no_region_give_the_same_bits(case, monkeypatch):
+    circ, obs = CASES[case]()
+    compiled = compile_circuit(circ, obs)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1.5, 1.5, size=(16, circ.num_inputs))
+    w = rng.uniform(-3, 3, size=circ.num_weights)
+    cot = rng.normal(size=(16, len(compiled.observables)))
+    joined, n_joined = _run(compiled.program, x, w, cot, 2, np.float32)
+    assert n_joined == 3
+    monkeypatch.setattr(numba_cpu, "split_region", False)
+    before = numba_cpu.split_counts["direct"]
+    direct, n_joined = _run(compiled.program, x, w, cot, 2, np.float32)
+    assert n_joined == 0 and numba_cpu.split_counts["direct"] == before + 3
+    for a, b in zip(joined, direct):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_second_thread_that_never_comes_leaves_the_first_to_run_alone():
     """One Numba thread runs the region's two iterations one after the other: the first must
-    not wait for the second forever but claim the work (solo), and the result is the same."""
-    circ, obs = CASES["w1_rpqc"]()
-    program = compile_circuit(circ, obs).program
+    not wait for the second forever but claim both parts (solo), with the same bits."""
+    circ, obs = CASES["mixed"]()
+    compiled = compile_circuit(circ, obs)
+    program = compiled.program
     rng = np.random.default_rng(2)
     x = rng.uniform(-1, 1, size=(4, circ.num_inputs))
     w = rng.uniform(-3, 3, size=circ.num_weights)
-    cot = rng.normal(size=(4, Q))
-    want, _ = _run(program, x, w, cot, 1, np.float64)
+    cot = rng.normal(size=(4, len(compiled.observables)))
+    want, _ = _run(program, x, w, cot, 2, np.float64)
     from hqsim.backends import numba_drivers
     from hqsim.backends.numba_sync import SOLO, STATE, new_sync
-    numba.set_num_threads(1)  # numba_cpu would not split now; call the split driver directly
+    numba.set_num_threads(1)  # numba_cpu would not split now; call the split drivers directly
     p = numba_cpu.numba_program(program)
-    out = np.zeros((4, Q))
+    batch = numba_cpu._batch(p, program, x, w, np.float64)
+    out = np.zeros((4, len(compiled.observables)))
     states = np.zeros((4, 2 ** Q), np.complex128)
     sync = new_sync(1000)
-    numba_drivers.forward_split(p, numba_cpu._batch(p, program, x, w, np.float64),
-                                numba_cpu.ForwardOut(out, states, True), sync)
+    numba_drivers.forward_split(p, batch, numba_cpu.ForwardOut(out, states, True), sync, True)
     assert sync[STATE] == SOLO
-    np.testing.assert_allclose(out, want[0], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(states, want[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(out, want[0])
+    np.testing.assert_array_equal(states, want[1])
+    dw, dx = np.zeros((2, program.num_weights)), np.zeros((4, circ.num_inputs))
+    sync = new_sync(1000)
+    numba_drivers.adjoint_split(p, batch, numba_cpu.AdjointOut(cot, dw, dx, True, states, True), sync, True)
+    assert sync[STATE] == SOLO
+    np.testing.assert_array_equal(dw.sum(axis=0), want[2])
+    np.testing.assert_array_equal(dx, want[3])
+
+
+def test_the_runner_follows_the_faster_way_and_tries_the_other_less_and_less_often():
+    r = numba_cpu._Runner()
+    picks = []
+    for _ in range(200):
+        region = r.pick()
+        picks.append(region)
+        r.record(region, 5e-3 if region else 1e-3)  # a busy machine: the region is slower
+    assert picks[:2] == [True, False]
+    tries = [i for i, region in enumerate(picks) if region][1:]
+    assert 4 <= len(tries) <= 9  # ~log2(200) tries of the slower way
+    assert tries[-1] - tries[-2] > tries[1] - tries[0]  # the gap grows
+    for _ in range(300):  # the machine becomes quiet: the region wins at its next try
+        region = r.pick()
+        r.record(region, 0.5e-3 if region else 1e-3)
+    assert sum(r.pick() for _ in range(20)) >= 18
