@@ -83,16 +83,25 @@ def main(argv=None):
     ap.add_argument("--threads", default="1,2", help="thread counts to alternate (default 1,2)")
     ap.add_argument("--rounds", type=int, default=7, help="rounds per thread count; the best counts (default 7)")
     ap.add_argument("--ratio", action="store_true", help="also time the forward alone: backward / forward")
+    ap.add_argument("--region", choices=("auto", "always", "never"), default="auto",
+                    help="split calls at 2 threads: a parallel region chosen by measured time (auto, the "
+                         "default), always, or never (both halves on the calling thread)")
+    ap.add_argument("--split-min-qubits", type=int, default=8,
+                    help="numba_cpu.SPLIT_MIN_QUBITS for this run, unless HQSIM_SPLIT_MIN_QUBITS sets it "
+                         "(default 8; the library's default is off)")
     args = ap.parse_args(argv)
     import numba
 
     from hqsim.backends import numba_cpu
+    numba_cpu.split_region = {"auto": None, "always": True, "never": False}[args.region]
+    if numba_cpu.SPLIT_MIN_QUBITS is None:  # off by default: this bench measures it
+        numba_cpu.SPLIT_MIN_QUBITS = args.split_min_qubits
     threads = [int(t) for t in args.threads.split(",")]
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                          cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
     print(f"revision {rev}, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, load "
           f"{' '.join(open('/proc/loadavg').read().split()[:3])}, numba threads max {numba.config.NUMBA_NUM_THREADS}, "
-          f"SPLIT_MIN_QUBITS {numba_cpu.SPLIT_MIN_QUBITS}")
+          f"SPLIT_MIN_QUBITS {numba_cpu.SPLIT_MIN_QUBITS}, region {args.region}")
     cases = []
     for pt in args.points.split(","):
         if pt:

@@ -17,6 +17,7 @@ drivers take and allocates the outputs. Modules of the backend, by role:
 """
 from __future__ import annotations
 
+import os
 import time
 import weakref
 from collections import namedtuple
@@ -37,12 +38,15 @@ from .numba_sync import JOINED, STATE, new_sync  # noqa: E402
 
 # A batch of one group (B <= LANES) is computed in two parts (numba_drivers: each pass in two
 # halves) when Numba has two or more threads (NUMBA_NUM_THREADS, numba.set_num_threads;
-# `hqsim train --threads`) and the state has at least SPLIT_MIN_QUBITS qubits; below that a
-# pass is too short for the barriers and the region's start to pay. The two parts run on two
-# threads (a parallel region) or both on the calling thread, whichever has been faster for
-# this program and pass (_Runner): on a machine whose other core is busy, waking a second
-# thread costs milliseconds, more than the call. The result is the same either way.
-SPLIT_MIN_QUBITS = 8
+# `hqsim train --threads`) and the state has at least SPLIT_MIN_QUBITS qubits. The two parts
+# run on two threads (a parallel region) or both on the calling thread, whichever has been
+# faster for this program and pass (_Runner): on a machine whose other core is busy, waking a
+# second thread costs milliseconds, more than the call. The result is the same either way.
+# Off (None) by default, as measured: on this project's shared 2-core VM (load 7-8) the
+# second thread rarely starts in time and the split W2 step ran 0.81x of one thread
+# (bench/RESULTS.md, issue 18, both cores). HQSIM_SPLIT_MIN_QUBITS=8 turns it on.
+SPLIT_MIN_QUBITS: int | None = int(os.environ["HQSIM_SPLIT_MIN_QUBITS"]) if os.environ.get(
+    "HQSIM_SPLIT_MIN_QUBITS") else None
 # How many split calls ran on two threads ("joined"), on one after the second did not start in
 # time ("solo"), and without a region ("direct"): for tests and benchmarks.
 split_counts = {"joined": 0, "solo": 0, "direct": 0}
@@ -92,7 +96,7 @@ _RUNNERS: "weakref.WeakKeyDictionary[OpProgram, tuple]" = weakref.WeakKeyDiction
 
 
 def _use_split(program: OpProgram, batch: int) -> bool:
-    return (batch <= LANES and program.num_qubits >= SPLIT_MIN_QUBITS
+    return (SPLIT_MIN_QUBITS is not None and batch <= LANES and program.num_qubits >= SPLIT_MIN_QUBITS
             and numba.get_num_threads() >= 2)
 
 

@@ -19,7 +19,7 @@ from hqsim.ir import Circuit, X, Y, Z, input, weight
 from hqsim.ansatz import amplitude_encoder
 from hqsim.models.qllm import qpu_circuit
 
-Q = max(8, numba_cpu.SPLIT_MIN_QUBITS)
+Q = 8
 
 pytestmark = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2,
                                 reason="Numba has one thread (NUMBA_NUM_THREADS=1): no split path")
@@ -30,6 +30,7 @@ def _always_join(monkeypatch):
     """Two threads always: a parallel region for every split call, whose first thread waits (up
     to seconds) for the second (on a loaded machine the default wait can run out and the call
     runs on one thread, and the timing choice would pick no region at all)."""
+    monkeypatch.setattr(numba_cpu, "SPLIT_MIN_QUBITS", Q)  # off by default (numba_cpu)
     monkeypatch.setattr(numba_cpu, "split_arrival_spins", 50_000_000)
     monkeypatch.setattr(numba_cpu, "split_region", True)
     yield
