@@ -125,7 +125,7 @@ def register(subparsers):
                         "checkpoints and adapters)")
     g.add_argument("--save-adapters", action="store_true",
                    help="save every run's trained weights (adapters + head) under OUT/adapters")
-    g.add_argument("--threads", type=_pos_int, help="torch CPU threads (1 is fastest on a busy machine)")
+    g.add_argument("--threads", type=_pos_int, help="CPU threads of torch and of the Numba backend (1 is fastest on a busy machine)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_finetune, max_test=DEFAULT_MAX_TEST)
     return p
