@@ -12,8 +12,8 @@ def test_numba_has_the_flag_hook():
 def test_per_op_functions_are_compiled_without_reference_counting():
     """Each array passed to an ordinary njit function costs an atomic incref and decref per call;
     with the program passed as one structure that was 39 % of a W1 step."""
-    for module, names in ((numba_op_steps, ("apply_op", "apply_block", "fill_1q", "_fill_u1", "_fill_ry",
-                                            "_fill_u2", "undo_1q_op", "undo_u2_op", "undo_block", "_ry_grads",
+    for module, names in ((numba_op_steps, ("apply_op", "_apply_block", "fill_1q", "_fill_u1", "_fill_ry",
+                                            "_fill_u2", "undo_1q_op", "undo_u2_op", "_undo_block", "_ry_grads",
                                             "_u1_grads")),
                           (numba_drivers, ("_initial_state", "_amplitude_gradient")),
                           (numba_matrices, ("op_matrix", "chain_grads", "factor_matrix")),
