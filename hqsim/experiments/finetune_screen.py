@@ -26,7 +26,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .screen import SweepConfigError, _argv, _score, _write
+from .screen import SweepConfigError, _argv, _score, _write, replay_finished_trial
 
 # trial options that the screen itself decides
 RESERVED = {"method": "the family's name is the method",
@@ -108,12 +108,9 @@ def run_trial(family: str, options: dict, seeds, out_dir, report) -> dict:
     reports again)."""
     out = Path(out_dir)
     state_file = out / "trial.json"
-    if state_file.exists():
-        state = json.loads(state_file.read_text())
-        if state.get("done"):
-            for metrics in state["reports"]:
-                report(metrics)
-            return state["reports"][-1]
+    finished = replay_finished_trial(state_file, report)
+    if finished is not None:
+        return finished
     _, cfg = finetune_args(family, options)
     exp = _experiment(cfg, out, progress=False)
     method, size = cfg.methods[0], cfg.sizes[0]

@@ -190,6 +190,19 @@ def _write(path: Path, state: dict):
     atomic_write(path, json.dumps(state, indent=1).encode())
 
 
+def replay_finished_trial(state_file: Path, report):
+    """A finished trial's reports sent again (Ray Tune restarts trials on resume); returns its
+    last metrics, or None when the trial has not finished."""
+    if not state_file.exists():
+        return None
+    state = json.loads(state_file.read_text())
+    if not state.get("done"):
+        return None
+    for metrics in state["reports"]:
+        report(metrics)
+    return state["reports"][-1]
+
+
 def run_trial(family: str, options: dict, seeds, out_dir, report) -> dict:
     """Train one configuration on every screen seed; ``report(metrics)`` after every epoch
     (torch families) or once (scikit-learn). Progress is kept in ``out_dir``/trial.json and the
@@ -198,12 +211,9 @@ def run_trial(family: str, options: dict, seeds, out_dir, report) -> dict:
     from .train import fit, seed_everything
     out = Path(out_dir)
     state_file = out / "trial.json"
-    if state_file.exists():
-        state = json.loads(state_file.read_text())
-        if state.get("done"):
-            for metrics in state["reports"]:
-                report(metrics)
-            return state["reports"][-1]
+    finished = replay_finished_trial(state_file, report)
+    if finished is not None:
+        return finished
     opts, own = split_options(family, options)
     args, cfg = train_args(opts)
     state = {"family": family, "options": options, "seeds": list(seeds), "reports": [], "done": False}
