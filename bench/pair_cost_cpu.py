@@ -22,8 +22,8 @@ own single passes on the same state, in the same process, for one 16-lane group 
 Every prototype is first checked against the two single passes (states and gradient sums). Times
 are CPU time of this thread (best of ``--rounds``), in ns per state row (one amplitude of all 16
 lanes). Each row also gives the pair's arithmetic as a share of two multiply-add ceilings measured
-in the same process: ``bench.roofline.fma_gflops`` (the issue-18 benchmark's ceiling: 16 chained
-multiply-adds per element of an L1 array) and ``register_fma_peak`` below (12 independent chains
+in the same process: ``bench.roofline.fma_gflops`` (the issue-18 benchmark's ceiling; until d5d9f93 one
+chain of 16 multiply-adds per element, about half the peak) and ``register_fma_peak`` below (12 independent chains
 of 8-wide multiply-adds held in registers, the core's issue rate). The model counts multiply-add
 slots (a multiply or a multiply-add is one slot = 2 flops, as the ceilings count), per row, lane
 and member: complex 2x2 forward 8 slots (4 per real output), real 4; complex adjoint 24 (V on psi
