@@ -25,8 +25,8 @@ i.e. the hardware while a thread holds its core, since the machine is shared):
 - stream: an in-place read-modify-write loop (a = a*s + t, float32) over a buffer of a given
   size, 2 x size bytes per sweep (the same access pattern as a pass), at each working-set size
   and in memory (64 MiB per thread);
-- FMA: 16 chained multiply-adds on each of eight independent values per vector lane of an
-  L1-resident float32 array (enough chains in flight to cover the FMA latency), 2 flops each.
+- FMA: twelve independent chains of float32 multiply-adds held in vector registers (enough
+  in flight to cover the FMA latency on both units), 2 flops each.
 A point is bound by whichever ceiling gives the longer time for its bytes and flops; its
 efficiency is the achieved rate as a % of that ceiling.
 """
@@ -96,26 +96,19 @@ def _stream_row(row, sweeps, s, t):
 
 @njit(fastmath=True, boundscheck=False, nogil=True, cache=True)
 def _fma_row(row, reps, s, t):
-    # Eight independent chains per vector lane: an FMA's latency (5 cycles on Zen 2) times the
-    # two FMA units needs ~10 in flight. One chain per element (the first version) let LLVM
-    # interleave only ~4 and measured half the peak (50 vs 86 GFLOP/s on one core, 2026-12-05);
-    # twelve spill registers and collapse (13 GFLOP/s).
-    m = row.shape[0] // 8
+    # 12 independent 8-float chains (96 floats) that LLVM keeps in 12 ymm registers: an FMA's
+    # latency (5 cycles on Zen 2) times two units needs ~10 in flight. Measured on one core
+    # (2026-12-05): one chain per element of an array (the first version) 50 GFLOP/s, eight
+    # chains per element 86, these twelve register chains 105-108 (bench/pair_cost_cpu.py's
+    # register_fma_peak, where this loop comes from).
+    a = np.empty(96, np.float32)
+    for j in range(96):
+        a[j] = row[j]
     for _ in range(reps):
-        for j in range(m):
-            a, b, c, d = row[j], row[j + m], row[j + 2 * m], row[j + 3 * m]
-            e, f, g, h = row[j + 4 * m], row[j + 5 * m], row[j + 6 * m], row[j + 7 * m]
-            for _k in range(16):
-                a = a * s + t
-                b = b * s + t
-                c = c * s + t
-                d = d * s + t
-                e = e * s + t
-                f = f * s + t
-                g = g * s + t
-                h = h * s + t
-            row[j], row[j + m], row[j + 2 * m], row[j + 3 * m] = a, b, c, d
-            row[j + 4 * m], row[j + 5 * m], row[j + 6 * m], row[j + 7 * m] = e, f, g, h
+        for j in range(96):
+            a[j] = a[j] * s + t
+    for j in range(96):
+        row[j] = a[j]
 
 
 def _best_rate(kernel, buf, count, work_per_row, tries=25):
@@ -147,10 +140,10 @@ def stream_gbs(size_bytes, threads):
 
 
 def fma_gflops(threads):
-    """Multiply-add peak, GFLOP/s summed over ``threads`` (float32, L1-resident)."""
-    buf = np.ones((threads, 2048), np.float32)
-    reps = 500  # ~0.8 ms per timing at 43 GFLOP/s per thread: short enough to catch a held core
-    return _best_rate(_fma_row, buf, reps, buf.shape[1] * reps * 16 * 2.0, tries=50) / 1e9
+    """Multiply-add peak, GFLOP/s summed over ``threads`` (float32, in registers)."""
+    buf = np.ones((threads, 96), np.float32)
+    reps = 500_000  # ~1 ms per timing at 100 GFLOP/s per thread: short enough to catch a held core
+    return _best_rate(_fma_row, buf, reps, 96 * reps * 2.0, tries=50) / 1e9
 
 
 def measure_ceilings(threads, working_sets):
