@@ -94,8 +94,12 @@ def check_amplitudes(x: np.ndarray, circuit) -> None:
         block = np.asarray(x)[:, enc.start:enc.start + enc.size]
         zero = ~np.any(block != 0, axis=1)
         if np.any(zero):
-            raise ValueError(f"amplitude-encoded inputs of sample {int(np.argmax(zero))} are all zero; "
-                             "a zero vector cannot be normalised into a state")
+            raise _all_zero(int(np.argmax(zero)))
+
+
+def _all_zero(sample: int) -> ValueError:
+    return ValueError(f"amplitude-encoded inputs of sample {sample} are all zero; "
+                      "a zero vector cannot be normalised into a state")
 
 
 def unit_amplitudes(feats) -> tuple[np.ndarray, np.ndarray]:
@@ -107,8 +111,7 @@ def unit_amplitudes(feats) -> tuple[np.ndarray, np.ndarray]:
     feats = np.asarray(feats, dtype=np.float64)
     m = np.max(np.abs(feats), axis=1) if feats.shape[1] else np.zeros(len(feats))
     if np.any(m == 0):
-        raise ValueError(f"amplitude-encoded inputs of sample {int(np.argmin(m))} are all zero; "
-                         "a zero vector cannot be normalised into a state")
+        raise _all_zero(int(np.argmin(m)))
     scaled = feats / m[:, None]
     n = np.sqrt(np.sum(scaled * scaled, axis=1))
     with np.errstate(over="ignore"):
