@@ -21,10 +21,10 @@ own single passes on the same state, in the same process, for one 16-lane group 
 
 Every prototype is first checked against the two single passes (states and gradient sums). Times
 are CPU time of this thread (best of ``--rounds``), in ns per state row (one amplitude of all 16
-lanes). Each row also gives the pair's arithmetic as a share of two multiply-add ceilings measured
-in the same process: ``bench.roofline.fma_gflops`` (the issue-18 benchmark's ceiling; until d5d9f93 one
-chain of 16 multiply-adds per element, about half the peak) and ``register_fma_peak`` below (12 independent chains
-of 8-wide multiply-adds held in registers, the core's issue rate). The model counts multiply-add
+lanes). Each row also gives the pair's arithmetic as a share of the multiply-add peak measured in the
+same process, ``bench.roofline.fma_gflops`` (12 independent chains of 8-wide multiply-adds held in
+registers, the core's issue rate; this script's own copy of that loop, ``register_fma_peak``, became
+roofline's in dd65fb3; until then roofline's loop measured about half the peak). The model counts multiply-add
 slots (a multiply or a multiply-add is one slot = 2 flops, as the ceilings count), per row, lane
 and member: complex 2x2 forward 8 slots (4 per real output), real 4; complex adjoint 24 (V on psi
 and lam, 8 outer-product sums of 2 slots per pair), real adjoint 10 (V on psi and lam, 4 per pair
@@ -62,7 +62,7 @@ from numba import uint64  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hqsim.backends import numba_lane_kernels as lk  # noqa: E402
-from hqsim.backends.numba_jit import jit, jit_inline, jit_noalias  # noqa: E402
+from hqsim.backends.numba_jit import jit_inline, jit_noalias  # noqa: E402
 
 LANES = lk.LANES
 Z = uint64(0)
@@ -279,33 +279,6 @@ def undo_2ry(re, im, lre, lim, n, ba, bb, va, vb, g_a, g_b):
 
 
 # ---------------------------------------------------------------- ceilings and leads
-@jit
-def _fma_chains(row, reps, s, t):
-    """12 independent 8-float multiply-add chains (96 floats), kept in registers: LLVM unrolls
-    the 96-trip loop into 12 ymm multiply-adds, so the loop runs at the core's issue rate."""
-    a = np.empty(96, np.float32)
-    for j in range(96):
-        a[j] = row[j]
-    for _ in range(reps):
-        for j in range(96):
-            a[j] = a[j] * s + t
-    for j in range(96):
-        row[j] = a[j]
-
-
-def register_fma_peak(tries=30, reps=200_000):
-    """GFLOP/s of _fma_chains on this thread (best of ``tries``; a multiply-add counts 2)."""
-    row = np.ones(96, np.float32)
-    s, t = np.float32(0.9999), np.float32(1e-6)
-    _fma_chains(row, 1, s, t)
-    best = 0.0
-    for _ in range(tries):
-        t0 = time.perf_counter()
-        _fma_chains(row, reps, s, t)
-        best = max(best, 96 * reps * 2.0 / (time.perf_counter() - t0))
-    return best / 1e9
-
-
 @jit_noalias
 def apply_1q_uniform(re, im, n, bit, u):
     """One complex 2x2 for all lanes (u: ar, ai, br, bi, cr, ci, dr, di), as scalars."""
@@ -589,20 +562,19 @@ def main(argv=None):
     measure(qubits[0], 0, qubits[0] - 1, 1, rng)  # compile / load every kernel before any timing
     if args.leads:
         leads(qubits[0], 1, rng)
-    ceil_roofline, ceil_regs = fma_gflops(1), register_fma_peak()
-    print(f"FMA ceilings (1 thread, this process): roofline.fma_gflops {ceil_roofline:.1f} GFLOP/s, "
-          f"register_fma_peak {ceil_regs:.1f} GFLOP/s", flush=True)
+    ceil = fma_gflops(1)
+    print(f"FMA peak (1 thread, this process, bench.roofline.fma_gflops): {ceil:.1f} GFLOP/s", flush=True)
     print("\nCPU ns per state row (16 lanes); 'two' = two single passes of the backend, 'pair' = one "
           "two-U1 pass; gain = two / pair; the pair's multiply-add rate (slot model in the docstring) "
-          "as % of each ceiling\n")
-    print("| Q | qubits (a, b) | kind | two | pair | gain | pair % roofline ceiling | pair % register peak |")
-    print("|---|---|---|---|---|---|---|---|")
+          "as % of the FMA peak\n")
+    print("| Q | qubits (a, b) | kind | two | pair | gain | pair % of the FMA peak |")
+    print("|---|---|---|---|---|---|---|")
     for q in qubits:
         for qa, qb in ((0, 1), (3, 7), (0, q - 1), (q - 2, q - 1)):
             for kind, (two, one) in measure(q, qa, qb, args.rounds, rng).items():
                 gflops = 2 * 2 * SLOTS_PER_ROW[kind] * LANES / one  # 2 members, 2 flops a slot; flops/ns
                 print(f"| {q} | {qa}, {qb} | {kind} | {two:.2f} | {one:.2f} | {two / one:.2f}x | "
-                      f"{100 * gflops / ceil_roofline:.0f} % | {100 * gflops / ceil_regs:.0f} % |", flush=True)
+                      f"{100 * gflops / ceil:.0f} % |", flush=True)
     if args.leads:
         print("\nSingle passes, CPU ns per state row: the backend's kernel vs the variant\n")
         print("| Q | qubit | variant | backend | variant | gain |")
@@ -610,8 +582,7 @@ def main(argv=None):
         for q in qubits:
             for kind, qb, base, var in leads(q, args.rounds, rng):
                 print(f"| {q} | {qb} | {kind} | {base:.2f} | {var:.2f} | {base / var:.2f}x |", flush=True)
-    print(f"\nFMA ceilings after: roofline.fma_gflops {fma_gflops(1):.1f}, register_fma_peak "
-          f"{register_fma_peak():.1f} GFLOP/s · load {_load()} · "
+    print(f"\nFMA peak after: {fma_gflops(1):.1f} GFLOP/s · load {_load()} · "
           f"{datetime.now(timezone.utc).strftime('%H:%M UTC')}")
 
 
