@@ -26,7 +26,9 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def _best(fn, min_time=0.2, rounds=5):
+def best_cpu_time(fn, min_time=0.2, rounds=5):
+    """The best CPU seconds per call of fn over ``rounds`` rounds of ~min_time/rounds each
+    (after one warm-up call); CPU time, so other processes' load shows only as cache noise."""
     fn()
     best = float("inf")
     for _ in range(rounds):
@@ -70,11 +72,11 @@ def kernel_table(qubits, ks):
             row = []
             for real in (False, True):
                 c = _unitary_coeffs(rng, 1, L, np.float32, real)
-                row.append(_best(lambda: lk.apply_1q(st[0], st[1], n, bit, c, real, 0, 1)) / n * 1e9)
+                row.append(best_cpu_time(lambda: lk.apply_1q(st[0], st[1], n, bit, c, real, 0, 1)) / n * 1e9)
             macc, gacc = np.zeros(32 * L, np.float32), np.zeros(L, np.float32)
             cc, cr = _unitary_coeffs(rng, 1, L, np.float32, False), _unitary_coeffs(rng, 1, L, np.float32, True)
-            row.append(_best(lambda: lk.undo_1q_fused(*st, n, bit, 0, cc, macc, 0, 1)) / n * 1e9)
-            row.append(_best(lambda: lk.undo_ry(*st, n, bit, 0, cr, gacc, 0, 1)) / n * 1e9)
+            row.append(best_cpu_time(lambda: lk.undo_1q_fused(*st, n, bit, 0, cc, macc, 0, 1)) / n * 1e9)
+            row.append(best_cpu_time(lambda: lk.undo_ry(*st, n, bit, 0, cr, gacc, 0, 1)) / n * 1e9)
             print(f"| {q} | {name} | " + " | ".join(f"{v:.2f}" for v in row) + " |", flush=True)
         for k in ks:
             if k > q:
@@ -95,12 +97,12 @@ def kernel_table(qubits, ks):
             for real in (False, True):
                 cm = _unitary_coeffs(rng, nm, L, np.float32, real)
                 rl = np.full(nm, real)
-                row.append(_best(lambda: bk.apply_block(st[0], st[1], *args, cm, rl, *tail)) / n * 1e9)
+                row.append(best_cpu_time(lambda: bk.apply_block(st[0], st[1], *args, cm, rl, *tail)) / n * 1e9)
             for real in (False, True):
                 cm = _unitary_coeffs(rng, nm, L, np.float32, real)
                 rl = np.full(nm, real)
                 macc, gacc = np.zeros(nm * 8 * L, np.float32), np.zeros(nm * L, np.float32)
-                row.append(_best(lambda: bk.undo_block(*st, *args, cm, rl, *tail, macc, gacc)) / n * 1e9)
+                row.append(best_cpu_time(lambda: bk.undo_block(*st, *args, cm, rl, *tail, macc, gacc)) / n * 1e9)
             print(f"| {q} | block k={k} ({k} 1q + {k - 1} CNOT) | " + " | ".join(f"{v:.2f}" for v in row) + " |",
                   flush=True)
 
@@ -129,7 +131,7 @@ def step_table(points, ks):
                 def step():
                     out, st = numba_cpu.forward(prog, x, w, np.float32, True)
                     numba_cpu.vjp(prog, x, w, np.ones_like(out), np.float32, True, st)
-                tf, ts = _best(fwd, min_time=1.0), _best(step, min_time=1.0)
+                tf, ts = best_cpu_time(fwd, min_time=1.0), best_cpu_time(step, min_time=1.0)
                 print(f"| {name} | {q} | {batch} | {k or 'none'} | {prog.num_ops} | {prog.blocks.shape[0]} "
                       f"| {batch / tf:,.0f} | {batch / ts:,.0f} |", flush=True)
 

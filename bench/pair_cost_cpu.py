@@ -43,11 +43,11 @@ multiply-add chain Python's left-to-right sum compiles to), forward and adjoint.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -61,6 +61,7 @@ from numba import uint64  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.fusion_cost_cpu import best_cpu_time  # noqa: E402
 from hqsim.backends import numba_lane_kernels as lk  # noqa: E402
 from hqsim.backends.numba_jit import jit_inline, jit_noalias  # noqa: E402
 
@@ -376,19 +377,8 @@ def undo_1q_balanced(re, im, lre, lim, n, bit, c, macc):
 
 
 # ---------------------------------------------------------------- measurement
-def _best(fn, min_time=0.3, rounds=7):
-    fn()
-    best = float("inf")
-    for _ in range(rounds):
-        reps, t0 = 0, time.process_time()
-        while True:
-            fn()
-            reps += 1
-            el = time.process_time() - t0
-            if el > min_time / rounds:
-                break
-        best = min(best, el / reps)
-    return best
+# CPU time per call, best of the rounds (bench/fusion_cost_cpu.py's timer), 0.3 s per measurement
+_best = functools.partial(best_cpu_time, min_time=0.3)
 
 
 def _coeffs(rng, real):

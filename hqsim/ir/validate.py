@@ -90,7 +90,7 @@ def check_amplitudes(x: np.ndarray, circuit) -> None:
     unit_amplitudes refuses; x is already checked finite). Only the zero test: this runs on
     every call of every entry, and normalising the block here cost a W2 training step ~2 %."""
     enc = circuit.amplitude_encoding
-    if enc is not None and enc.size:
+    if enc is not None:
         block = np.asarray(x)[:, enc.start:enc.start + enc.size]
         zero = ~np.any(block != 0, axis=1)
         if np.any(zero):
