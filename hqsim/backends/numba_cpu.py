@@ -10,6 +10,7 @@ drivers take and allocates the outputs. Modules of the backend, by role:
     numba_op_steps       one op's or block's step: lane coefficients, kernel, chain rule
     numba_lane_kernels   passes over one group's lane-interleaved state (apply, undo, gather, ...)
     numba_block_kernels  a fused block's members on 2^k-row tiles of the state, in one pass
+    numba_observables    diagonal observables (Z strings), all of them in one pass
     numba_matrices       per-sample small matrices of ops and the chain rule to their angles
     numba_matrices_1q    scalar 2x2 fast paths of the same for single-qubit ops
     numba_jit            how all of these are compiled
@@ -29,11 +30,12 @@ from .numba_cache import invalidate_stale_cache
 
 invalidate_stale_cache()  # before the Numba modules below load their cached machine code
 
-from ..program import OP_UK, OpProgram  # noqa: E402
+from ..program import OP_CXU1, OP_PERM, OP_U1, OP_UK, OpProgram  # noqa: E402
 from .numba_block_plan import plan_blocks  # noqa: E402
-from .numba_drivers import adjoint_groups, adjoint_split, forward_groups, forward_split  # noqa: E402
+from .numba_drivers import FOLDED, adjoint_groups, adjoint_split, forward_groups, forward_split  # noqa: E402
 from .numba_lane_kernels import LANES  # noqa: E402
 from .numba_matrices_1q import precompute_factors  # noqa: E402
+from .numba_observables import plan_diagonal_terms  # noqa: E402
 from .numba_sync import JOINED, STATE, new_sync  # noqa: E402
 
 # A batch of one group (B <= LANES) is computed in two parts (numba_drivers: each pass in two
@@ -117,11 +119,14 @@ def _run_split(program: OpProgram, which: int, driver, args) -> None:
 # The op program as the drivers see it: OpProgram's arrays and sizes, the walk's units and the
 # fused blocks' tables (numba_block_plan.BlockPlan), the kernels' scratch sizes (most
 # factors of one op, widest dense op's or block's qubit count, most members of a block), and
-# whether an observable term flips bits (pairs rows: numba_drivers' split path then waits).
+# whether an observable term flips bits (pairs rows: numba_drivers' split path then waits), and the
+# permutations the forward folds into the pass after them (fold_permutations).
+# terms / term_coeff: the observables' terms that flip bits (numba_lane_kernels' loops, one pass
+# each); diag_*: the diagonal ones (numba_observables, one pass for all).
 NumbaProgram = namedtuple("NumbaProgram", "ops factors fcoef const_mats perms inv_perms wires terms "
-                          "term_coeff num_qubits amp_start amp_size units blocks block_offs block_bits "
-                          "block_final block_ident member_kind member_real member_pstart member_pairs "
-                          "max_factors max_k max_members any_flip")
+                          "term_coeff diag_k diag_signs diag_terms diag_coeff num_qubits amp_start amp_size "
+                          "units blocks block_offs block_bits block_final block_ident member_kind member_real "
+                          "member_pstart member_pairs max_factors max_k max_members any_flip fold fold_rows")
 # One call's inputs: x (B, n_in) float64, w (n_w,) float64, the batch-shared 2x2 matrices of
 # single-qubit factors that do not read the inputs (n_f, 4) complex128, and a zero-length
 # array whose dtype is the state precision (float32 for complex64, float64 for complex128).
@@ -143,18 +148,45 @@ def numba_program(program: OpProgram) -> NumbaProgram:
         ops = program.ops
         uk = ops[ops[:, 0] == OP_UK]
         plan = plan_blocks(program)
+        diag = plan_diagonal_terms(program.terms, program.term_coeff, program.num_qubits)
         packed = NumbaProgram(
             ops, program.factors, program.fcoef, program.const_mats, program.perms, program.inv_perms,
-            program.wires, program.terms, program.term_coeff, program.num_qubits, program.amp_start,
+            program.wires, diag.others, diag.others_coeff, diag.k, diag.signs, diag.terms, diag.coeff,
+            program.num_qubits, program.amp_start,
             program.amp_size, plan.units,
             # no blocks: a 1-d array, for which the drivers compile without the block kernels
             plan.blocks if len(plan.blocks) else np.zeros(0, np.int64), plan.offs, plan.bits, plan.final, plan.ident,
             plan.member_kind, plan.member_real, plan.member_pstart, plan.member_pairs,
             max(1, int(ops[:, 4].max()) if program.num_ops else 1),
             max(int(uk[:, 4].max()) if len(uk) else 1, plan.max_k), plan.max_members,
-            bool(np.any(program.terms[:, 1] != 0)) if len(program.terms) else False)
+            bool(np.any(program.terms[:, 1] != 0)) if len(program.terms) else False,
+            *fold_permutations(program, plan.units))
         _PROGRAMS[program] = packed
     return packed
+
+
+def fold_permutations(program: OpProgram, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the forward walk runs a basis permutation and the single-qubit pass after it as one
+    pass (numba_lane_kernels.gather_apply_1q): ``fold[i]`` is FOLDED for such a permutation op,
+    the row of ``rows`` the next op reads its input through (the permutation composed with that
+    op's CNOT, for a CXU1), and -1 for every other op. Ops inside fused blocks are left alone."""
+    ops = program.ops
+    fold = np.full(program.num_ops, -1, np.int64)
+    rows = []
+    idx = np.arange(1 << program.num_qubits)
+    for u in range(len(units) - 1):
+        (i, b), (j, bj) = units[u], units[u + 1]
+        if b >= 0 or bj >= 0 or ops[i, 0] != OP_PERM or ops[j, 0] not in (OP_U1, OP_CXU1):
+            continue
+        perm = program.perms[ops[i, 3]]
+        if ops[j, 0] == OP_CXU1:  # CNOT(control q1 -> target q0) first: psi'[r] = psi[cnot(r)]
+            nq = program.num_qubits
+            cbit, tbit = 1 << (nq - 1 - int(ops[j, 2])), 1 << (nq - 1 - int(ops[j, 1]))
+            perm = perm[np.where(idx & cbit, idx ^ tbit, idx)]
+        fold[i], fold[j] = FOLDED, len(rows)
+        rows.append(perm)
+    table = np.asarray(rows, np.int32).reshape(len(rows), -1) if rows else np.zeros((1, 1), np.int32)
+    return fold, table
 
 
 # The last weight-only factor table per program: a training step's forward, its vjp and the

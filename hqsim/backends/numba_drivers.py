@@ -28,9 +28,10 @@ from numba import prange
 
 from ..program import OP_CXU1, OP_PERM, OP_U1, OP_U2
 from . import numba_lane_kernels as lk
+from . import numba_observables as obs
 from .numba_jit import jit, jit_borrowing, jit_inline
 from .numba_lane_kernels import LANES
-from .numba_op_steps import apply_block, apply_op, undo_1q_op, undo_block, undo_u2_op
+from .numba_op_steps import apply_block, apply_op, apply_op_gathered, undo_1q_op, undo_block, undo_u2_op
 from .numba_sync import barrier, join
 
 # Per-group work arrays: lane coefficients (c; cblock for a block's members), gradient sums
@@ -108,6 +109,8 @@ def _initial_state(p, batch, b0, re, im, lo, hi):
 # written), before a step that reads rows it does not write (a permutation, the observables)
 # and around an op that part 0's thread runs alone (ALL: 2-qubit and dense ops, fused blocks).
 TOP, Q1, ALL = 0, 1, 2
+# NumbaProgram.fold of a permutation op that the op after it reads through (one thread only).
+FOLDED = -2
 
 
 @jit_inline
@@ -148,7 +151,14 @@ def _run_forward(p, batch, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync):
     for u in range(p.units.shape[0]):
         i, b = p.units[u, 0], p.units[u, 1]
         kind = p.ops[i, 0]
-        if b < 0 and (kind == OP_U1 or kind == OP_CXU1):
+        fold = p.fold[i] if parts == 1 and b < 0 else -1
+        if fold == FOLDED:
+            continue  # the next op reads through this permutation
+        if fold >= 0:
+            apply_op_gathered(p, batch, s, i, b0, re, im, p.fold_rows[fold], sre, sim)
+            re, sre = sre, re
+            im, sim = sim, im
+        elif b < 0 and (kind == OP_U1 or kind == OP_CXU1):
             cur, nb = _enter(sync, p_lo, p_hi, parts, cur, _pass_rows(p, i), nb)
             apply_op(p, batch, s, i, b0, re, im, False, p_lo, p_hi, parts)
         elif b < 0 and kind == OP_PERM:
@@ -181,6 +191,7 @@ def _forward_part(p, batch, fo, b0, re, im, sre, sim, og, p_lo, p_hi, parts, syn
         lo, hi = _rows(n, part, parts)
         lk.pauli_expectations(re, im, n, p.terms, p.term_coeff, og[part],
                               np.zeros(LANES, np.float64), np.zeros(LANES, np.float64), lo, hi)
+        obs.diagonal_expectations(re, im, p.diag_k, p.diag_signs, p.diag_terms, p.diag_coeff, og[part], lo, hi)
         if fo.want_states:
             for l in range(min(LANES, batch.x.shape[0] - b0)):
                 for j in range(lo, hi):
@@ -294,6 +305,8 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, 
     for part in range(p_lo, p_hi):
         lo, hi = _rows(n, part, parts)
         lk.apply_weighted_observable(re, im, n, p.terms, p.term_coeff, cotg, lre, lim, lo, hi)
+        obs.add_diagonal_weighted(re, im, p.diag_k, p.diag_signs, p.diag_terms, p.diag_coeff, cotg, lre, lim,
+                                  lo, hi)
     # A term that flips bits read psi's other rows, which the other thread's next step may
     # write: then the next step waits (ALL) until both are done reading.
     cur = ALL if p.any_flip else TOP

@@ -130,6 +130,15 @@ def apply_op(p, batch, s, i, b0, re, im, dagger, p_lo, p_hi, parts):
 
 
 @jit_borrowing
+def apply_op_gathered(p, batch, s, i, b0, re, im, rows, ore, oim):
+    """U1 / CXU1 op i into (ore, oim), reading its input rows through ``rows`` (the permutation
+    before it, composed with the op's CNOT; numba_cpu.fold_permutations)."""
+    fill_1q(p, batch, i, b0, False, s.c)
+    lk.gather_apply_1q(re, im, 1 << p.num_qubits, _bit(p, p.ops[i, 1]), rows, s.c,
+                       u1_all_ry(p.factors, p.ops[i, 3], p.ops[i, 4]), ore, oim)
+
+
+@jit_borrowing
 def _apply_block(p, batch, s, b, b0, re, im):
     """Block b of the program's blocks (numba_block_kernels) in one pass."""
     first, nm, k, o, bo = p.blocks[b, 0], p.blocks[b, 1], p.blocks[b, 2], p.blocks[b, 3], p.blocks[b, 4]
