@@ -230,7 +230,7 @@ def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.floa
     if _use_split(program, batch):
         _run_split(program, 0, forward_split, args)
     else:
-        forward_groups(*args)
+        forward_groups(*args, numba.get_num_threads())
     return out, (states if want_states else None)
 
 
@@ -256,6 +256,6 @@ def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
     if split:
         _run_split(program, 1, adjoint_split, args)
     else:
-        adjoint_groups(*args)
+        adjoint_groups(*args, numba.get_num_threads())
     dweights = dw.sum(axis=0)[:program.num_weights]
     return dweights, (dx[:, :x.shape[1]] if need_inputs else None)

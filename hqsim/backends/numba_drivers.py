@@ -199,26 +199,40 @@ def _forward_part(p, batch, fo, b0, re, im, sre, sim, og, p_lo, p_hi, parts, syn
 
 
 @jit
-def _forward_group(gi, p, batch, fo):
+def _forward_groups(g_lo, g_hi, p, batch, fo):
+    """Groups g_lo .. g_hi - 1 one after another, in one set of state arrays: fresh ones per
+    group cost a page fault per 4 KiB touched (~0.1 ms per group of 16 at Q=14, 4 MiB)."""
     n = 1 << p.num_qubits
-    b0 = gi * LANES
     dt = batch.proto.dtype
-    og = np.zeros((1, LANES, fo.out.shape[1]), np.float64)
-    _forward_part(p, batch, fo, b0, np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                  np.empty(n * LANES, dt), np.empty(n * LANES, dt), og, 0, 1, 1, np.zeros(1, np.int64))
-    for l in range(min(LANES, batch.x.shape[0] - b0)):
-        fo.out[b0 + l] = og[0, l]
+    re, im, sre, sim = (np.empty(n * LANES, dt), np.empty(n * LANES, dt), np.empty(n * LANES, dt),
+                        np.empty(n * LANES, dt))
+    for gi in range(g_lo, g_hi):
+        b0 = gi * LANES
+        og = np.zeros((1, LANES, fo.out.shape[1]), np.float64)
+        _forward_part(p, batch, fo, b0, re, im, sre, sim, og, 0, 1, 1, np.zeros(1, np.int64))
+        for l in range(min(LANES, batch.x.shape[0] - b0)):
+            fo.out[b0 + l] = og[0, l]
+
+
+@jit
+def _chunk(c, chunks, groups):
+    """Groups [lo, hi) of chunk c of ``chunks`` equal runs (one per thread)."""
+    return c * groups // chunks, (c + 1) * groups // chunks
 
 
 @jit(parallel=True)
-def forward_groups(p, batch, fo):
-    """Expectations (and final states if fo.want_states) of every sample into fo."""
+def forward_groups(p, batch, fo, threads):
+    """Expectations (and final states if fo.want_states) of every sample into fo, the groups in
+    ``threads`` equal runs (numba.get_num_threads(), passed in: read here it would keep Numba
+    from caching this function)."""
     groups = (batch.x.shape[0] + LANES - 1) // LANES
-    if groups == 1:  # no parallel region: its thread wake-ups cost milliseconds on a busy machine
-        _forward_group(0, p, batch, fo)
+    chunks = max(1, min(groups, threads))
+    if chunks == 1:  # no parallel region: its thread wake-ups cost milliseconds on a busy machine
+        _forward_groups(0, groups, p, batch, fo)
     else:
-        for gi in prange(groups):
-            _forward_group(gi, p, batch, fo)
+        for c in prange(chunks):
+            lo, hi = _chunk(c, chunks, groups)
+            _forward_groups(lo, hi, p, batch, fo)
 
 
 @jit
@@ -348,25 +362,30 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, 
 
 
 @jit
-def _adjoint_group(gi, p, batch, ao):
+def _adjoint_groups(g_lo, g_hi, p, batch, ao):
+    """Groups g_lo .. g_hi - 1 one after another, in one set of state arrays (_forward_groups)."""
     n = 1 << p.num_qubits
     dt = batch.proto.dtype
-    dw = ao.dw_groups[gi]
-    _adjoint_part(p, batch, ao, gi * LANES, np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                  np.empty(n * LANES, dt), np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                  np.empty(n * LANES, dt), (dw, dw), (ao.dx, ao.dx), 0, 1, 1, np.zeros(1, np.int64))
+    re, im, sre, sim, lre, lim = (np.empty(n * LANES, dt), np.empty(n * LANES, dt), np.empty(n * LANES, dt),
+                                  np.empty(n * LANES, dt), np.empty(n * LANES, dt), np.empty(n * LANES, dt))
+    for gi in range(g_lo, g_hi):
+        dw = ao.dw_groups[gi]
+        _adjoint_part(p, batch, ao, gi * LANES, re, im, sre, sim, lre, lim, (dw, dw), (ao.dx, ao.dx), 0, 1, 1,
+                      np.zeros(1, np.int64))
 
 
 @jit(parallel=True)
-def adjoint_groups(p, batch, ao):
+def adjoint_groups(p, batch, ao, threads):
     """Gradients of sum(cotangent * expectations): weights per group into ao.dw_groups[group],
-    inputs into ao.dx (only with ao.need_x)."""
+    inputs into ao.dx (only with ao.need_x); groups as in forward_groups."""
     groups = (batch.x.shape[0] + LANES - 1) // LANES
-    if groups == 1:  # no parallel region: its thread wake-ups cost milliseconds on a busy machine
-        _adjoint_group(0, p, batch, ao)
+    chunks = max(1, min(groups, threads))
+    if chunks == 1:  # no parallel region: its thread wake-ups cost milliseconds on a busy machine
+        _adjoint_groups(0, groups, p, batch, ao)
     else:
-        for gi in prange(groups):
-            _adjoint_group(gi, p, batch, ao)
+        for c in prange(chunks):
+            lo, hi = _chunk(c, chunks, groups)
+            _adjoint_groups(lo, hi, p, batch, ao)
 
 
 @jit
