@@ -124,7 +124,7 @@ def _run_split(program: OpProgram, which: int, driver, args) -> None:
 # terms / term_coeff: the observables' terms that flip bits (numba_lane_kernels' loops, one pass
 # each); diag_*: the diagonal ones (numba_observables, one pass for all).
 NumbaProgram = namedtuple("NumbaProgram", "ops factors fcoef const_mats perms inv_perms wires terms "
-                          "term_coeff diag_k diag_signs diag_terms diag_coeff num_qubits amp_start amp_size "
+                          "term_coeff diag_k diag_signs diag_terms diag_hmasks diag_coeff num_qubits amp_start amp_size "
                           "units blocks block_offs block_bits block_final block_ident member_kind member_real "
                           "member_pstart member_pairs max_factors max_k max_members any_flip fold fold_rows")
 # One call's inputs: x (B, n_in) float64, w (n_w,) float64, the batch-shared 2x2 matrices of
@@ -151,7 +151,7 @@ def numba_program(program: OpProgram) -> NumbaProgram:
         diag = plan_diagonal_terms(program.terms, program.term_coeff, program.num_qubits)
         packed = NumbaProgram(
             ops, program.factors, program.fcoef, program.const_mats, program.perms, program.inv_perms,
-            program.wires, diag.others, diag.others_coeff, diag.k, diag.signs, diag.terms, diag.coeff,
+            program.wires, diag.others, diag.others_coeff, diag.k, diag.signs, diag.terms, diag.hmasks, diag.coeff,
             program.num_qubits, program.amp_start,
             program.amp_size, plan.units,
             # no blocks: a 1-d array, for which the drivers compile without the block kernels

@@ -191,7 +191,8 @@ def _forward_part(p, batch, fo, b0, re, im, sre, sim, og, p_lo, p_hi, parts, syn
         lo, hi = _rows(n, part, parts)
         lk.pauli_expectations(re, im, n, p.terms, p.term_coeff, og[part],
                               np.zeros(LANES, np.float64), np.zeros(LANES, np.float64), lo, hi)
-        obs.diagonal_expectations(re, im, p.diag_k, p.diag_signs, p.diag_terms, p.diag_coeff, og[part], lo, hi)
+        obs.diagonal_expectations(re, im, p.diag_k, p.diag_signs, p.diag_terms, p.diag_hmasks, p.diag_coeff, og[part],
+                                  lo, hi)
         if fo.want_states:
             for l in range(min(LANES, batch.x.shape[0] - b0)):
                 for j in range(lo, hi):
@@ -319,8 +320,8 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, 
     for part in range(p_lo, p_hi):
         lo, hi = _rows(n, part, parts)
         lk.apply_weighted_observable(re, im, n, p.terms, p.term_coeff, cotg, lre, lim, lo, hi)
-        obs.add_diagonal_weighted(re, im, p.diag_k, p.diag_signs, p.diag_terms, p.diag_coeff, cotg, lre, lim,
-                                  lo, hi)
+        obs.add_diagonal_weighted(re, im, p.diag_k, p.diag_signs, p.diag_terms, p.diag_hmasks, p.diag_coeff, cotg,
+                                  lre, lim, lo, hi)
     # A term that flips bits read psi's other rows, which the other thread's next step may
     # write: then the next step waits (ALL) until both are done reading.
     cur = ALL if p.any_flip else TOP

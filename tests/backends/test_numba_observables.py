@@ -31,7 +31,7 @@ def _state(rng, nq, dtype):
     return (rng.normal(size=n * LANES).astype(dtype), rng.normal(size=n * LANES).astype(dtype))
 
 
-@pytest.mark.parametrize("nq", [1, 2, 3, 5, 7])
+@pytest.mark.parametrize("nq", [1, 2, 3, 5, 7, 11])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_diagonal_terms_match_the_per_term_loops(nq, dtype):
     rng = np.random.default_rng(nq)
@@ -47,7 +47,7 @@ def test_diagonal_terms_match_the_per_term_loops(nq, dtype):
     lk.pauli_expectations(re, im, n, terms, coeff, want, np.zeros(LANES), np.zeros(LANES), 0, n)
     got = np.zeros((LANES, 3))
     lk.pauli_expectations(re, im, n, plan.others, plan.others_coeff, got, np.zeros(LANES), np.zeros(LANES), 0, n)
-    obs.diagonal_expectations(re, im, plan.k, plan.signs, plan.terms, plan.coeff, got, 0, n)
+    obs.diagonal_expectations(re, im, plan.k, plan.signs, plan.terms, plan.hmasks, plan.coeff, got, 0, n)
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max())
 
     g = rng.normal(size=(LANES, 3))
@@ -55,7 +55,7 @@ def test_diagonal_terms_match_the_per_term_loops(nq, dtype):
     lk.apply_weighted_observable(re, im, n, terms, coeff, g, lre, lim, 0, n)
     gre, gim = np.zeros_like(re), np.zeros_like(im)
     lk.apply_weighted_observable(re, im, n, plan.others, plan.others_coeff, g, gre, gim, 0, n)
-    obs.add_diagonal_weighted(re, im, plan.k, plan.signs, plan.terms, plan.coeff, g, gre, gim, 0, n)
+    obs.add_diagonal_weighted(re, im, plan.k, plan.signs, plan.terms, plan.hmasks, plan.coeff, g, gre, gim, 0, n)
     scale = max(np.abs(lre).max(), np.abs(lim).max())
     np.testing.assert_allclose(gre, lre, atol=tol * scale)
     np.testing.assert_allclose(gim, lim, atol=tol * scale)
@@ -69,9 +69,9 @@ def test_diagonal_terms_in_halves_add_up_to_the_whole():
     plan = obs.plan_diagonal_terms(terms, coeff, nq)
     re, im = _state(rng, nq, np.float64)
     whole, halves = np.zeros((LANES, 3)), np.zeros((LANES, 3))
-    obs.diagonal_expectations(re, im, plan.k, plan.signs, plan.terms, plan.coeff, whole, 0, n)
+    obs.diagonal_expectations(re, im, plan.k, plan.signs, plan.terms, plan.hmasks, plan.coeff, whole, 0, n)
     for lo, hi in ((0, n // 2), (n // 2, n)):
-        obs.diagonal_expectations(re, im, plan.k, plan.signs, plan.terms, plan.coeff, halves, lo, hi)
+        obs.diagonal_expectations(re, im, plan.k, plan.signs, plan.terms, plan.hmasks, plan.coeff, halves, lo, hi)
     np.testing.assert_allclose(halves, whole, rtol=1e-12, atol=1e-12)
 
 
