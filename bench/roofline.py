@@ -5,17 +5,22 @@ The model (per sample; S = the state's bytes, 2^Q amplitudes x 8 B in complex64;
 reads and writes the whole state once, 2S; counts come from ``compile_circuit(...).program``):
 
 - forward: write the initial state (S); one pass per U1, CXU1 (the CNOT is an index map inside
-  the pass), CZ and PERM op (a gather into the spare state: read S, write S); the expectations
-  read the state once per Pauli term (S each).
+  the pass), CZ and PERM op (a gather into the spare state: read S, write S), except a PERM
+  that the next U1 / CXU1 reads through (numba_cpu.fold_permutations: no pass of its own); the
+  diagonal observables (Z strings) read the state once for all of them (S), every other Pauli
+  term once each (S each).
 - forward+backward: the forward above, plus storing the final state for the backward (S); the
-  backward reloads it (2S), builds lambda = sum_t g_t P_t psi (zero lambda S, then per term read
-  psi and read+write lambda, 3S), then undoes every op on psi and lambda in one pass (4S per
-  U1, CXU1, CZ or PERM op).
+  backward reloads it (2S), builds lambda = sum_t g_t P_t psi (zero lambda S; the diagonal
+  terms together read psi and read+write lambda, 3S; every other term the same, 3S each), then
+  undoes every op on psi and lambda in one pass (4S per U1, CXU1, CZ or PERM op: the backward
+  folds no permutation).
 - flops (a multiply-add counts 2, as in the FMA ceiling), per amplitude, what the kernels
-  execute (hqsim/backends/numba_lane_kernels.py): a complex 2x2 op 14 forward and 44 backward
-  (undo psi 14, undo lambda 14, the 2x2 M accumulation 16); an all-RY op (real matrix, one
-  gradient number) 6 forward and 16 backward; PERM and CZ 0; an expectation term 10 (both
-  parts of <psi|P|psi>); a term of lambda 11.
+  execute (hqsim/backends/numba_lane_kernels.py, numba_observables.py): a complex 2x2 op 14
+  forward and 44 backward (undo psi 14, undo lambda 14, the 2x2 M accumulation 16); an all-RY
+  op (real matrix, one gradient number) 6 forward and 16 backward; PERM and CZ 0; the diagonal
+  terms together 4 + H/2 forward (|psi|^2, its add to the total and to half of the H distinct
+  high-bit masks' sums on average) and 4 + H/2 for lambda; any other term 10 (both parts of
+  <psi|P|psi>) and 11 for lambda.
 - the data a pass touches live in the group's working set: 16 samples (one SIMD group) per
   thread, 2 states (state + the gather's spare) forward, 3 (psi, lambda, spare) backward.
 
@@ -38,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
+from hqsim.backends.numba_observables import plan_diagonal_terms
 from hqsim.program import F_RY, OP_CXU1, OP_CZ, OP_PERM, OP_U1
 
 LANES = 16          # samples per SIMD group (hqsim.backends.numba_lane_kernels.LANES)
@@ -69,14 +75,26 @@ def per_sample_cost(program):
     n = 1 << program.num_qubits
     s = n * AMP_BYTES
     c = classify_ops(program)
-    passes, terms = sum(c.values()), int(program.terms.shape[0])
-    fwd_bytes = s + 2 * s * passes + s * terms
-    fwd_flops = n * (sum(FLOPS_FWD[k] * v for k, v in c.items()) + FLOPS_EXPECT_TERM * terms)
-    bwd_bytes = s + 2 * s + s + 3 * s * terms + 4 * s * passes
-    bwd_flops = n * (sum(FLOPS_BWD[k] * v for k, v in c.items()) + FLOPS_LAMBDA_TERM * terms)
-    return {"passes": passes, **{f"ops_{k}": v for k, v in c.items()}, "terms": terms,
+    passes = sum(c.values())
+    fwd_passes = passes - folded_permutations(program)
+    diag = plan_diagonal_terms(program.terms, program.term_coeff, program.num_qubits)
+    others, diag_reads = int(diag.others.shape[0]), int(diag.terms.shape[0] > 0)
+    diag_flops = diag_reads * (4 + diag.hmasks.shape[0] / 2)
+    fwd_bytes = s + 2 * s * fwd_passes + s * (others + diag_reads)
+    fwd_flops = n * (sum(FLOPS_FWD[k] * v for k, v in c.items()) + FLOPS_EXPECT_TERM * others + diag_flops)
+    bwd_bytes = s + 2 * s + s + 3 * s * (others + diag_reads) + 4 * s * passes
+    bwd_flops = n * (sum(FLOPS_BWD[k] * v for k, v in c.items()) + FLOPS_LAMBDA_TERM * others + diag_flops)
+    return {"passes": passes, "fwd_passes": fwd_passes, **{f"ops_{k}": v for k, v in c.items()},
+            "terms": int(program.terms.shape[0]), "diagonal_terms": int(diag.terms.shape[0]),
             "fwd_bytes": fwd_bytes, "fwd_flops": fwd_flops,
             "fwdbwd_bytes": fwd_bytes + bwd_bytes, "fwdbwd_flops": fwd_flops + bwd_flops}
+
+
+def folded_permutations(program):
+    """PERM ops the forward runs inside the pass after them (hqsim.backends.numba_cpu)."""
+    from hqsim.backends.numba_block_plan import plan_blocks
+    from hqsim.backends.numba_cpu import FOLDED, fold_permutations
+    return int(np.sum(fold_permutations(program, plan_blocks(program).units)[0] == FOLDED))
 
 
 def working_set_bytes(num_qubits, backward):

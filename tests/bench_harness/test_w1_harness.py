@@ -97,11 +97,14 @@ def test_roofline_counts_the_passes_of_a_tiny_circuit():
     assert roofline.classify_ops(p) == {"complex": 2, "real": 3, "move": 1}
     cost = roofline.per_sample_cost(p)
     s, n, terms, passes = 8 * 8, 8, 3, 6
-    assert cost["passes"] == passes == p.num_ops and cost["terms"] == terms
-    assert cost["fwd_bytes"] == s + 2 * s * passes + s * terms
-    assert cost["fwd_flops"] == n * (14 * 2 + 6 * 3 + 10 * terms)
-    assert cost["fwdbwd_bytes"] == cost["fwd_bytes"] + 4 * s + 3 * s * terms + 4 * s * passes
-    assert cost["fwdbwd_flops"] == cost["fwd_flops"] + n * (44 * 2 + 16 * 3 + 11 * terms)
+    assert cost["passes"] == passes == p.num_ops and cost["terms"] == cost["diagonal_terms"] == terms
+    # the forward runs the PERM inside the CXU1 pass after it; the three <Z_q> are read in one pass,
+    # with blocks of 4 rows: qubit 0's bit is the one high mask (4 + 1/2 flops per amplitude)
+    assert cost["fwd_passes"] == passes - 1
+    assert cost["fwd_bytes"] == s + 2 * s * (passes - 1) + s
+    assert cost["fwd_flops"] == n * (14 * 2 + 6 * 3 + 4.5)
+    assert cost["fwdbwd_bytes"] == cost["fwd_bytes"] + 4 * s + 3 * s + 4 * s * passes
+    assert cost["fwdbwd_flops"] == cost["fwd_flops"] + n * (44 * 2 + 16 * 3 + 4.5)
 
 
 def test_roofline_refuses_what_it_does_not_model():
