@@ -52,42 +52,50 @@ def small_index(i):
 
 
 @jit_inline
-def _pair_1q(re, im, c, co, jr, kr, jw, kw):
-    """One row pair of all lanes: (jw, kw) <- c (jr, kr), the matrix at offset co of c."""
+def _pair_1q(re, im, ore, oim, c, co, jr, kr, jw, kw):
+    """One row pair of all lanes: (jw, kw) of (ore, oim) <- c (jr, kr) of (re, im), the matrix
+    at offset co of c. In place when (ore, oim) are (re, im): every lane's inputs are read
+    before its outputs are written."""
     L = uint64(LANES)
     for l0 in range(LANES):
         l = uint64(l0)
         xr, xi, yr, yi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
         ar, ai, br, bi = c[co + l], c[co + L + l], c[co + 2 * L + l], c[co + 3 * L + l]
         cr, ci, dr, di = c[co + 4 * L + l], c[co + 5 * L + l], c[co + 6 * L + l], c[co + 7 * L + l]
-        re[jw + l] = ar * xr - ai * xi + br * yr - bi * yi
-        im[jw + l] = ar * xi + ai * xr + br * yi + bi * yr
-        re[kw + l] = cr * xr - ci * xi + dr * yr - di * yi
-        im[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
+        ore[jw + l] = ar * xr - ai * xi + br * yr - bi * yi
+        oim[jw + l] = ar * xi + ai * xr + br * yi + bi * yr
+        ore[kw + l] = cr * xr - ci * xi + dr * yr - di * yi
+        oim[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
 
 
 @jit_inline
-def _pair_1q_real(re, im, c, co, jr, kr, jw, kw):
+def _pair_1q_real(re, im, ore, oim, c, co, jr, kr, jw, kw):
     """_pair_1q for a real matrix (c's real parts): half the multiplies."""
     L = uint64(LANES)
     for l0 in range(LANES):
         l = uint64(l0)
         xr, xi, yr, yi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
         a, b, cc, d = c[co + l], c[co + 2 * L + l], c[co + 4 * L + l], c[co + 6 * L + l]
-        re[jw + l] = a * xr + b * yr
-        im[jw + l] = a * xi + b * yi
-        re[kw + l] = cc * xr + d * yr
-        im[kw + l] = cc * xi + d * yi
+        ore[jw + l] = a * xr + b * yr
+        oim[jw + l] = a * xi + b * yi
+        ore[kw + l] = cc * xr + d * yr
+        oim[kw + l] = cc * xi + d * yi
+
+
+@jit_inline
+def pair_into(re, im, ore, oim, c, co, jr, kr, jw, kw, real):
+    """_pair_1q_real or _pair_1q. ``real`` is fixed for a whole pass: each call site becomes
+    two vectorised lane loops behind one branch (as fast as separate kernels, measured)."""
+    if real:
+        _pair_1q_real(re, im, ore, oim, c, co, jr, kr, jw, kw)
+    else:
+        _pair_1q(re, im, ore, oim, c, co, jr, kr, jw, kw)
 
 
 @jit_inline
 def pair(re, im, c, co, jr, kr, jw, kw, real):
-    """_pair_1q_real or _pair_1q. ``real`` is fixed for a whole pass: each call site becomes
-    two vectorised lane loops behind one branch (as fast as separate kernels, measured)."""
-    if real:
-        _pair_1q_real(re, im, c, co, jr, kr, jw, kw)
-    else:
-        _pair_1q(re, im, c, co, jr, kr, jw, kw)
+    """pair_into in place."""
+    pair_into(re, im, re, im, c, co, jr, kr, jw, kw, real)
 
 
 @jit_noalias
@@ -102,34 +110,6 @@ def apply_1q(re, im, n, bit, c, real, part, parts):
             pair(re, im, c, Z, j, k, j, k, real)
 
 
-@jit_inline
-def _pair_1q_to(re, im, ore, oim, c, jr, kr, jw, kw):
-    """_pair_1q from (re, im) into other arrays (ore, oim)."""
-    L = uint64(LANES)
-    for l0 in range(LANES):
-        l = uint64(l0)
-        xr, xi, yr, yi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
-        ar, ai, br, bi = c[l], c[L + l], c[2 * L + l], c[3 * L + l]
-        cr, ci, dr, di = c[4 * L + l], c[5 * L + l], c[6 * L + l], c[7 * L + l]
-        ore[jw + l] = ar * xr - ai * xi + br * yr - bi * yi
-        oim[jw + l] = ar * xi + ai * xr + br * yi + bi * yr
-        ore[kw + l] = cr * xr - ci * xi + dr * yr - di * yi
-        oim[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
-
-
-@jit_inline
-def _pair_1q_real_to(re, im, ore, oim, c, jr, kr, jw, kw):
-    L = uint64(LANES)
-    for l0 in range(LANES):
-        l = uint64(l0)
-        xr, xi, yr, yi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
-        a, b, cc, d = c[l], c[2 * L + l], c[4 * L + l], c[6 * L + l]
-        ore[jw + l] = a * xr + b * yr
-        oim[jw + l] = a * xi + b * yi
-        ore[kw + l] = cc * xr + d * yr
-        oim[kw + l] = cc * xi + d * yi
-
-
 @jit_noalias
 def gather_apply_1q(re, im, n, bit, rows, c, real, ore, oim):
     """(ore, oim) rows (j, j | bit) <- c ((re, im) rows rows[j], rows[j | bit]) for every pair:
@@ -142,10 +122,7 @@ def gather_apply_1q(re, im, n, bit, rows, c, real, ore, oim):
             jr, kr = small_index(rows[j]) * L, small_index(rows[j + bit]) * L
             jw = small_index(j) * L
             kw = jw + uint64(bit) * L
-            if real:
-                _pair_1q_real_to(re, im, ore, oim, c, jr, kr, jw, kw)
-            else:
-                _pair_1q_to(re, im, ore, oim, c, jr, kr, jw, kw)
+            pair_into(re, im, ore, oim, c, Z, jr, kr, jw, kw, real)
 
 
 @jit_noalias
