@@ -88,12 +88,40 @@ def _mv_real(c, l, xr, xi, yr, yi):
 
 
 @jit_inline
+def _rows4(blk2, j0, ba, bb):
+    """The group of 4 rows (r0, r1 = r0^mb, r2 = r0^ma, r3 = r0^ma^mb) at (blk2, j0), as offsets."""
+    L = uint64(LANES)
+    r0 = (uint64(blk2) + uint64(j0)) * L
+    r2 = r0 + uint64(ba) * L
+    return r0, r0 + uint64(bb) * L, r2, r2 + uint64(bb) * L
+
+
+@jit_inline
+def _load4(re, im, r0, r1, r2, r3, l):
+    """Lane l of rows r0..r3: (re, im) of each."""
+    return (re[r0 + l], im[r0 + l], re[r1 + l], im[r1 + l],
+            re[r2 + l], im[r2 + l], re[r3 + l], im[r3 + l])
+
+
+@jit_inline
+def _store4(re, im, r0, r1, r2, r3, l, v0r, v0i, v1r, v1i, v2r, v2i, v3r, v3i):
+    """Lane l of rows r0..r3 <- (v0, v1, v2, v3)."""
+    re[r0 + l] = v0r
+    im[r0 + l] = v0i
+    re[r1 + l] = v1r
+    im[r1 + l] = v1i
+    re[r2 + l] = v2r
+    im[r2 + l] = v2i
+    re[r3 + l] = v3r
+    im[r3 + l] = v3i
+
+
+@jit_inline
 def _quad(re, im, ca, cb, r0, r1, r2, r3, real):
     """U_a (x) U_b on rows (r0, r1 = r0^mb, r2 = r0^ma, r3 = r0^ma^mb), all lanes, in registers."""
     for l0 in range(LANES):
         l = uint64(l0)
-        x0r, x0i, x1r, x1i = re[r0 + l], im[r0 + l], re[r1 + l], im[r1 + l]
-        x2r, x2i, x3r, x3i = re[r2 + l], im[r2 + l], re[r3 + l], im[r3 + l]
+        x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i = _load4(re, im, r0, r1, r2, r3, l)
         if real:
             y0r, y0i, y1r, y1i = _mv_real(cb, l, x0r, x0i, x1r, x1i)
             y2r, y2i, y3r, y3i = _mv_real(cb, l, x2r, x2i, x3r, x3i)
@@ -104,27 +132,16 @@ def _quad(re, im, ca, cb, r0, r1, r2, r3, real):
             y2r, y2i, y3r, y3i = _mv(cb, l, x2r, x2i, x3r, x3i)
             o0r, o0i, o2r, o2i = _mv(ca, l, y0r, y0i, y2r, y2i)
             o1r, o1i, o3r, o3i = _mv(ca, l, y1r, y1i, y3r, y3i)
-        re[r0 + l] = o0r
-        im[r0 + l] = o0i
-        re[r1 + l] = o1r
-        im[r1 + l] = o1i
-        re[r2 + l] = o2r
-        im[r2 + l] = o2i
-        re[r3 + l] = o3r
-        im[r3 + l] = o3i
+        _store4(re, im, r0, r1, r2, r3, l, o0r, o0i, o1r, o1i, o2r, o2i, o3r, o3i)
 
 
 @jit_noalias
 def apply_2u1(re, im, n, ba, bb, ca, cb, real):
     """U_a on bit ba and U_b on bit bb (ba > bb) in one pass; ``real``: both matrices real."""
-    L = uint64(LANES)
     for blk in range(0, n, 2 * ba):
         for blk2 in range(blk, blk + ba, 2 * bb):
             for j0 in range(bb):
-                r0 = (uint64(blk2) + uint64(j0)) * L
-                r1 = r0 + uint64(bb) * L
-                r2 = r0 + uint64(ba) * L
-                r3 = r2 + uint64(bb) * L
+                r0, r1, r2, r3 = _rows4(blk2, j0, ba, bb)
                 if real:
                     _quad(re, im, ca, cb, r0, r1, r2, r3, True)
                 else:
@@ -137,33 +154,21 @@ def _quad8(re, im, ca, cb, r0, r1, r2, r3, lb):
     per value instead of LLVM's two interleaved 8-wide iterations of the 16-lane loop)."""
     for l0 in range(8):
         l = lb + uint64(l0)
-        x0r, x0i, x1r, x1i = re[r0 + l], im[r0 + l], re[r1 + l], im[r1 + l]
-        x2r, x2i, x3r, x3i = re[r2 + l], im[r2 + l], re[r3 + l], im[r3 + l]
+        x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i = _load4(re, im, r0, r1, r2, r3, l)
         y0r, y0i, y1r, y1i = _mv(cb, l, x0r, x0i, x1r, x1i)
         y2r, y2i, y3r, y3i = _mv(cb, l, x2r, x2i, x3r, x3i)
         o0r, o0i, o2r, o2i = _mv(ca, l, y0r, y0i, y2r, y2i)
         o1r, o1i, o3r, o3i = _mv(ca, l, y1r, y1i, y3r, y3i)
-        re[r0 + l] = o0r
-        im[r0 + l] = o0i
-        re[r1 + l] = o1r
-        im[r1 + l] = o1i
-        re[r2 + l] = o2r
-        im[r2 + l] = o2i
-        re[r3 + l] = o3r
-        im[r3 + l] = o3i
+        _store4(re, im, r0, r1, r2, r3, l, o0r, o0i, o1r, o1i, o2r, o2i, o3r, o3i)
 
 
 @jit_noalias
 def apply_2u1_8(re, im, n, ba, bb, ca, cb):
     """apply_2u1 (complex) in two 8-lane chunks per 4-row group."""
-    L = uint64(LANES)
     for blk in range(0, n, 2 * ba):
         for blk2 in range(blk, blk + ba, 2 * bb):
             for j0 in range(bb):
-                r0 = (uint64(blk2) + uint64(j0)) * L
-                r1 = r0 + uint64(bb) * L
-                r2 = r0 + uint64(ba) * L
-                r3 = r2 + uint64(bb) * L
+                r0, r1, r2, r3 = _rows4(blk2, j0, ba, bb)
                 _quad8(re, im, ca, cb, r0, r1, r2, r3, Z)
                 _quad8(re, im, ca, cb, r0, r1, r2, r3, uint64(8))
 
@@ -189,20 +194,15 @@ def undo_2u1(re, im, lre, lim, n, ba, bb, va, vb, macc_a, macc_b):
     """The adjoint step of the pair: psi, lam <- V_b V_a (psi, lam), V = U^dagger, with
     macc_a += conj(lam_out) (V_a psi_out) and macc_b += conj(V_a lam_out) psi_in (each member's
     matrix gradient, as undo_1q_fused's), every row loaded and stored once."""
-    L = uint64(LANES)
     for blk in range(0, n, 2 * ba):
         for blk2 in range(blk, blk + ba, 2 * bb):
             for j0 in range(bb):
-                r0 = (uint64(blk2) + uint64(j0)) * L
-                r1 = r0 + uint64(bb) * L
-                r2 = r0 + uint64(ba) * L
-                r3 = r2 + uint64(bb) * L
+                r0, r1, r2, r3 = _rows4(blk2, j0, ba, bb)
                 for l0 in range(LANES):
                     l = uint64(l0)
                     p0r, p0i, p2r, p2i = _mv(va, l, re[r0 + l], im[r0 + l], re[r2 + l], im[r2 + l])
                     p1r, p1i, p3r, p3i = _mv(va, l, re[r1 + l], im[r1 + l], re[r3 + l], im[r3 + l])
-                    m0r, m0i, m1r, m1i = lre[r0 + l], lim[r0 + l], lre[r1 + l], lim[r1 + l]
-                    m2r, m2i, m3r, m3i = lre[r2 + l], lim[r2 + l], lre[r3 + l], lim[r3 + l]
+                    m0r, m0i, m1r, m1i, m2r, m2i, m3r, m3i = _load4(lre, lim, r0, r1, r2, r3, l)
                     _outer2(macc_a, l, m0r, m0i, m2r, m2i, p0r, p0i, p2r, p2i,
                             m1r, m1i, m3r, m3i, p1r, p1i, p3r, p3i)
                     n0r, n0i, n2r, n2i = _mv(va, l, m0r, m0i, m2r, m2i)
@@ -211,44 +211,24 @@ def undo_2u1(re, im, lre, lim, n, ba, bb, va, vb, macc_a, macc_b):
                     q2r, q2i, q3r, q3i = _mv(vb, l, p2r, p2i, p3r, p3i)
                     _outer2(macc_b, l, n0r, n0i, n1r, n1i, q0r, q0i, q1r, q1i,
                             n2r, n2i, n3r, n3i, q2r, q2i, q3r, q3i)
-                    re[r0 + l] = q0r
-                    im[r0 + l] = q0i
-                    re[r1 + l] = q1r
-                    im[r1 + l] = q1i
-                    re[r2 + l] = q2r
-                    im[r2 + l] = q2i
-                    re[r3 + l] = q3r
-                    im[r3 + l] = q3i
+                    _store4(re, im, r0, r1, r2, r3, l, q0r, q0i, q1r, q1i, q2r, q2i, q3r, q3i)
                     o0r, o0i, o1r, o1i = _mv(vb, l, n0r, n0i, n1r, n1i)
                     o2r, o2i, o3r, o3i = _mv(vb, l, n2r, n2i, n3r, n3i)
-                    lre[r0 + l] = o0r
-                    lim[r0 + l] = o0i
-                    lre[r1 + l] = o1r
-                    lim[r1 + l] = o1i
-                    lre[r2 + l] = o2r
-                    lim[r2 + l] = o2i
-                    lre[r3 + l] = o3r
-                    lim[r3 + l] = o3i
+                    _store4(lre, lim, r0, r1, r2, r3, l, o0r, o0i, o1r, o1i, o2r, o2i, o3r, o3i)
 
 
 @jit_noalias
 def undo_2ry(re, im, lre, lim, n, ba, bb, va, vb, g_a, g_b):
     """undo_ry for a pair of RY-only ops: g_a += Im <lam|Y_a|psi> on the pair's output states,
     g_b the same on V_a's outputs, then psi, lam <- V_b V_a (psi, lam), one load and store per row."""
-    L = uint64(LANES)
     for blk in range(0, n, 2 * ba):
         for blk2 in range(blk, blk + ba, 2 * bb):
             for j0 in range(bb):
-                r0 = (uint64(blk2) + uint64(j0)) * L
-                r1 = r0 + uint64(bb) * L
-                r2 = r0 + uint64(ba) * L
-                r3 = r2 + uint64(bb) * L
+                r0, r1, r2, r3 = _rows4(blk2, j0, ba, bb)
                 for l0 in range(LANES):
                     l = uint64(l0)
-                    x0r, x0i, x1r, x1i = re[r0 + l], im[r0 + l], re[r1 + l], im[r1 + l]
-                    x2r, x2i, x3r, x3i = re[r2 + l], im[r2 + l], re[r3 + l], im[r3 + l]
-                    m0r, m0i, m1r, m1i = lre[r0 + l], lim[r0 + l], lre[r1 + l], lim[r1 + l]
-                    m2r, m2i, m3r, m3i = lre[r2 + l], lim[r2 + l], lre[r3 + l], lim[r3 + l]
+                    x0r, x0i, x1r, x1i, x2r, x2i, x3r, x3i = _load4(re, im, r0, r1, r2, r3, l)
+                    m0r, m0i, m1r, m1i, m2r, m2i, m3r, m3i = _load4(lre, lim, r0, r1, r2, r3, l)
                     g_a[l] += (m2r * x0r + m2i * x0i - m0r * x2r - m0i * x2i
                                + m3r * x1r + m3i * x1i - m1r * x3r - m1i * x3i)
                     p0r, p0i, p2r, p2i = _mv_real(va, l, x0r, x0i, x2r, x2i)
@@ -259,24 +239,10 @@ def undo_2ry(re, im, lre, lim, n, ba, bb, va, vb, g_a, g_b):
                                + n3r * p2r + n3i * p2i - n2r * p3r - n2i * p3i)
                     q0r, q0i, q1r, q1i = _mv_real(vb, l, p0r, p0i, p1r, p1i)
                     q2r, q2i, q3r, q3i = _mv_real(vb, l, p2r, p2i, p3r, p3i)
-                    re[r0 + l] = q0r
-                    im[r0 + l] = q0i
-                    re[r1 + l] = q1r
-                    im[r1 + l] = q1i
-                    re[r2 + l] = q2r
-                    im[r2 + l] = q2i
-                    re[r3 + l] = q3r
-                    im[r3 + l] = q3i
+                    _store4(re, im, r0, r1, r2, r3, l, q0r, q0i, q1r, q1i, q2r, q2i, q3r, q3i)
                     o0r, o0i, o1r, o1i = _mv_real(vb, l, n0r, n0i, n1r, n1i)
                     o2r, o2i, o3r, o3i = _mv_real(vb, l, n2r, n2i, n3r, n3i)
-                    lre[r0 + l] = o0r
-                    lim[r0 + l] = o0i
-                    lre[r1 + l] = o1r
-                    lim[r1 + l] = o1i
-                    lre[r2 + l] = o2r
-                    lim[r2 + l] = o2i
-                    lre[r3 + l] = o3r
-                    lim[r3 + l] = o3i
+                    _store4(lre, lim, r0, r1, r2, r3, l, o0r, o0i, o1r, o1i, o2r, o2i, o3r, o3i)
 
 
 # ---------------------------------------------------------------- ceilings and leads
@@ -355,14 +321,7 @@ def undo_1q_balanced(re, im, lre, lim, n, bit, c, macc):
                 l = uint64(l0)
                 pr, pi, qr, qi = _mv_bal(c, l, re[j + l], im[j + l], re[k + l], im[k + l])
                 lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-                a[l] += lxr * pr + lxi * pi
-                a[L + l] += lxr * pi - lxi * pr
-                a[2 * L + l] += lxr * qr + lxi * qi
-                a[3 * L + l] += lxr * qi - lxi * qr
-                a[4 * L + l] += lyr * pr + lyi * pi
-                a[5 * L + l] += lyr * pi - lyi * pr
-                a[6 * L + l] += lyr * qr + lyi * qi
-                a[7 * L + l] += lyr * qi - lyi * qr
+                lk._add_outer(a, Z, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi)  # the backend's M sums
                 re[j + l] = pr
                 im[j + l] = pi
                 re[k + l] = qr
