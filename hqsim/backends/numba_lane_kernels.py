@@ -49,8 +49,6 @@ def small_index(i):
     return uint64(uint32(i))
 
 
-
-
 @jit_inline
 def _pair_1q(re, im, ore, oim, c, co, jr, kr, jw, kw):
     """One row pair of all lanes: (jw, kw) of (ore, oim) <- c (jr, kr) of (re, im), the matrix
