@@ -8,8 +8,7 @@ from pathlib import Path
 
 _SOURCES = ("numba_jit.py", "numba_matrices.py", "numba_matrices_1q.py", "numba_lane_kernels.py", "numba_drivers.py",
             "numba_op_steps.py", "numba_block_kernels.py", "numba_sync.py", "numba_observables.py",
-            "numba_cpu.py", "../program.py",
-            "../ir/params.py")
+            "numba_product.py", "numba_cpu.py", "../program.py", "../ir/params.py")
 
 
 def invalidate_stale_cache() -> None:

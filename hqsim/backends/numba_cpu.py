@@ -11,6 +11,7 @@ drivers take and allocates the outputs. Modules of the backend, by role:
     numba_lane_kernels   passes over one group's lane-interleaved state (apply, undo, gather, ...)
     numba_block_kernels  a fused block's members on 2^k-row tiles of the state, in one pass
     numba_observables    diagonal observables (Z strings), all of them in one pass
+    numba_product        the leading single-qubit ops on |0...0>: a product state in one pass
     numba_matrices       per-sample small matrices of ops and the chain rule to their angles
     numba_matrices_1q    scalar 2x2 fast paths of the same for single-qubit ops
     numba_jit            how all of these are compiled
@@ -36,6 +37,7 @@ from .numba_drivers import FOLDED, adjoint_groups, adjoint_split, forward_groups
 from .numba_lane_kernels import LANES  # noqa: E402
 from .numba_matrices_1q import precompute_factors  # noqa: E402
 from .numba_observables import plan_diagonal_terms  # noqa: E402
+from .numba_product import prefix_mask, product_prefix  # noqa: E402
 from .numba_sync import JOINED, STATE, new_sync  # noqa: E402
 
 # A batch of one group (B <= LANES) is computed in two parts (numba_drivers: each pass in two
@@ -120,13 +122,15 @@ def _run_split(program: OpProgram, which: int, driver, args) -> None:
 # fused blocks' tables (numba_block_plan.BlockPlan), the kernels' scratch sizes (most
 # factors of one op, widest dense op's or block's qubit count, most members of a block), and
 # whether an observable term flips bits (pairs rows: numba_drivers' split path then waits), and the
-# permutations the forward folds into the pass after them (fold_permutations).
+# permutations the forward folds into the pass after them (fold_permutations), and the units
+# numba_product runs as one product state before the walk (prefix_units, in_prefix).
 # terms / term_coeff: the observables' terms that flip bits (numba_lane_kernels' loops, one pass
 # each); diag_*: the diagonal ones (numba_observables, one pass for all).
 NumbaProgram = namedtuple("NumbaProgram", "ops factors fcoef const_mats perms inv_perms wires terms "
                           "term_coeff diag_k diag_signs diag_terms diag_hmasks diag_coeff num_qubits amp_start amp_size "
                           "units blocks block_offs block_bits block_final block_ident member_kind member_real "
-                          "member_pstart member_pairs max_factors max_k max_members any_flip fold fold_rows")
+                          "member_pstart member_pairs max_factors max_k max_members any_flip fold fold_rows "
+                          "prefix_units in_prefix")
 # One call's inputs: x (B, n_in) float64, w (n_w,) float64, the batch-shared 2x2 matrices of
 # single-qubit factors that do not read the inputs (n_f, 4) complex128, and a zero-length
 # array whose dtype is the state precision (float32 for complex64, float64 for complex128).
@@ -149,6 +153,7 @@ def numba_program(program: OpProgram) -> NumbaProgram:
         uk = ops[ops[:, 0] == OP_UK]
         plan = plan_blocks(program)
         diag = plan_diagonal_terms(program.terms, program.term_coeff, program.num_qubits)
+        prefix = product_prefix(ops, program.wires, program.perms, plan.units, program.num_qubits, program.amp_size)
         packed = NumbaProgram(
             ops, program.factors, program.fcoef, program.const_mats, program.perms, program.inv_perms,
             program.wires, diag.others, diag.others_coeff, diag.k, diag.signs, diag.terms, diag.hmasks, diag.coeff,
@@ -160,7 +165,7 @@ def numba_program(program: OpProgram) -> NumbaProgram:
             max(1, int(ops[:, 4].max()) if program.num_ops else 1),
             max(int(uk[:, 4].max()) if len(uk) else 1, plan.max_k), plan.max_members,
             bool(np.any(program.terms[:, 1] != 0)) if len(program.terms) else False,
-            *fold_permutations(program, plan.units))
+            *fold_permutations(program, plan.units), prefix, prefix_mask(prefix, len(plan.units)))
         _PROGRAMS[program] = packed
     return packed
 

@@ -32,13 +32,16 @@ from . import numba_observables as obs
 from .numba_jit import jit, jit_borrowing, jit_inline
 from .numba_lane_kernels import LANES
 from .numba_op_steps import apply_block, apply_op, apply_op_gathered, undo_1q_op, undo_block, undo_u2_op
+from .numba_product import product_adjoint, product_forward
 from .numba_sync import barrier, join
 
 # Per-group work arrays: lane coefficients (c; cblock for a block's members), gradient sums
 # (macc, gacc; mblock, gblock), gather scratch (tre, tim), small complex128 matrices for
-# matrices and chain rules, dense-op scratch.
+# matrices and chain rules, dense-op scratch, and numba_product's: the qubits' columns and
+# reduced lambdas (pv, pred), its low and high tables (ptre ptim, phre phim), the sums S and R
+# (psre psim, prre prim) and the contraction's rows (pa, pwork); length 1 without a prefix.
 Scratch = namedtuple("Scratch", "tre tim c macc gacc u fm tmp g m m2 fs_m cs as_ f1 p1 ur ui offs "
-                     "cblock mblock gblock")
+                     "cblock mblock gblock pv pred ptre ptim phre phim psre psim prre prim pa pwork")
 
 
 @jit
@@ -46,6 +49,8 @@ def _scratch(p, proto):
     kdim = 1 << p.max_k
     maxf, nm = p.max_factors, p.max_members
     dt = proto.dtype
+    nq = p.num_qubits if p.prefix_units.shape[0] > 0 else 0  # numba_product's tables: 2^(Q/2) rows
+    nt, nh = 1 << (nq // 2), 1 << (nq - nq // 2)
     return Scratch(
         np.empty(max(4, kdim) * LANES, dt), np.empty(max(4, kdim) * LANES, dt),
         np.empty(32 * LANES, dt), np.empty(32 * LANES, dt), np.empty(LANES, dt),
@@ -57,7 +62,11 @@ def _scratch(p, proto):
         np.zeros((maxf, 4), np.complex128),
         np.empty(max(16, kdim * kdim), np.float64), np.empty(max(16, kdim * kdim), np.float64),
         np.empty(kdim, np.int64),
-        np.zeros(nm * 8 * LANES, dt), np.zeros(nm * 8 * LANES, dt), np.zeros(nm * LANES, dt))
+        np.zeros(nm * 8 * LANES, dt), np.zeros(nm * 8 * LANES, dt), np.zeros(nm * LANES, dt),
+        np.zeros((max(1, nq), 2, LANES), np.complex128), np.zeros((max(1, nq), 2, LANES), np.complex128),
+        np.zeros(nt * LANES, dt), np.zeros(nt * LANES, dt), np.zeros(nh * LANES, dt), np.zeros(nh * LANES, dt),
+        np.zeros(nh * LANES, dt), np.zeros(nh * LANES, dt), np.zeros(nt * LANES, dt), np.zeros(nt * LANES, dt),
+        np.zeros((nh, LANES), np.complex128), np.zeros((nh, LANES), np.complex128))
 
 
 # ---------------------------------------------------------------- forward
@@ -144,11 +153,17 @@ def _run_forward(p, batch, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync):
     arrays now holding it (a permutation gathers into the spare pair (sre, sim), which then
     swaps in), the rows this thread touched last and the barriers it passed."""
     n = 1 << p.num_qubits
-    for part in range(p_lo, p_hi):
-        lo, hi = _rows(n, part, parts)
-        _initial_state(p, batch, b0, re, im, lo, hi)
+    product = parts == 1 and p.prefix_units.shape[0] > 0
+    if product:
+        product_forward(p, batch, s, b0, re, im)  # the prefix's units in one pass
+    else:
+        for part in range(p_lo, p_hi):
+            lo, hi = _rows(n, part, parts)
+            _initial_state(p, batch, b0, re, im, lo, hi)
     cur, nb = TOP, 0
     for u in range(p.units.shape[0]):
+        if product and p.in_prefix[u]:
+            continue
         i, b = p.units[u, 0], p.units[u, 1]
         kind = p.ops[i, 0]
         fold = p.fold[i] if parts == 1 and b < 0 else -1
@@ -326,7 +341,10 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, 
     # write: then the next step waits (ALL) until both are done reading.
     cur = ALL if p.any_flip else TOP
     need_x = ao.need_x
+    product = parts == 1 and p.prefix_units.shape[0] > 0
     for u in range(p.units.shape[0] - 1, -1, -1):
+        if product and p.in_prefix[u]:
+            continue
         i, b = p.units[u, 0], p.units[u, 1]
         kind = p.ops[i, 0]
         if b < 0 and (kind == OP_U1 or kind == OP_CXU1):
@@ -356,6 +374,8 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, 
                 else:  # constant ops: undo both states
                     apply_op(p, batch, s, i, b0, re, im, True, 0, 1, 1)
                     apply_op(p, batch, s, i, b0, lre, lim, True, 0, 1, 1)
+    if product:  # the prefix's units from one read of lambda
+        product_adjoint(p, batch, s, b0, valid, lre, lim, dws[0], dxs[0], need_x)
     if p.amp_size > 0 and need_x:
         cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)
         if p_lo == 0:

@@ -174,7 +174,7 @@ def _ry_grads(p, i, b0, valid, gacc, go, dw, dx, need_x):
 
 
 @jit_borrowing
-def _u1_grads(p, batch, s, i, b0, valid, macc, mo, dw, dx, need_x):
+def u1_grads(p, batch, s, i, b0, valid, macc, mo, dw, dx, need_x):
     """Angle gradients of U1/CXU1 op i from its lane sums of M (2x2 per lane) at offset mo."""
     fs, fc = p.ops[i, 3], p.ops[i, 4]
     if u1_depends_on_inputs(p.factors, fs, fc):
@@ -215,7 +215,7 @@ def undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dws, dxs, need_x, p_
             lk.undo_1q_fused(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
         else:
             lk.undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
-        _u1_grads(p, batch, s, i, b0, valid, s.macc, 0, dws[part], dxs[part], need_x)
+        u1_grads(p, batch, s, i, b0, valid, s.macc, 0, dws[part], dxs[part], need_x)
 
 
 @jit_borrowing
@@ -255,7 +255,7 @@ def _undo_block(p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x):
         if p.member_real[i]:
             _ry_grads(p, i, b0, valid, s.gblock, m * LANES, dw, dx, need_x)
         else:
-            _u1_grads(p, batch, s, i, b0, valid, s.mblock, m * 8 * LANES, dw, dx, need_x)
+            u1_grads(p, batch, s, i, b0, valid, s.mblock, m * 8 * LANES, dw, dx, need_x)
 
 
 # ---------------------------------------------------------------- blocks, compiled only when used

@@ -2,7 +2,7 @@
 its speed rests on must be there, and a borrowing function must not leak or free arrays."""
 import numpy as np
 
-from hqsim.backends import numba_drivers, numba_jit, numba_matrices, numba_matrices_1q, numba_op_steps
+from hqsim.backends import numba_drivers, numba_jit, numba_matrices, numba_matrices_1q, numba_op_steps, numba_product
 
 
 def test_numba_has_the_flag_hook():
@@ -14,7 +14,8 @@ def test_per_op_functions_are_compiled_without_reference_counting():
     with the program passed as one structure that was 39 % of a W1 step."""
     for module, names in ((numba_op_steps, ("apply_op", "_apply_block", "fill_1q", "_fill_u1", "_fill_ry",
                                             "_fill_u2", "undo_1q_op", "undo_u2_op", "_undo_block", "_ry_grads",
-                                            "_u1_grads")),
+                                            "u1_grads")),
+                          (numba_product, ("prefix_columns", "product_forward", "product_adjoint")),
                           (numba_drivers, ("_initial_state", "_amplitude_gradient")),
                           (numba_matrices, ("op_matrix", "chain_grads", "factor_matrix")),
                           (numba_matrices_1q, ("u1_chain", "ry_chain"))):
