@@ -57,9 +57,9 @@ def product_prefix(ops: np.ndarray, wires: np.ndarray, perms: np.ndarray, units:
                 chosen.append(u)
         elif kind == OP_PERM:
             perm = perms[ops[i, 3]]
-            for q in range(num_qubits):
-                bit = 1 << (num_qubits - 1 - q)
-                touched[q] |= bool(np.any(perm[rows ^ bit] != (perm ^ bit)))
+            for q in range(num_qubits):  # it commutes with any U on q iff it keeps q's bit
+                bit = 1 << (num_qubits - 1 - q)  # and maps rows differing in it alike
+                touched[q] |= bool(np.any((perm ^ rows) & bit) or np.any(perm[rows ^ bit] != (perm ^ bit)))
         elif kind == OP_UK:
             touched[wires[ops[i, 3]:ops[i, 3] + ops[i, 4]]] = True
         else:  # U2, CZ, CXU1

@@ -7,8 +7,9 @@ import pytest
 import hqsim
 from hqsim.api import compile_circuit
 from hqsim.backends import numba_cpu, reference
+from hqsim.backends.numba_product import product_prefix
 from hqsim.ir import GATES, Circuit
-from hqsim.program import OP_U1
+from hqsim.program import OP_PERM, OP_U1, expand_fused_cnots
 
 from core.random_circuits import random_args, random_circuit, random_observables, random_param
 
@@ -46,6 +47,15 @@ def test_the_prefix_is_the_single_qubit_ops_before_any_multi_qubit_op_on_their_q
     walk = [(int(prog.ops[i, 0]), int(prog.ops[i, 1])) for i, _ in numba_cpu.numba_program(prog).units]
     chosen = [walk[u] for u in numba_cpu.numba_program(prog).prefix_units]
     assert sorted(chosen) == [(OP_U1, 2), (OP_U1, 3)]  # q0's RY comes after the CNOT on it
+    # a permutation touches a CNOT's target and an X gate's qubit (bit flipped), not a bystander
+    expanded = expand_fused_cnots(compile_circuit(Circuit(3).cnot(0, 1).ry(0.3, 1).ry(0.2, 2)).program)
+    walk = [(int(expanded.ops[i, 0]), int(expanded.ops[i, 1])) for i, _ in numba_cpu.numba_program(expanded).units]
+    assert [walk[u] for u in numba_cpu.numba_program(expanded).prefix_units] == [(OP_U1, 2)]
+    rows = np.arange(4)
+    flip_q1 = np.array([rows ^ 1])  # X on qubit 1 as a permutation: pairs alike, bit flipped
+    ops = np.array([[OP_PERM, -1, -1, 0, 0, -1], [OP_U1, 1, -1, 0, 1, -1], [OP_U1, 0, -1, 1, 1, -1]])
+    units = np.array([[0, -1], [1, -1], [2, -1]])
+    assert list(product_prefix(ops, np.zeros(1, int), flip_q1, units, 2, 0)) == [2]
     amp = Circuit(3, amplitude_encoding=hqsim.AmplitudeEncoding(0, 8), num_inputs=8).ry(0.3, 0).ry(0.2, 1)
     assert len(numba_cpu.numba_program(compile_circuit(amp).program).prefix_units) == 0  # not |0...0>
 
