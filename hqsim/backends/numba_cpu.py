@@ -123,14 +123,15 @@ def _run_split(program: OpProgram, which: int, driver, args) -> None:
 # factors of one op, widest dense op's or block's qubit count, most members of a block), and
 # whether an observable term flips bits (pairs rows: numba_drivers' split path then waits), and the
 # permutations the forward folds into the pass after them (fold_permutations), and the units
-# numba_product runs as one product state before the walk (prefix_units, in_prefix).
+# numba_product runs as one product state before the walk (prefix_units, in_prefix; the first
+# unit walked, first_walked, past them: psi is not needed below it in the adjoint).
 # terms / term_coeff: the observables' terms that flip bits (numba_lane_kernels' loops, one pass
 # each); diag_*: the diagonal ones (numba_observables, one pass for all).
 NumbaProgram = namedtuple("NumbaProgram", "ops factors fcoef const_mats perms inv_perms wires terms "
                           "term_coeff diag_k diag_signs diag_terms diag_hmasks diag_coeff num_qubits amp_start amp_size "
                           "units blocks block_offs block_bits block_final block_ident member_kind member_real "
                           "member_pstart member_pairs max_factors max_k max_members any_flip fold fold_rows "
-                          "prefix_units in_prefix")
+                          "prefix_units in_prefix first_walked")
 # One call's inputs: x (B, n_in) float64, w (n_w,) float64, the batch-shared 2x2 matrices of
 # single-qubit factors that do not read the inputs (n_f, 4) complex128, and a zero-length
 # array whose dtype is the state precision (float32 for complex64, float64 for complex128).
@@ -154,6 +155,7 @@ def numba_program(program: OpProgram) -> NumbaProgram:
         plan = plan_blocks(program)
         diag = plan_diagonal_terms(program.terms, program.term_coeff, program.num_qubits)
         prefix = product_prefix(ops, program.wires, program.perms, plan.units, program.num_qubits, program.amp_size)
+        in_prefix = prefix_mask(prefix, len(plan.units))
         packed = NumbaProgram(
             ops, program.factors, program.fcoef, program.const_mats, program.perms, program.inv_perms,
             program.wires, diag.others, diag.others_coeff, diag.k, diag.signs, diag.terms, diag.hmasks, diag.coeff,
@@ -165,7 +167,8 @@ def numba_program(program: OpProgram) -> NumbaProgram:
             max(1, int(ops[:, 4].max()) if program.num_ops else 1),
             max(int(uk[:, 4].max()) if len(uk) else 1, plan.max_k), plan.max_members,
             bool(np.any(program.terms[:, 1] != 0)) if len(program.terms) else False,
-            *fold_permutations(program, plan.units), prefix, prefix_mask(prefix, len(plan.units)))
+            *fold_permutations(program, plan.units), prefix, in_prefix,
+            int(np.argmin(in_prefix)) if not in_prefix.all() else len(in_prefix))
         _PROGRAMS[program] = packed
     return packed
 

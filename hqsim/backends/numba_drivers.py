@@ -350,6 +350,10 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, 
         if b < 0 and (kind == OP_U1 or kind == OP_CXU1):
             cur, nb = _enter(sync, p_lo, p_hi, parts, cur, _pass_rows(p, i), nb)
             undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dws, dxs, need_x, p_lo, p_hi, parts)
+        elif b < 0 and kind == OP_PERM and product and u == p.first_walked:
+            # only the product prefix is left, and its gradients read lambda alone
+            lk.gather_rows(lre, lim, n, p.inv_perms[p.ops[i, 3]], sre, sim, 0, n)
+            lre, sre, lim, sim = sre, lre, sim, lim
         elif b < 0 and kind == OP_PERM:
             inv = p.inv_perms[p.ops[i, 3]]
             cur, nb = _enter(sync, p_lo, p_hi, parts, cur, ALL, nb)

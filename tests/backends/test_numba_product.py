@@ -115,13 +115,31 @@ def test_gradients_match_finite_differences(need_inputs):
         assert dx is None
 
 
+@pytest.mark.parametrize("real_dtype", [np.float64, np.float32])
+def test_ring_ansatz_after_its_first_layer_matches_the_op_by_op_walk(real_dtype):
+    """W1's shape: the first ring's permutation follows the prefix, and the adjoint then undoes
+    lambda alone (numba_drivers: first_walked)."""
+    rng = np.random.default_rng(4)
+    program = compile_circuit(hqsim.ansatz.rpqc(7, 2, 2, 1)).program
+    p = numba_cpu.numba_program(program)
+    assert p.first_walked == 7 and program.ops[p.units[7, 0], 0] == OP_PERM
+    x = rng.uniform(-2, 2, (19, program.num_inputs))
+    w = rng.uniform(-2, 2, program.num_weights)
+    cot = rng.normal(size=(19, program.num_observables))
+    fast = numba_cpu.vjp(program, x, w, cot, real_dtype)
+    slow = _without_prefix(program, lambda: numba_cpu.vjp(program, x, w, cot, real_dtype))
+    tol = 1e-12 if real_dtype == np.float64 else 1e-4
+    for a, b in zip(fast, slow):
+        np.testing.assert_allclose(a, b, rtol=0, atol=tol * (1 + np.abs(b).max()))
+
+
 def test_a_circuit_of_single_qubit_gates_only_is_all_prefix():
     rng = np.random.default_rng(3)
     c = _prefixed_circuit(rng, 4, 9, 0)
     obs = random_observables(rng, 4)
     program = compile_circuit(c, obs).program
     p = numba_cpu.numba_program(program)
-    assert len(p.prefix_units) == p.units.shape[0]
+    assert len(p.prefix_units) == p.units.shape[0] == p.first_walked
     x, w = random_args(rng, c, 5)
     out, _ = numba_cpu.forward(program, x, w, np.float64)
     np.testing.assert_allclose(out, reference.expectation(c, obs, x, w), atol=1e-12)
