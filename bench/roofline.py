@@ -4,23 +4,26 @@ program, and the ceilings measured on the machine (Numba loops, 1 or more thread
 The model (per sample; S = the state's bytes, 2^Q amplitudes x 8 B in complex64; "a pass"
 reads and writes the whole state once, 2S; counts come from ``compile_circuit(...).program``):
 
-- forward: write the initial state (S); one pass per U1, CXU1 (the CNOT is an index map inside
-  the pass), CZ and PERM op (a gather into the spare state: read S, write S), except a PERM
-  that the next U1 / CXU1 reads through (numba_cpu.fold_permutations: no pass of its own); the
-  diagonal observables (Z strings) read the state once for all of them (S), every other Pauli
-  term once each (S each).
+- forward: write the initial state (S), which already holds the leading single-qubit ops on
+  |0...0> (numba_product: the product prefix, no pass of their own); one pass per other U1,
+  CXU1 (the CNOT is an index map inside the pass), CZ and PERM op (a gather into the spare
+  state: read S, write S), except a PERM that the next U1 / CXU1 reads through
+  (numba_cpu.fold_permutations: no pass of its own); the diagonal observables (Z strings) read
+  the state once for all of them (S), every other Pauli term once each (S each).
 - forward+backward: the forward above, plus storing the final state for the backward (S); the
   backward reloads it (2S), builds lambda = sum_t g_t P_t psi (zero lambda S; the diagonal
   terms together read psi and read+write lambda, 3S; every other term the same, 3S each), then
-  undoes every op on psi and lambda in one pass (4S per U1, CXU1, CZ or PERM op: the backward
-  folds no permutation).
+  undoes every op outside the prefix on psi and lambda in one pass (4S per U1, CXU1, CZ or PERM
+  op: the backward folds no permutation; a PERM right after the prefix undoes lambda alone, 2S),
+  and reads lambda once for the prefix's gradients (S).
 - flops (a multiply-add counts 2, as in the FMA ceiling), per amplitude, what the kernels
   execute (hqsim/backends/numba_lane_kernels.py, numba_observables.py): a complex 2x2 op 14
   forward and 44 backward (undo psi 14, undo lambda 14, the 2x2 M accumulation 16); an all-RY
   op (real matrix, one gradient number) 6 forward and 16 backward; PERM and CZ 0; the diagonal
   terms together 4 + H/2 forward (|psi|^2, its add to the total and to half of the H distinct
   high-bit masks' sums on average) and 4 + H/2 for lambda; any other term 10 (both parts of
-  <psi|P|psi>) and 11 for lambda.
+  <psi|P|psi>) and 11 for lambda; the product prefix 6 forward (one complex product per
+  amplitude) and 16 backward (two complex multiply-adds per amplitude of lambda).
 - the data a pass touches live in the group's working set: 16 samples (one SIMD group) per
   thread, 2 states (state + the gather's spare) forward, 3 (psi, lambda, spare) backward.
 
@@ -51,15 +54,17 @@ AMP_BYTES = 8       # complex64: two float32 per amplitude
 FLOPS_FWD = {"complex": 14, "real": 6, "move": 0}
 FLOPS_BWD = {"complex": 44, "real": 16, "move": 0}
 FLOPS_EXPECT_TERM, FLOPS_LAMBDA_TERM = 10, 11
+FLOPS_PRODUCT_FWD, FLOPS_PRODUCT_BWD = 6, 16
 IN_MEMORY_BYTES = 64 << 20
 
 
-def classify_ops(program):
-    """Counts of the program's state passes: {"complex", "real", "move"} (move = PERM and CZ)."""
+def classify_ops(program, ops=None):
+    """Counts of the program's state passes (of ``ops``, rows of program.ops; all by default):
+    {"complex", "real", "move"} (move = PERM and CZ)."""
     if program.blocks.shape[0]:
         raise ValueError("roofline model: fused blocks are not modelled (compile without fusion)")
     counts = {"complex": 0, "real": 0, "move": 0}
-    for kind, _, _, fs, fc, _ in program.ops:
+    for kind, _, _, fs, fc, _ in (program.ops if ops is None else ops):
         if kind in (OP_U1, OP_CXU1):
             real = bool(np.all(program.factors[fs:fs + fc, 0] == F_RY))
             counts["real" if real else "complex"] += 1
@@ -76,15 +81,24 @@ def per_sample_cost(program):
     s = n * AMP_BYTES
     c = classify_ops(program)
     passes = sum(c.values())
-    fwd_passes = passes - folded_permutations(program)
+    prefix, lambda_only = product_prefix(program)
+    cp = classify_ops(program, program.ops[prefix])
+    walked = {k: c[k] - cp[k] for k in c}  # the ops outside the product prefix
+    fwd_passes = passes - len(prefix) - folded_permutations(program)
+    bwd_passes = passes - len(prefix)
+    product = int(len(prefix) > 0)
     diag = plan_diagonal_terms(program.terms, program.term_coeff, program.num_qubits)
     others, diag_reads = int(diag.others.shape[0]), int(diag.terms.shape[0] > 0)
     diag_flops = diag_reads * (4 + diag.hmasks.shape[0] / 2)
     fwd_bytes = s + 2 * s * fwd_passes + s * (others + diag_reads)
-    fwd_flops = n * (sum(FLOPS_FWD[k] * v for k, v in c.items()) + FLOPS_EXPECT_TERM * others + diag_flops)
-    bwd_bytes = s + 2 * s + s + 3 * s * (others + diag_reads) + 4 * s * passes
-    bwd_flops = n * (sum(FLOPS_BWD[k] * v for k, v in c.items()) + FLOPS_LAMBDA_TERM * others + diag_flops)
-    return {"passes": passes, "fwd_passes": fwd_passes, **{f"ops_{k}": v for k, v in c.items()},
+    fwd_flops = n * (sum(FLOPS_FWD[k] * v for k, v in walked.items()) + FLOPS_PRODUCT_FWD * product
+                     + FLOPS_EXPECT_TERM * others + diag_flops)
+    bwd_bytes = (s + 2 * s + s + 3 * s * (others + diag_reads) + 4 * s * bwd_passes - 2 * s * lambda_only
+                 + s * product)
+    bwd_flops = n * (sum(FLOPS_BWD[k] * v for k, v in walked.items()) + FLOPS_PRODUCT_BWD * product
+                     + FLOPS_LAMBDA_TERM * others + diag_flops)
+    return {"passes": passes, "fwd_passes": fwd_passes, "bwd_passes": bwd_passes, "prefix_ops": len(prefix),
+            **{f"ops_{k}": v for k, v in c.items()},
             "terms": int(program.terms.shape[0]), "diagonal_terms": int(diag.terms.shape[0]),
             "fwd_bytes": fwd_bytes, "fwd_flops": fwd_flops,
             "fwdbwd_bytes": fwd_bytes + bwd_bytes, "fwdbwd_flops": fwd_flops + bwd_flops}
@@ -95,6 +109,16 @@ def folded_permutations(program):
     from hqsim.backends.numba_block_plan import plan_blocks
     from hqsim.backends.numba_cpu import FOLDED, fold_permutations
     return int(np.sum(fold_permutations(program, plan_blocks(program).units)[0] == FOLDED))
+
+
+def product_prefix(program):
+    """(op indices of the product prefix, whether the op right after it is a PERM that the
+    backward runs on lambda alone) as the Numba backend runs them (numba_product)."""
+    from hqsim.backends.numba_cpu import numba_program
+    p = numba_program(program)
+    ops = p.units[p.prefix_units, 0]
+    after = p.units[p.first_walked, 0] if len(ops) and p.first_walked < len(p.units) else -1
+    return ops, int(after >= 0 and program.ops[after, 0] == OP_PERM)
 
 
 def working_set_bytes(num_qubits, backward):

@@ -98,13 +98,26 @@ def test_roofline_counts_the_passes_of_a_tiny_circuit():
     cost = roofline.per_sample_cost(p)
     s, n, terms, passes = 8 * 8, 8, 3, 6
     assert cost["passes"] == passes == p.num_ops and cost["terms"] == cost["diagonal_terms"] == terms
-    # the forward runs the PERM inside the CXU1 pass after it; the three <Z_q> are read in one pass,
-    # with blocks of 4 rows: qubit 0's bit is the one high mask (4 + 1/2 flops per amplitude)
-    assert cost["fwd_passes"] == passes - 1
-    assert cost["fwd_bytes"] == s + 2 * s * (passes - 1) + s
-    assert cost["fwd_flops"] == n * (14 * 2 + 6 * 3 + 4.5)
-    assert cost["fwdbwd_bytes"] == cost["fwd_bytes"] + 4 * s + 3 * s + 4 * s * passes
-    assert cost["fwdbwd_flops"] == cost["fwd_flops"] + n * (44 * 2 + 16 * 3 + 4.5)
+    # U1 RY q0, U1 RY q1 and U1 RZ q2 come before any two-qubit op on their qubits: the product
+    # prefix, written with the initial state (forward) and from one read of lambda (backward);
+    # the forward runs the PERM inside the CXU1 pass after it; the three <Z_q> are read in one
+    # pass, with blocks of 4 rows: qubit 0's bit is the one high mask (4 + 1/2 flops per amplitude)
+    assert cost["prefix_ops"] == 3 and cost["fwd_passes"] == passes - 3 - 1 and cost["bwd_passes"] == passes - 3
+    assert cost["fwd_bytes"] == s + 2 * s * (passes - 4) + s
+    assert cost["fwd_flops"] == n * (14 * 1 + 6 * 1 + 6 + 4.5)
+    assert cost["fwdbwd_bytes"] == cost["fwd_bytes"] + 4 * s + 3 * s + 4 * s * (passes - 3) + s
+    assert cost["fwdbwd_flops"] == cost["fwd_flops"] + n * (44 * 1 + 16 * 1 + 16 + 4.5)
+
+
+def test_roofline_counts_a_lambda_only_permutation_after_the_prefix():
+    c = Circuit(3).ry(weight(0), 0).ry(weight(1), 1).ry(weight(2), 2).cnot(0, 1).cnot(1, 2).rz(weight(3), 0)
+    p = hqsim.compile_circuit(c).program
+    prefix, lambda_only = roofline.product_prefix(p)
+    assert len(prefix) == 3 and lambda_only == 1
+    cost = roofline.per_sample_cost(p)
+    s = 8 * 8
+    walked = cost["passes"] - 3
+    assert cost["fwdbwd_bytes"] - cost["fwd_bytes"] == 4 * s + 3 * s + 4 * s * walked - 2 * s + s
 
 
 def test_roofline_refuses_what_it_does_not_model():
