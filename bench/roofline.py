@@ -106,9 +106,8 @@ def per_sample_cost(program):
 
 def folded_permutations(program):
     """PERM ops the forward runs inside the pass after them (hqsim.backends.numba_cpu)."""
-    from hqsim.backends.numba_block_plan import plan_blocks
-    from hqsim.backends.numba_cpu import FOLDED, fold_permutations
-    return int(np.sum(fold_permutations(program, plan_blocks(program).units)[0] == FOLDED))
+    from hqsim.backends.numba_cpu import FOLDED, numba_program
+    return int(np.sum(numba_program(program).fold == FOLDED))
 
 
 def product_prefix(program):

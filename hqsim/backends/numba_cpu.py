@@ -167,24 +167,26 @@ def numba_program(program: OpProgram) -> NumbaProgram:
             max(1, int(ops[:, 4].max()) if program.num_ops else 1),
             max(int(uk[:, 4].max()) if len(uk) else 1, plan.max_k), plan.max_members,
             bool(np.any(program.terms[:, 1] != 0)) if len(program.terms) else False,
-            *fold_permutations(program, plan.units), prefix, in_prefix,
+            *fold_permutations(program, plan.units, in_prefix), prefix, in_prefix,
             int(np.argmin(in_prefix)) if not in_prefix.all() else len(in_prefix))
         _PROGRAMS[program] = packed
     return packed
 
 
-def fold_permutations(program: OpProgram, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fold_permutations(program: OpProgram, units: np.ndarray, in_prefix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where the forward walk runs a basis permutation and the single-qubit pass after it as one
     pass (numba_lane_kernels.gather_apply_1q): ``fold[i]`` is FOLDED for such a permutation op,
     the row of ``rows`` the next op reads its input through (the permutation composed with that
-    op's CNOT, for a CXU1), and -1 for every other op. Ops inside fused blocks are left alone."""
+    op's CNOT, for a CXU1), and -1 for every other op. Ops inside fused blocks are left alone,
+    and so is a permutation whose next unit runs in the product prefix (``in_prefix``: before
+    the walk, numba_product)."""
     ops = program.ops
     fold = np.full(program.num_ops, -1, np.int64)
     rows = []
     idx = np.arange(1 << program.num_qubits)
     for u in range(len(units) - 1):
         (i, b), (j, bj) = units[u], units[u + 1]
-        if b >= 0 or bj >= 0 or ops[i, 0] != OP_PERM or ops[j, 0] not in (OP_U1, OP_CXU1):
+        if b >= 0 or bj >= 0 or ops[i, 0] != OP_PERM or ops[j, 0] not in (OP_U1, OP_CXU1) or in_prefix[u + 1]:
             continue
         perm = program.perms[ops[i, 3]]
         if ops[j, 0] == OP_CXU1:  # CNOT(control q1 -> target q0) first: psi'[r] = psi[cnot(r)]

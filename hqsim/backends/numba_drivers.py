@@ -39,9 +39,10 @@ from .numba_sync import barrier, join
 # (macc, gacc; mblock, gblock), gather scratch (tre, tim), small complex128 matrices for
 # matrices and chain rules, dense-op scratch, and numba_product's: the qubits' columns and
 # reduced lambdas (pv, pred), its low and high tables (ptre ptim, phre phim), the sums S and R
-# (psre psim, prre prim) and the contraction's rows (pa, pwork); length 1 without a prefix.
+# (psre psim, prre prim), the contraction's rows (pa, pwork; length 1 without a prefix) and the
+# lanes' 2x2 matrices of one op (pm).
 Scratch = namedtuple("Scratch", "tre tim c macc gacc u fm tmp g m m2 fs_m cs as_ f1 p1 ur ui offs "
-                     "cblock mblock gblock pv pred ptre ptim phre phim psre psim prre prim pa pwork")
+                     "cblock mblock gblock pv pred ptre ptim phre phim psre psim prre prim pa pwork pm")
 
 
 @jit
@@ -66,7 +67,8 @@ def _scratch(p, proto):
         np.zeros((max(1, nq), 2, LANES), np.complex128), np.zeros((max(1, nq), 2, LANES), np.complex128),
         np.zeros(nt * LANES, dt), np.zeros(nt * LANES, dt), np.zeros(nh * LANES, dt), np.zeros(nh * LANES, dt),
         np.zeros(nh * LANES, dt), np.zeros(nh * LANES, dt), np.zeros(nt * LANES, dt), np.zeros(nt * LANES, dt),
-        np.zeros((nh, LANES), np.complex128), np.zeros((nh, LANES), np.complex128))
+        np.zeros((nh, LANES), np.complex128), np.zeros((nh, LANES), np.complex128),
+        np.zeros((LANES, 4), np.complex128))
 
 
 # ---------------------------------------------------------------- forward

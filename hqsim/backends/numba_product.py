@@ -84,21 +84,31 @@ def table_bits(num_qubits: int) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- the columns and tables
 @jit_borrowing
-def prefix_columns(p, batch, b0, v):
-    """v[q, c, l] (complex128) = component c of qubit q's column after the prefix, lane l."""
+def _lane_matrices(p, batch, b0, i, u):
+    """u[l] = (a, b, c, d), U1 op i's 2x2 matrix [[a, b], [c, d]] for lane l (complex128)."""
+    fs, fc = p.ops[i, 3], p.ops[i, 4]
+    per_sample = u1_depends_on_inputs(p.factors, fs, fc)
+    for l in range(LANES):
+        if per_sample or l == 0:
+            a, b, c, d = u1_matrix(p, batch.fcache, fs, fc, batch.x[min(b0 + l, batch.x.shape[0] - 1)], batch.w)
+            u[l, 0], u[l, 1], u[l, 2], u[l, 3] = a, b, c, d
+        else:
+            u[l, 0], u[l, 1], u[l, 2], u[l, 3] = u[0, 0], u[0, 1], u[0, 2], u[0, 3]
+
+
+@jit_borrowing
+def prefix_columns(p, batch, b0, v, u):
+    """v[q, c, l] (complex128) = component c of qubit q's column after the prefix, lane l;
+    u: scratch (LANES, 4) complex128."""
     v[:, 0, :] = 1
     v[:, 1, :] = 0
     for m in range(p.prefix_units.shape[0]):
         i = p.units[p.prefix_units[m], 0]
-        q, fs, fc = p.ops[i, 1], p.ops[i, 3], p.ops[i, 4]
-        per_sample = u1_depends_on_inputs(p.factors, fs, fc)
-        a, b, c, d = 1 + 0j, 0j, 0j, 1 + 0j
+        q = p.ops[i, 1]
+        _lane_matrices(p, batch, b0, i, u)
         for l in range(LANES):
-            if per_sample or l == 0:
-                a, b, c, d = u1_matrix(p, batch.fcache, fs, fc, batch.x[min(b0 + l, batch.x.shape[0] - 1)],
-                                       batch.w)
             x, y = v[q, 0, l], v[q, 1, l]
-            v[q, 0, l], v[q, 1, l] = a * x + b * y, c * x + d * y
+            v[q, 0, l], v[q, 1, l] = u[l, 0] * x + u[l, 1] * y, u[l, 2] * x + u[l, 3] * y
 
 
 @jit_borrowing
@@ -161,7 +171,7 @@ def write_product(re, im, hre, him, tre, tim, k, nh):
 @jit_borrowing
 def product_forward(p, batch, s, b0, re, im):
     """The state after the program's prefix (product_prefix) into (re, im), all rows."""
-    prefix_columns(p, batch, b0, s.pv)
+    prefix_columns(p, batch, b0, s.pv, s.pm)
     _tables(p, s)
     k = p.num_qubits // 2
     write_product(re, im, s.phre, s.phim, s.ptre, s.ptim, k, 1 << (p.num_qubits - k))
@@ -232,7 +242,7 @@ def product_adjoint(p, batch, s, b0, valid, lre, lim, dw, dx, need_x):
     k = nq // 2
     nh = 1 << (nq - k)
     v, red = s.pv, s.pred
-    prefix_columns(p, batch, b0, v)
+    prefix_columns(p, batch, b0, v, s.pm)
     _tables(p, s)
     s.psre[:] = 0
     s.psim[:] = 0
@@ -250,14 +260,10 @@ def product_adjoint(p, batch, s, b0, valid, lre, lim, dw, dx, need_x):
     # the 2x2 adjoint walk over the prefix, last op first, on (column, reduced lambda) per qubit
     for m in range(p.prefix_units.shape[0] - 1, -1, -1):
         i = p.units[p.prefix_units[m], 0]
-        q, fs, fc = p.ops[i, 1], p.ops[i, 3], p.ops[i, 4]
-        per_sample = u1_depends_on_inputs(p.factors, fs, fc)
-        a, b, c, d = 1 + 0j, 0j, 0j, 1 + 0j
+        q = p.ops[i, 1]
+        _lane_matrices(p, batch, b0, i, s.pm)
         for l in range(LANES):
-            if per_sample or l == 0:
-                a, b, c, d = u1_matrix(p, batch.fcache, fs, fc, batch.x[min(b0 + l, batch.x.shape[0] - 1)],
-                                       batch.w)
-            # U^dagger = [[a*, c*], [b*, d*]]
+            a, b, c, d = s.pm[l, 0], s.pm[l, 1], s.pm[l, 2], s.pm[l, 3]  # U^dagger = [[a*, c*], [b*, d*]]
             x, y = v[q, 0, l], v[q, 1, l]
             w0 = a.conjugate() * x + c.conjugate() * y
             w1 = b.conjugate() * x + d.conjugate() * y

@@ -133,6 +133,19 @@ def test_ring_ansatz_after_its_first_layer_matches_the_op_by_op_walk(real_dtype)
         np.testing.assert_allclose(a, b, rtol=0, atol=tol * (1 + np.abs(b).max()))
 
 
+def test_a_permutation_before_a_prefix_op_is_not_folded_into_it():
+    """A random 10-qubit case (tests/gpu's seed 2010) where a PERM is followed by a U1 on a
+    qubit nothing touched: that U1 runs before the walk, so the PERM must run as its own pass."""
+    from gpu.helpers import random_case
+    program, _, c, obs, x, w = random_case(np.random.default_rng(2010), 10, 24, 3, amplitude=False)
+    p = numba_cpu.numba_program(program)
+    followed = [u for u in range(len(p.units) - 1)
+                if program.ops[p.units[u, 0], 0] == OP_PERM and p.in_prefix[u + 1]]
+    assert followed and all(p.fold[p.units[u, 0]] == -1 for u in followed)
+    out, _ = numba_cpu.forward(program, x, w, np.float64)
+    np.testing.assert_allclose(out, reference.expectation(c, obs, x, w), atol=1e-12)
+
+
 def test_a_circuit_of_single_qubit_gates_only_is_all_prefix():
     rng = np.random.default_rng(3)
     c = _prefixed_circuit(rng, 4, 9, 0)
