@@ -32,7 +32,7 @@ from . import numba_observables as obs
 from .numba_jit import jit, jit_borrowing, jit_inline
 from .numba_lane_kernels import LANES
 from .numba_op_steps import apply_block, apply_op, apply_op_gathered, undo_1q_op, undo_block, undo_u2_op
-from .numba_product import product_adjoint, product_forward
+from .numba_product import low_bits, product_adjoint, product_forward
 from .numba_sync import barrier, join
 
 # Per-group work arrays: lane coefficients (c; cblock for a block's members), gradient sums
@@ -51,7 +51,7 @@ def _scratch(p, proto):
     maxf, nm = p.max_factors, p.max_members
     dt = proto.dtype
     nq = p.num_qubits if p.prefix_units.shape[0] > 0 else 0  # numba_product's tables: 2^(Q/2) rows
-    nt, nh = 1 << (nq // 2), 1 << (nq - nq // 2)
+    nt, nh = 1 << low_bits(nq), 1 << (nq - low_bits(nq))
     return Scratch(
         np.empty(max(4, kdim) * LANES, dt), np.empty(max(4, kdim) * LANES, dt),
         np.empty(32 * LANES, dt), np.empty(32 * LANES, dt), np.empty(LANES, dt),

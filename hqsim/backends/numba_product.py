@@ -5,7 +5,7 @@ A program that starts from |0...0> (no amplitude encoding) with P lone U1 ops (a
 first layer: W1 at Q=14 starts with 14; any U1 on a qubit that no multi-qubit op touched
 before it counts, as it commutes with those) is, after them, the product of per-qubit columns
 v_q = U_q,last ... U_q,first |0> (prefix_columns). Split the row index j = h 2^k + r into its
-high and low bits (k = Q // 2): psi(j) = H(h) T(r) with H the product of the high qubits'
+high and low bits (k = Q // 2, low_bits): psi(j) = H(h) T(r) with H the product of the high qubits'
 columns and T of the low ones, both tables of 2^(Q/2) rows x LANES built by doubling. The
 forward writes the state as H(h) T(r): one write instead of zeroing it and P read-write passes
 (12 % of W1's forward at Q=14).
@@ -76,10 +76,10 @@ def prefix_mask(prefix_units: np.ndarray, num_units: int) -> np.ndarray:
     return mask
 
 
-def table_bits(num_qubits: int) -> tuple[int, int]:
-    """(low, high) bit counts of the two tables: low = Q // 2, high = Q - low."""
-    low = num_qubits // 2
-    return low, num_qubits - low
+@jit_inline
+def low_bits(num_qubits):
+    """How many of the row index's bits the low table T covers (the high table H: the rest)."""
+    return num_qubits // 2
 
 
 # ---------------------------------------------------------------- the columns and tables
@@ -133,7 +133,7 @@ def _table(v, nq, first_bit, bits, tre, tim):
 def _tables(p, s):
     """The low table T (s.ptre, s.ptim) and the high table H (s.phre, s.phim) from s.pv."""
     nq = p.num_qubits
-    k = nq // 2
+    k = low_bits(nq)
     _table(s.pv, nq, 0, k, s.ptre, s.ptim)
     _table(s.pv, nq, k, nq - k, s.phre, s.phim)
 
@@ -173,7 +173,7 @@ def product_forward(p, batch, s, b0, re, im):
     """The state after the program's prefix (product_prefix) into (re, im), all rows."""
     prefix_columns(p, batch, b0, s.pv, s.pm)
     _tables(p, s)
-    k = p.num_qubits // 2
+    k = low_bits(p.num_qubits)
     write_product(re, im, s.phre, s.phim, s.ptre, s.ptim, k, 1 << (p.num_qubits - k))
 
 
@@ -239,7 +239,7 @@ def product_adjoint(p, batch, s, b0, valid, lre, lim, dw, dx, need_x):
     """The prefix's angle gradients from lambda after it (lambda_P), through the chain rule
     of any U1 op (numba_op_steps.u1_grads)."""
     nq = p.num_qubits
-    k = nq // 2
+    k = low_bits(nq)
     nh = 1 << (nq - k)
     v, red = s.pv, s.pred
     prefix_columns(p, batch, b0, v, s.pm)
