@@ -81,7 +81,7 @@ def per_sample_cost(program):
     s = n * AMP_BYTES
     c = classify_ops(program)
     passes = sum(c.values())
-    prefix, lambda_only = product_prefix(program)
+    prefix, lambda_only = prefix_as_run(program)
     cp = classify_ops(program, program.ops[prefix])
     walked = {k: c[k] - cp[k] for k in c}  # the ops outside the product prefix
     fwd_passes = passes - len(prefix) - folded_permutations(program)
@@ -110,7 +110,7 @@ def folded_permutations(program):
     return int(np.sum(numba_program(program).fold == FOLDED))
 
 
-def product_prefix(program):
+def prefix_as_run(program):
     """(op indices of the product prefix, whether the op right after it is a PERM that the
     backward runs on lambda alone) as the Numba backend runs them (numba_product)."""
     from hqsim.backends.numba_cpu import numba_program

@@ -112,7 +112,7 @@ def test_roofline_counts_the_passes_of_a_tiny_circuit():
 def test_roofline_counts_a_lambda_only_permutation_after_the_prefix():
     c = Circuit(3).ry(weight(0), 0).ry(weight(1), 1).ry(weight(2), 2).cnot(0, 1).cnot(1, 2).rz(weight(3), 0)
     p = hqsim.compile_circuit(c).program
-    prefix, lambda_only = roofline.product_prefix(p)
+    prefix, lambda_only = roofline.prefix_as_run(p)
     assert len(prefix) == 3 and lambda_only == 1
     cost = roofline.per_sample_cost(p)
     s = 8 * 8
