@@ -75,7 +75,7 @@ def kernel_table(qubits, ks):
                 row.append(best_cpu_time(lambda: lk.apply_1q(st[0], st[1], n, bit, c, real, 0, 1)) / n * 1e9)
             macc, gacc = np.zeros(32 * L, np.float32), np.zeros(L, np.float32)
             cc, cr = _unitary_coeffs(rng, 1, L, np.float32, False), _unitary_coeffs(rng, 1, L, np.float32, True)
-            row.append(best_cpu_time(lambda: lk.undo_1q_fused(*st, n, bit, 0, cc, macc, 0, 1)) / n * 1e9)
+            row.append(best_cpu_time(lambda: lk.undo_1q(*st, n, bit, 0, cc, macc, 0, 1)) / n * 1e9)
             row.append(best_cpu_time(lambda: lk.undo_ry(*st, n, bit, 0, cr, gacc, 0, 1)) / n * 1e9)
             print(f"| {q} | {name} | " + " | ".join(f"{v:.2f}" for v in row) + " |", flush=True)
         for k in ks:

@@ -16,7 +16,8 @@ own single passes on the same state, in the same process, for one 16-lane group 
 - forward: ``apply_2u1`` (per-lane complex 2x2 matrices, and the real-matrix path) vs two
   ``numba_lane_kernels.apply_1q``;
 - adjoint, complex: ``undo_2u1`` (psi and lam sent back through V_a then V_b in registers, both
-  members' matrix gradients M += conj(lam) psi summed per 4-row group) vs two ``undo_1q_fused``;
+  members' matrix gradients M += conj(lam) psi summed per 4-row group) vs two ``undo_1q_m`` (the backend's
+  one-pass undo as of 173240e, ``undo_1q_fused``; it now sums Pauli sums, ``undo_1q``);
 - adjoint, real (RY ops): ``undo_2ry`` (each member's Im <lam|Y|psi>) vs two ``undo_ry``.
 
 Every prototype is first checked against the two single passes (states and gradient sums). Times
@@ -190,10 +191,27 @@ def _outer2(a, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi, mxr, mxi, myr, myi, sr, si
 # The two members' sums are two argument arrays on purpose: as two local arrays, or as two
 # offsets into one argument, LLVM left the whole lane loop scalar (~170 ns per row, measured).
 @jit_noalias
+def undo_1q_m(re, im, lre, lim, n, bit, c, macc):
+    """The backend's one-pass adjoint step as it was when this was measured (173240e's
+    ``numba_lane_kernels.undo_1q_fused``, cbit 0): psi and lam undone, the matrix gradient M per
+    lane summed. The backend now sums four Pauli sums instead (``undo_1q``); the pair prototypes
+    here sum M, so they are compared with this."""
+    L = uint64(LANES)
+    a = np.zeros(8 * LANES, re.dtype)
+    for blk in range(0, n, 2 * bit):
+        for j0 in range(bit):
+            j = (uint64(blk) + uint64(j0)) * L
+            k = j + uint64(bit) * L
+            lk.undo_pair_1q(re, im, lre, lim, c, Z, a, Z, j, k, j, k)
+    for i in range(8 * LANES):
+        macc[i] += a[i]
+
+
+@jit_noalias
 def undo_2u1(re, im, lre, lim, n, ba, bb, va, vb, macc_a, macc_b):
     """The adjoint step of the pair: psi, lam <- V_b V_a (psi, lam), V = U^dagger, with
     macc_a += conj(lam_out) (V_a psi_out) and macc_b += conj(V_a lam_out) psi_in (each member's
-    matrix gradient, as undo_1q_fused's), every row loaded and stored once."""
+    matrix gradient, as undo_1q_m's), every row loaded and stored once."""
     for blk in range(0, n, 2 * ba):
         for blk2 in range(blk, blk + ba, 2 * bb):
             for j0 in range(bb):
@@ -310,7 +328,7 @@ def apply_1q_balanced(re, im, n, bit, c):
 
 @jit_noalias
 def undo_1q_balanced(re, im, lre, lim, n, bit, c, macc):
-    """undo_1q_fused (cbit 0) with balanced sums."""
+    """undo_1q_m with balanced sums."""
     L = uint64(LANES)
     a = np.zeros(8 * LANES, re.dtype)
     for blk in range(0, n, 2 * bit):
@@ -383,12 +401,12 @@ def measure(q, qa, qb, rounds, rng):
     va, vb = _coeffs(rng, False), _coeffs(rng, False)
     s1, s2 = [x.copy() for x in st], [x.copy() for x in st]
     m1a, m1b, m2a, m2b = acc(8), acc(8), acc(8), acc(8)
-    lk.undo_1q_fused(*s1, n, ba, 0, va, m1a, 0, 1)
-    lk.undo_1q_fused(*s1, n, bb, 0, vb, m1b, 0, 1)
+    undo_1q_m(*s1, n, ba, va, m1a)
+    undo_1q_m(*s1, n, bb, vb, m1b)
     undo_2u1(*s2, n, ba, bb, va, vb, m2a, m2b)
     _check(f"undo_2u1 Q={q} ({qa},{qb})", s2 + [m2a, m2b], s1 + [m1a, m1b])
-    two = _best(lambda: (lk.undo_1q_fused(*st, n, ba, 0, va, m1a, 0, 1),
-                         lk.undo_1q_fused(*st, n, bb, 0, vb, m1b, 0, 1)), rounds=rounds)
+    two = _best(lambda: (undo_1q_m(*st, n, ba, va, m1a),
+                         undo_1q_m(*st, n, bb, vb, m1b)), rounds=rounds)
     one = _best(lambda: undo_2u1(*st, n, ba, bb, va, vb, m2a, m2b), rounds=rounds)
     out["adjoint complex"] = (two / n * 1e9, one / n * 1e9)
     va, vb = _coeffs(rng, True), _coeffs(rng, True)
@@ -454,10 +472,10 @@ def leads(q, rounds, rng):
                      _best(lambda: apply_1q_balanced(st[0], st[1], n, bit, c), rounds=rounds)))
         s1, s2 = [x.copy() for x in st], [x.copy() for x in st]
         m1, m2 = np.zeros(8 * LANES, np.float32), np.zeros(8 * LANES, np.float32)
-        lk.undo_1q_fused(*s1, n, bit, 0, c, m1, 0, 1)
+        undo_1q_m(*s1, n, bit, c, m1)
         undo_1q_balanced(*s2, n, bit, c, m2)
         _check(f"undo_1q_balanced Q={q} q={qb}", s2 + [m2], s1 + [m1])
-        base = _best(lambda: lk.undo_1q_fused(*st, n, bit, 0, c, m1, 0, 1), rounds=rounds)
+        base = _best(lambda: undo_1q_m(*st, n, bit, c, m1), rounds=rounds)
         rows.append(("adjoint, balanced sums", qb, base,
                      _best(lambda: undo_1q_balanced(*st, n, bit, c, m2), rounds=rounds)))
     return [(k, qb, b / n * 1e9, v / n * 1e9) for k, qb, b, v in rows]
@@ -470,7 +488,7 @@ def asm_counts():
     rows = []
     for name, fn in (("apply_2u1", apply_2u1), ("undo_2u1", undo_2u1), ("undo_2ry", undo_2ry),
                      ("numba_lane_kernels.apply_1q", lk.apply_1q),
-                     ("numba_lane_kernels.undo_1q_fused", lk.undo_1q_fused),
+                     ("undo_1q_m (173240e's undo_1q_fused)", undo_1q_m),
                      ("numba_lane_kernels.undo_ry", lk.undo_ry)):
         asm = "\n".join(fn.inspect_asm().values())
         fma = len(re.findall(r"\bvf(?:n?m(?:add|sub))\w*ps\b[^\n]*%ymm", asm))

@@ -159,46 +159,11 @@ def _add_outer(a, ao, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi):
     a[ao + 7 * L + l] += lyr * qi - lyi * qr
 
 
-@jit_noalias
-def accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit, part, parts):
-    """macc[(2e+part)*L + l] += conj(lam_a) psi_b over all pairs, e = 2a + b (the matrix
-    gradient M per lane). Read-only on the states, with the sums in a fresh local array:
-    fused into the undo loop the accumulator stores defeated vectorisation (11 vs 2 us).
-    Rows whose control bit ``cbit`` is set read psi's pair swapped (a CXU1 op's inner state)."""
-    L = uint64(LANES)
-    cb = uint64(cbit)
-    a = np.zeros(8 * LANES, re.dtype)
-    b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
-    for blk in range(b_lo, b_hi, 2 * bit):
-        for j0 in range(j_lo, j_hi):
-            row = uint64(blk) + uint64(j0)
-            j = row * L
-            k = j + uint64(bit) * L
-            jr, kr = (k, j) if (row & cb) != 0 else (j, k)
-            for l0 in range(LANES):
-                l = uint64(l0)
-                pr, pi, qr, qi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
-                lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-                _add_outer(a, Z, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi)
-    for i in range(8 * LANES):
-        macc[i] += a[i]
-
-
-@jit
-def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, macc, part, parts):
-    """psi <- V psi, lam <- V lam with V = U^dagger given in c, and macc += conj(lam_before)
-    psi_inner (see accumulate_outer_1q), in three vectorised passes: the fallback of
-    undo_1q_fused. cbit = 0 for a U1 op; a CXU1 op's control bit also sends both states back
-    through the CNOT, and the gradient sees the state between the two (psi read swapped back)."""
-    apply_1q_cx(re, im, n, bit, cbit, c, True, False, part, parts)
-    accumulate_outer_1q(re, im, lre, lim, n, bit, macc, cbit, part, parts)
-    apply_1q_cx(lre, lim, n, bit, cbit, c, True, False, part, parts)
-
-
 @jit_inline
 def undo_pair_1q(re, im, lre, lim, c, co, a, ao, j, k, jw, kw):
     """One row pair of all lanes: psi' = V psi, a += conj(lam) psi', lam' = V lam, both
-    written to rows (jw, kw); V at offset co of c, the sums at offset ao of a."""
+    written to rows (jw, kw); V at offset co of c, the sums at offset ao of a. The fused
+    blocks' members (numba_block_kernels) undo with this: their gradient is the matrix M."""
     L = uint64(LANES)
     for l0 in range(LANES):
         l = uint64(l0)
@@ -221,14 +186,88 @@ def undo_pair_1q(re, im, lre, lim, c, co, a, ao, j, k, jw, kw):
         lim[kw + l] = cr * lxi + ci * lxr + dr * lyi + di * lyr
 
 
+# The adjoint step of a U1 / CXU1 op reads its gradient off the op's OUTPUT states: a factor's
+# angle theta enters as dU/dtheta = -i/2 H U with H = A G A^dagger (G the factor's generator, A
+# the factors after it), so dL/dtheta = Im <lam|H|psi> on the output states, and for any
+# Hermitian H that is H00 t0 + H11 t1 + Re H10 gx + Im H10 gy in the four "Pauli sums"
+#     t0 = Im conj(lam_0) psi_0,  t1 = Im conj(lam_1) psi_1,  gx = Im <lam|X|psi>,  gy = Im <lam|Y|psi>
+# (numba_op_steps.u1_pauli_grads weights them). Four sums of 12 multiply-adds per pair and lane
+# instead of the matrix gradient M's eight of 16, and the weights H depend on the factors after
+# theta only, which for most ops are the same for every sample. Layout: gacc[s*L + l], s = 0..3.
+PAULI_SUMS = 4
+
+
+@jit_inline
+def _add_pauli(g, go, l, lxr, lxi, lyr, lyi, xr, xi, yr, yi):
+    """g[go + s*L + l] += the Pauli sums of one row pair of one lane (lam, psi the op's output)."""
+    L = uint64(LANES)
+    g[go + l] += lxr * xi - lxi * xr
+    g[go + L + l] += lyr * yi - lyi * yr
+    g[go + 2 * L + l] += lxr * yi - lxi * yr + lyr * xi - lyi * xr
+    g[go + 3 * L + l] += lyr * xr + lyi * xi - lxr * yr - lxi * yi
+
+
 @jit_noalias
-def undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc, part, parts):
-    """undo_1q_three_pass in ONE pass over psi and lam
-    (measured 14 vs 28 us per op at Q=10, 16 lanes). re, im, lre, lim, c, macc must be
-    distinct arrays (declared non-aliasing)."""
+def accumulate_pauli_1q(re, im, lre, lim, n, bit, gacc, part, parts):
+    """gacc += the Pauli sums of every pair (see above), read-only on the states, with the sums
+    in a fresh local array: fused into an undo loop written the naive way the accumulator stores
+    defeated vectorisation (11 vs 2 us)."""
+    L = uint64(LANES)
+    a = np.zeros(PAULI_SUMS * LANES, re.dtype)
+    b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
+    for blk in range(b_lo, b_hi, 2 * bit):
+        for j0 in range(j_lo, j_hi):
+            j = (uint64(blk) + uint64(j0)) * L
+            k = j + uint64(bit) * L
+            for l0 in range(LANES):
+                l = uint64(l0)
+                _add_pauli(a, Z, l, lre[j + l], lim[j + l], lre[k + l], lim[k + l],
+                           re[j + l], im[j + l], re[k + l], im[k + l])
+    for i in range(PAULI_SUMS * LANES):
+        gacc[i] += a[i]
+
+
+@jit
+def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, gacc, part, parts):
+    """gacc += the Pauli sums of the op's output states, then psi <- V psi, lam <- V lam with
+    V = U^dagger given in c, in three vectorised passes: the fallback of undo_1q. cbit = 0 for a
+    U1 op; a CXU1 op's control bit also sends both states back through the CNOT."""
+    accumulate_pauli_1q(re, im, lre, lim, n, bit, gacc, part, parts)
+    apply_1q_cx(re, im, n, bit, cbit, c, True, False, part, parts)
+    apply_1q_cx(lre, lim, n, bit, cbit, c, True, False, part, parts)
+
+
+@jit_inline
+def undo_pair_pauli(re, im, lre, lim, c, co, g, go, j, k, jw, kw):
+    """One row pair of all lanes: g += the Pauli sums of (lam, psi), then psi' = V psi and
+    lam' = V lam written to rows (jw, kw); V at offset co of c, the sums at offset go of g."""
+    L = uint64(LANES)
+    for l0 in range(LANES):
+        l = uint64(l0)
+        ar, ai, br, bi = c[co + l], c[co + L + l], c[co + 2 * L + l], c[co + 3 * L + l]
+        cr, ci, dr, di = c[co + 4 * L + l], c[co + 5 * L + l], c[co + 6 * L + l], c[co + 7 * L + l]
+        xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
+        lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
+        _add_pauli(g, go, l, lxr, lxi, lyr, lyi, xr, xi, yr, yi)
+        re[jw + l] = ar * xr - ai * xi + br * yr - bi * yi
+        im[jw + l] = ar * xi + ai * xr + br * yi + bi * yr
+        re[kw + l] = cr * xr - ci * xi + dr * yr - di * yi
+        im[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
+        lre[jw + l] = ar * lxr - ai * lxi + br * lyr - bi * lyi
+        lim[jw + l] = ar * lxi + ai * lxr + br * lyi + bi * lyr
+        lre[kw + l] = cr * lxr - ci * lxi + dr * lyr - di * lyi
+        lim[kw + l] = cr * lxi + ci * lxr + dr * lyi + di * lyr
+
+
+@jit_noalias
+def undo_1q(re, im, lre, lim, n, bit, cbit, c, gacc, part, parts):
+    """undo_1q_three_pass in ONE pass over psi and lam (the M-matrix version of this pass
+    measured 14 vs 28 us per op at Q=10, 16 lanes; the Pauli sums took 5 % (Q=10) and 2 % (Q=14)
+    off that, summed over every qubit). re, im, lre, lim, c, gacc must be distinct arrays
+    (declared non-aliasing)."""
     L = uint64(LANES)
     cb = uint64(cbit)
-    a = np.zeros(8 * LANES, re.dtype)
+    a = np.zeros(PAULI_SUMS * LANES, re.dtype)
     b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
     for blk in range(b_lo, b_hi, 2 * bit):
         for j0 in range(j_lo, j_hi):
@@ -236,14 +275,14 @@ def undo_1q_fused(re, im, lre, lim, n, bit, cbit, c, macc, part, parts):
             j = row * L
             k = j + uint64(bit) * L
             if (row & cb) == 0:
-                undo_pair_1q(re, im, lre, lim, c, Z, a, Z, j, k, j, k)
+                undo_pair_pauli(re, im, lre, lim, c, Z, a, Z, j, k, j, k)
             else:
-                undo_pair_1q(re, im, lre, lim, c, Z, a, Z, j, k, k, j)
-    for i in range(8 * LANES):
-        macc[i] += a[i]
+                undo_pair_pauli(re, im, lre, lim, c, Z, a, Z, j, k, k, j)
+    for i in range(PAULI_SUMS * LANES):
+        gacc[i] += a[i]
 
 
-HAVE_FUSED_UNDO = HAVE_FLAG_HOOK  # without noalias the fused pass is slower than three passes
+HAVE_FUSED_UNDO = HAVE_FLAG_HOOK  # without noalias the one-pass undo is slower than three passes
 
 
 # Real rotations. An op whose factors are all RY (the ring ansatz's every gate, with the CNOT

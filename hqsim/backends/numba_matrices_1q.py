@@ -117,6 +117,40 @@ def u1_chain(p, fcache, fs, fc, xb, w, m00, m01, m10, m11, fm, pre, dw, dxb, nee
 
 
 @jit_inline
+def pauli_weights(a0, a1, a2, a3, code):
+    """(H00, H11, Re H10, Im H10) of H = A G A^dagger, G the generator of a factor of type
+    ``code`` and A = (a0, a1; a2, a3) the product of the factors after it: the weights of an
+    op's four Pauli sums (numba_lane_kernels' undo_1q) in that factor's dL/dtheta."""
+    g0, g1, g2, g3 = generator_1q(code)
+    b0, b1 = a0 * g0 + a1 * g2, a0 * g1 + a1 * g3
+    b2, b3 = a2 * g0 + a3 * g2, a2 * g1 + a3 * g3
+    h00 = b0 * a0.conjugate() + b1 * a1.conjugate()
+    h11 = b2 * a2.conjugate() + b3 * a3.conjugate()
+    h10 = b2 * a0.conjugate() + b3 * a1.conjugate()
+    return h00.real, h11.real, h10.real, h10.imag
+
+
+@jit_borrowing
+def u1_pauli_chain(p, fcache, fs, k_hi, xb, w, a0, a1, a2, a3, t0, t1, gx, gy, dw, dxb, need_x):
+    """The angle gradients of factors k_hi .. 0 of the U1 op whose factors start at fs, for one
+    sample with Pauli sums (t0, t1, gx, gy), (a0 .. a3) the product of the factors after k_hi:
+    dL/dtheta_k = H00 t0 + H11 t1 + Re H10 gx + Im H10 gy (pauli_weights) times fcoef."""
+    for k in range(k_hi, -1, -1):
+        f = fs + k
+        src = p.factors[f, 1]
+        if src == WEIGHT or (src == INPUT and need_x):
+            h00, h11, hr, hi = pauli_weights(a0, a1, a2, a3, p.factors[f, 0])
+            grad = (h00 * t0 + h11 * t1 + hr * gx + hi * gy) * p.fcoef[f, 0]
+            if src == WEIGHT:
+                dw[p.factors[f, 2]] += grad
+            else:
+                dxb[p.factors[f, 2]] += grad
+        if k > 0:
+            e0, e1, e2, e3 = cached_factor_1q(p, fcache, f, xb, w)
+            a0, a1, a2, a3 = a0 * e0 + a1 * e2, a0 * e1 + a1 * e3, a2 * e0 + a3 * e2, a2 * e1 + a3 * e3
+
+
+@jit_inline
 def u1_all_ry(factors, fs, fc):
     """Every factor of the U1 op is an RY: its matrix is real and Y generates every angle."""
     for f in range(fs, fs + fc):

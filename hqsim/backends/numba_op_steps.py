@@ -11,13 +11,14 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from ..program import OP_CXU1, OP_CZ, OP_U1, OP_U2, OP_UK
+from ..program import INPUT, OP_CXU1, OP_CZ, OP_U1, OP_U2, OP_UK, WEIGHT
 from . import numba_block_kernels as bk
 from . import numba_lane_kernels as lk
 from .numba_jit import jit_borrowing, jit_inline
 from .numba_lane_kernels import HAVE_FUSED_UNDO, LANES
 from .numba_matrices import angle, chain_grads, op_matrix
-from .numba_matrices_1q import ry_chain, u1_all_ry, u1_chain, u1_depends_on_inputs, u1_matrix
+from .numba_matrices_1q import (cached_factor_1q, pauli_weights, ry_chain, u1_all_ry, u1_chain,
+                                 u1_depends_on_inputs, u1_matrix, u1_pauli_chain)
 
 
 # ---------------------------------------------------------------- lane coefficients of one op
@@ -194,9 +195,54 @@ def u1_grads(p, batch, s, i, b0, valid, macc, mo, dw, dx, need_x):
 
 
 @jit_borrowing
+def u1_pauli_grads(p, batch, s, i, b0, valid, gacc, go, dw, dx, need_x):
+    """Angle gradients of U1/CXU1 op i from its Pauli sums per lane at offset go of gacc
+    (numba_lane_kernels.undo_1q). Factor k's weights H_k (numba_matrices_1q.pauli_weights)
+    depend only on the factors after k: walking down from the last factor, while none of those
+    reads the inputs H_k is the same for every lane, so a weight's gradient is one contraction
+    of the lane-summed sums and an input's one per lane (W1's ops read their input in their
+    first factor: the whole op). Below an input-dependent factor each lane walks alone."""
+    L = LANES
+    fs, fc = p.ops[i, 3], p.ops[i, 4]
+    s0, s1, sx, sy = 0.0, 0.0, 0.0, 0.0
+    for l in range(valid):
+        s0 += gacc[go + l]
+        s1 += gacc[go + L + l]
+        sx += gacc[go + 2 * L + l]
+        sy += gacc[go + 3 * L + l]
+    a0, a1, a2, a3 = 1 + 0j, 0j, 0j, 1 + 0j
+    for k in range(fc - 1, -1, -1):
+        f = fs + k
+        src = p.factors[f, 1]
+        if src == WEIGHT or (src == INPUT and need_x):
+            h00, h11, hr, hi = pauli_weights(a0, a1, a2, a3, p.factors[f, 0])
+            c = p.fcoef[f, 0]
+            if src == WEIGHT:
+                dw[p.factors[f, 2]] += (h00 * s0 + h11 * s1 + hr * sx + hi * sy) * c
+            else:
+                for l in range(valid):
+                    dx[b0 + l, p.factors[f, 2]] += c * (h00 * gacc[go + l] + h11 * gacc[go + L + l]
+                                                        + hr * gacc[go + 2 * L + l]
+                                                        + hi * gacc[go + 3 * L + l])
+        if k == 0:
+            return
+        if src == INPUT:  # the factors below see a per-lane suffix
+            for l in range(valid):
+                xb = batch.x[b0 + l]
+                e0, e1, e2, e3 = cached_factor_1q(p, batch.fcache, f, xb, batch.w)
+                u1_pauli_chain(p, batch.fcache, fs, k - 1, xb, batch.w, a0 * e0 + a1 * e2, a0 * e1 + a1 * e3,
+                               a2 * e0 + a3 * e2, a2 * e1 + a3 * e3, gacc[go + l], gacc[go + L + l],
+                               gacc[go + 2 * L + l], gacc[go + 3 * L + l], dw, dx[b0 + l], need_x)
+            return
+        e0, e1, e2, e3 = cached_factor_1q(p, batch.fcache, f, batch.x[b0], batch.w)  # lane-independent
+        a0, a1, a2, a3 = a0 * e0 + a1 * e2, a0 * e1 + a1 * e3, a2 * e0 + a3 * e2, a2 * e1 + a3 * e3
+
+
+@jit_borrowing
 def undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dws, dxs, need_x, p_lo, p_hi, parts):
     """Adjoint step of a U1/CXU1 op: undo psi and lambda in one pass with the lane sums of its
-    gradient (one number per lane for an all-RY op, numba_lane_kernels.undo_ry; else M), for
+    gradient (one number per lane for an all-RY op, numba_lane_kernels.undo_ry; else the four
+    Pauli sums, numba_lane_kernels.undo_1q), for
     parts p_lo .. p_hi - 1 of ``parts``: each part's pass, then the angle gradients of its
     partial sums into dws[part], dxs[part] (the chain rule is linear in the sums: the parts'
     gradients add up to the whole op's)."""
@@ -210,12 +256,12 @@ def undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dws, dxs, need_x, p_
             lk.undo_ry(re, im, lre, lim, n, bit, cbit, s.c, s.gacc, part, parts)
             _ry_grads(p, i, b0, valid, s.gacc, 0, dws[part], dxs[part], need_x)
             continue
-        s.macc[:8 * LANES] = 0
+        s.macc[:lk.PAULI_SUMS * LANES] = 0
         if HAVE_FUSED_UNDO:  # a compile-time constant: one pass over psi and lam
-            lk.undo_1q_fused(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
+            lk.undo_1q(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
         else:
             lk.undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
-        u1_grads(p, batch, s, i, b0, valid, s.macc, 0, dws[part], dxs[part], need_x)
+        u1_pauli_grads(p, batch, s, i, b0, valid, s.macc, 0, dws[part], dxs[part], need_x)
 
 
 @jit_borrowing

@@ -150,9 +150,9 @@ def test_one_pass_adjoint_kernel_equals_the_three_pass_kernels(dtype, bit, cbit)
     c = rng.normal(size=32 * L).astype(dtype)
     want = [a.copy() for a in arrays]
     got = [a.copy() for a in arrays]
-    m_want, m_got = np.zeros(32 * L, dtype), np.zeros(32 * L, dtype)
+    m_want, m_got = np.zeros(lanes.PAULI_SUMS * L, dtype), np.zeros(lanes.PAULI_SUMS * L, dtype)
     lanes.undo_1q_three_pass(*want, n, bit, cbit, c, m_want, 0, 1)
-    lanes.undo_1q_fused(*got, n, bit, cbit, c, m_got, 0, 1)
+    lanes.undo_1q(*got, n, bit, cbit, c, m_got, 0, 1)
     tol = 1e-4 if dtype == np.float32 else 1e-12
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
@@ -173,8 +173,7 @@ def test_a_pass_in_two_parts_equals_the_whole_pass(bit, cbit):
         "apply_1q_cx": lambda a, part, parts: lanes.apply_1q_cx(a[0], a[1], n, bit, cbit, c, True, False,
                                                                 part, parts),
         "undo_ry": lambda a, part, parts: lanes.undo_ry(*a[:4], n, bit, cbit, c, a[4], part, parts),
-        "undo_1q_fused": lambda a, part, parts: lanes.undo_1q_fused(*a[:4], n, bit, cbit, c, a[4], part,
-                                                                    parts),
+        "undo_1q": lambda a, part, parts: lanes.undo_1q(*a[:4], n, bit, cbit, c, a[4], part, parts),
         "undo_1q_three_pass": lambda a, part, parts: lanes.undo_1q_three_pass(*a[:4], n, bit, cbit, c, a[4],
                                                                               part, parts),
     }
@@ -195,7 +194,7 @@ def test_every_lane_kernel_is_compiled_noalias():
     from hqsim.backends import numba_jit
     from hqsim.backends import numba_lane_kernels as lanes
     assert numba_jit.HAVE_FLAG_HOOK
-    for name in ("apply_1q", "apply_1q_cx", "accumulate_outer_1q", "undo_1q_fused", "undo_ry", "apply_2q",
+    for name in ("apply_1q", "apply_1q_cx", "accumulate_pauli_1q", "undo_1q", "undo_ry", "apply_2q",
                  "accumulate_outer_2q", "gather_rows", "apply_cz", "apply_uk",
                  "pauli_expectations", "apply_weighted_observable"):
         assert numba_jit.is_noalias(getattr(lanes, name)), name
