@@ -18,7 +18,7 @@ reads and writes the whole state once, 2S; counts come from ``compile_circuit(..
   and reads lambda once for the prefix's gradients (S).
 - flops (a multiply-add counts 2, as in the FMA ceiling), per amplitude, what the kernels
   execute (hqsim/backends/numba_lane_kernels.py, numba_observables.py): a complex 2x2 op 14
-  forward and 44 backward (undo psi 14, undo lambda 14, the 2x2 M accumulation 16); an all-RY
+  forward and 40 backward (undo psi 14, undo lambda 14, the four Pauli sums 12); an all-RY
   op (real matrix, one gradient number) 6 forward and 16 backward; PERM and CZ 0; the diagonal
   terms together 4 + H/2 forward (|psi|^2, its add to the total and to half of the H distinct
   high-bit masks' sums on average) and 4 + H/2 for lambda; any other term 10 (both parts of
@@ -52,7 +52,7 @@ from hqsim.program import F_RY, OP_CXU1, OP_CZ, OP_PERM, OP_U1
 LANES = 16          # samples per SIMD group (hqsim.backends.numba_lane_kernels.LANES)
 AMP_BYTES = 8       # complex64: two float32 per amplitude
 FLOPS_FWD = {"complex": 14, "real": 6, "move": 0}
-FLOPS_BWD = {"complex": 44, "real": 16, "move": 0}
+FLOPS_BWD = {"complex": 40, "real": 16, "move": 0}
 FLOPS_EXPECT_TERM, FLOPS_LAMBDA_TERM = 10, 11
 FLOPS_PRODUCT_FWD, FLOPS_PRODUCT_BWD = 6, 16
 IN_MEMORY_BYTES = 64 << 20

@@ -195,7 +195,7 @@ def u1_grads(p, batch, s, i, b0, valid, macc, mo, dw, dx, need_x):
 
 
 @jit_borrowing
-def u1_pauli_grads(p, batch, s, i, b0, valid, gacc, go, dw, dx, need_x):
+def u1_pauli_grads(p, batch, i, b0, valid, gacc, go, dw, dx, need_x):
     """Angle gradients of U1/CXU1 op i from its Pauli sums per lane at offset go of gacc
     (numba_lane_kernels.undo_1q). Factor k's weights H_k (numba_matrices_1q.pauli_weights)
     depend only on the factors after k: walking down from the last factor, while none of those
@@ -261,7 +261,7 @@ def undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dws, dxs, need_x, p_
             lk.undo_1q(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
         else:
             lk.undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, s.c, s.macc, part, parts)
-        u1_pauli_grads(p, batch, s, i, b0, valid, s.macc, 0, dws[part], dxs[part], need_x)
+        u1_pauli_grads(p, batch, i, b0, valid, s.macc, 0, dws[part], dxs[part], need_x)
 
 
 @jit_borrowing
