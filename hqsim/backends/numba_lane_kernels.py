@@ -146,6 +146,17 @@ def apply_1q_cx(re, im, n, bit, cbit, c, swap_out, real, part, parts):
 
 
 @jit_inline
+def _times_vector(c, co, l, xr, xi, yr, yi):
+    """Lane l's complex 2x2 matrix at offset co of c times the vector (x, y): the real and
+    imaginary parts of both results."""
+    L = uint64(LANES)
+    ar, ai, br, bi = c[co + l], c[co + L + l], c[co + 2 * L + l], c[co + 3 * L + l]
+    cr, ci, dr, di = c[co + 4 * L + l], c[co + 5 * L + l], c[co + 6 * L + l], c[co + 7 * L + l]
+    return (ar * xr - ai * xi + br * yr - bi * yi, ar * xi + ai * xr + br * yi + bi * yr,
+            cr * xr - ci * xi + dr * yr - di * yi, cr * xi + ci * xr + dr * yi + di * yr)
+
+
+@jit_inline
 def _add_outer(a, ao, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi):
     """a[ao + (2e+part)*L + l] += conj(lam_a) psi_b for one pair of one lane, e = 2a + b."""
     L = uint64(LANES)
@@ -164,26 +175,13 @@ def undo_pair_1q(re, im, lre, lim, c, co, a, ao, j, k, jw, kw):
     """One row pair of all lanes: psi' = V psi, a += conj(lam) psi', lam' = V lam, both
     written to rows (jw, kw); V at offset co of c, the sums at offset ao of a. The fused
     blocks' members (numba_block_kernels) undo with this: their gradient is the matrix M."""
-    L = uint64(LANES)
     for l0 in range(LANES):
         l = uint64(l0)
-        ar, ai, br, bi = c[co + l], c[co + L + l], c[co + 2 * L + l], c[co + 3 * L + l]
-        cr, ci, dr, di = c[co + 4 * L + l], c[co + 5 * L + l], c[co + 6 * L + l], c[co + 7 * L + l]
-        xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
-        pr = ar * xr - ai * xi + br * yr - bi * yi
-        pi = ar * xi + ai * xr + br * yi + bi * yr
-        qr = cr * xr - ci * xi + dr * yr - di * yi
-        qi = cr * xi + ci * xr + dr * yi + di * yr
+        pr, pi, qr, qi = _times_vector(c, co, l, re[j + l], im[j + l], re[k + l], im[k + l])
         lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
         _add_outer(a, ao, l, lxr, lxi, lyr, lyi, pr, pi, qr, qi)
-        re[jw + l] = pr
-        im[jw + l] = pi
-        re[kw + l] = qr
-        im[kw + l] = qi
-        lre[jw + l] = ar * lxr - ai * lxi + br * lyr - bi * lyi
-        lim[jw + l] = ar * lxi + ai * lxr + br * lyi + bi * lyr
-        lre[kw + l] = cr * lxr - ci * lxi + dr * lyr - di * lyi
-        lim[kw + l] = cr * lxi + ci * lxr + dr * lyi + di * lyr
+        re[jw + l], im[jw + l], re[kw + l], im[kw + l] = pr, pi, qr, qi
+        lre[jw + l], lim[jw + l], lre[kw + l], lim[kw + l] = _times_vector(c, co, l, lxr, lxi, lyr, lyi)
 
 
 # The adjoint step of a U1 / CXU1 op reads its gradient off the op's OUTPUT states: a factor's
@@ -241,22 +239,13 @@ def undo_1q_three_pass(re, im, lre, lim, n, bit, cbit, c, gacc, part, parts):
 def undo_pair_pauli(re, im, lre, lim, c, co, g, go, j, k, jw, kw):
     """One row pair of all lanes: g += the Pauli sums of (lam, psi), then psi' = V psi and
     lam' = V lam written to rows (jw, kw); V at offset co of c, the sums at offset go of g."""
-    L = uint64(LANES)
     for l0 in range(LANES):
         l = uint64(l0)
-        ar, ai, br, bi = c[co + l], c[co + L + l], c[co + 2 * L + l], c[co + 3 * L + l]
-        cr, ci, dr, di = c[co + 4 * L + l], c[co + 5 * L + l], c[co + 6 * L + l], c[co + 7 * L + l]
         xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
         lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
         _add_pauli(g, go, l, lxr, lxi, lyr, lyi, xr, xi, yr, yi)
-        re[jw + l] = ar * xr - ai * xi + br * yr - bi * yi
-        im[jw + l] = ar * xi + ai * xr + br * yi + bi * yr
-        re[kw + l] = cr * xr - ci * xi + dr * yr - di * yi
-        im[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
-        lre[jw + l] = ar * lxr - ai * lxi + br * lyr - bi * lyi
-        lim[jw + l] = ar * lxi + ai * lxr + br * lyi + bi * lyr
-        lre[kw + l] = cr * lxr - ci * lxi + dr * lyr - di * lyi
-        lim[kw + l] = cr * lxi + ci * lxr + dr * lyi + di * lyr
+        re[jw + l], im[jw + l], re[kw + l], im[kw + l] = _times_vector(c, co, l, xr, xi, yr, yi)
+        lre[jw + l], lim[jw + l], lre[kw + l], lim[kw + l] = _times_vector(c, co, l, lxr, lxi, lyr, lyi)
 
 
 @jit_noalias
