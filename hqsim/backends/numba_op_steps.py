@@ -175,7 +175,7 @@ def _ry_grads(p, i, b0, valid, gacc, go, dw, dx, need_x):
 
 
 @jit_borrowing
-def u1_grads(p, batch, s, i, b0, valid, macc, mo, dw, dx, need_x):
+def _u1_grads(p, batch, s, i, b0, valid, macc, mo, dw, dx, need_x):
     """Angle gradients of U1/CXU1 op i from its lane sums of M (2x2 per lane) at offset mo."""
     fs, fc = p.ops[i, 3], p.ops[i, 4]
     if u1_depends_on_inputs(p.factors, fs, fc):
@@ -301,7 +301,7 @@ def _undo_block(p, batch, s, b, b0, valid, re, im, lre, lim, dw, dx, need_x):
         if p.member_real[i]:
             _ry_grads(p, i, b0, valid, s.gblock, m * LANES, dw, dx, need_x)
         else:
-            u1_grads(p, batch, s, i, b0, valid, s.mblock, m * 8 * LANES, dw, dx, need_x)
+            _u1_grads(p, batch, s, i, b0, valid, s.mblock, m * 8 * LANES, dw, dx, need_x)
 
 
 # ---------------------------------------------------------------- blocks, compiled only when used

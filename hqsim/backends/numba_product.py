@@ -12,14 +12,15 @@ forward writes the state as H(h) T(r): one write instead of zeroing it and P rea
 
 Adjoint. With lambda = lambda_P (undone through every op after the prefix; the walk runs the
 prefix's ops first, so lambda_i is lambda_P undone through the prefix's ops after i), an op i
-of the prefix on qubit q has M_ab = sum conj(lambda_i[a, rest]) psi_{i-1}[b, rest] =
-conj(l_q[a]) w[b], w = qubit q's column before op i and l_q(c) = sum over rows with q's bit c of lambda(j)
-conj(prod over the other qubits of their columns) -- the reduced lambda of q, which ops on the
+of the prefix on qubit q sees sum over the other qubits' bits of conj(lambda_i[a, rest])
+psi_i[b, rest] = conj(l_q[a]) w[b], w = qubit q's column after op i and l_q(c) = sum over rows
+with q's bit c of lambda(j) conj(prod over the other qubits of their columns) -- the reduced
+lambda of q, which ops on the
 other qubits leave unchanged (they act on lambda and on those columns alike). So one read of
 lambda gives S(h) = sum_r lambda(h, r) conj(T(r)) and R(r) = sum_h lambda(h, r) conj(H(h)); l_q
 follows by contracting S (q high) or R (q low) with the other columns (2^(Q/2) rows: small);
-then the prefix's ops, last first, each take the 2x2 adjoint step on (column, l_q) and the
-same chain rule as any U1 op. The P fused undo passes over psi and lambda (each reading and
+then the prefix's ops, last first, each give the same four Pauli sums as any U1 op's undo pass
+(numba_lane_kernels.undo_1q) from (w, l_q) and take the 2x2 adjoint step on them. The P fused undo passes over psi and lambda (each reading and
 writing both) become one read of lambda.
 
 Layout and lanes as in numba_lane_kernels. ``product_prefix`` (plain Python, once per program)
@@ -34,7 +35,7 @@ from ..program import OP_PERM, OP_U1, OP_UK
 from .numba_jit import jit_borrowing, jit_inline, jit_noalias
 from .numba_lane_kernels import LANES, small_index
 from .numba_matrices_1q import u1_depends_on_inputs, u1_matrix
-from .numba_op_steps import u1_grads
+from .numba_op_steps import u1_pauli_grads
 
 
 def product_prefix(ops: np.ndarray, wires: np.ndarray, perms: np.ndarray, units: np.ndarray, num_qubits: int,
@@ -227,17 +228,12 @@ def _reduce(a, work, v, nq, first_bit, bits, red):
                 red[q, c, l] = work[c, l]
 
 
-@jit_inline
-def _store_m(macc, l, e, value):
-    """Lane l's entry e of M at macc's layout (numba_lane_kernels: (2e + part) L + l)."""
-    macc[2 * e * LANES + l] = value.real
-    macc[(2 * e + 1) * LANES + l] = value.imag
-
-
 @jit_borrowing
 def product_adjoint(p, batch, s, b0, valid, lre, lim, dw, dx, need_x):
     """The prefix's angle gradients from lambda after it (lambda_P), through the chain rule
-    of any U1 op (numba_op_steps.u1_grads)."""
+    of any U1 op: its four Pauli sums (numba_lane_kernels' layout) on its output, the column
+    (x, y) and the reduced lambda (g0, g1) before its 2x2 adjoint step, then
+    numba_op_steps.u1_pauli_grads."""
     nq = p.num_qubits
     k = low_bits(nq)
     nh = 1 << (nq - k)
@@ -265,14 +261,14 @@ def product_adjoint(p, batch, s, b0, valid, lre, lim, dw, dx, need_x):
         for l in range(LANES):
             a, b, c, d = s.pm[l, 0], s.pm[l, 1], s.pm[l, 2], s.pm[l, 3]  # U^dagger = [[a*, c*], [b*, d*]]
             x, y = v[q, 0, l], v[q, 1, l]
-            w0 = a.conjugate() * x + c.conjugate() * y
-            w1 = b.conjugate() * x + d.conjugate() * y
             g0, g1 = red[q, 0, l], red[q, 1, l]
-            _store_m(s.macc, l, 0, g0.conjugate() * w0)
-            _store_m(s.macc, l, 1, g0.conjugate() * w1)
-            _store_m(s.macc, l, 2, g1.conjugate() * w0)
-            _store_m(s.macc, l, 3, g1.conjugate() * w1)
-            v[q, 0, l], v[q, 1, l] = w0, w1
+            u, w = g0.conjugate() * y, g1.conjugate() * x
+            s.macc[l] = (g0.conjugate() * x).imag
+            s.macc[LANES + l] = (g1.conjugate() * y).imag
+            s.macc[2 * LANES + l] = u.imag + w.imag
+            s.macc[3 * LANES + l] = w.real - u.real
+            v[q, 0, l] = a.conjugate() * x + c.conjugate() * y
+            v[q, 1, l] = b.conjugate() * x + d.conjugate() * y
             red[q, 0, l] = a.conjugate() * g0 + c.conjugate() * g1
             red[q, 1, l] = b.conjugate() * g0 + d.conjugate() * g1
-        u1_grads(p, batch, s, i, b0, valid, s.macc, 0, dw, dx, need_x)
+        u1_pauli_grads(p, batch, i, b0, valid, s.macc, 0, dw, dx, need_x)

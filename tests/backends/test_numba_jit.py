@@ -14,7 +14,7 @@ def test_per_op_functions_are_compiled_without_reference_counting():
     with the program passed as one structure that was 39 % of a W1 step."""
     for module, names in ((numba_op_steps, ("apply_op", "_apply_block", "fill_1q", "_fill_u1", "_fill_ry",
                                             "_fill_u2", "undo_1q_op", "undo_u2_op", "_undo_block", "_ry_grads",
-                                            "u1_grads", "u1_pauli_grads")),
+                                            "_u1_grads", "u1_pauli_grads")),
                           (numba_product, ("prefix_columns", "product_forward", "product_adjoint")),
                           (numba_drivers, ("_initial_state", "_amplitude_gradient")),
                           (numba_matrices, ("op_matrix", "chain_grads", "factor_matrix")),
