@@ -149,13 +149,20 @@ def _enter(sync, p_lo, p_hi, parts, cur, want, nb):
     return want, nb
 
 
+@jit_inline
+def _runs_prefix(p, parts):
+    """Whether this walk runs the program's prefix as one product state (numba_product): only
+    whole passes (``parts`` 1) do; the split path walks the prefix's ops one by one."""
+    return parts == 1 and p.prefix_units.shape[0] > 0
+
+
 @jit
 def _run_forward(p, batch, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync):
     """The whole program on one group's state, parts p_lo .. p_hi - 1 of ``parts``; returns the
     arrays now holding it (a permutation gathers into the spare pair (sre, sim), which then
     swaps in), the rows this thread touched last and the barriers it passed."""
     n = 1 << p.num_qubits
-    product = parts == 1 and p.prefix_units.shape[0] > 0
+    product = _runs_prefix(p, parts)
     if product:
         product_forward(p, batch, s, b0, re, im)  # the prefix's units in one pass
     else:
@@ -343,7 +350,7 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, 
     # write: then the next step waits (ALL) until both are done reading.
     cur = ALL if p.any_flip else TOP
     need_x = ao.need_x
-    product = parts == 1 and p.prefix_units.shape[0] > 0
+    product = _runs_prefix(p, parts)
     for u in range(p.units.shape[0] - 1, -1, -1):
         if product and p.in_prefix[u]:
             continue

@@ -132,24 +132,32 @@ def pauli_weights(a0, a1, a2, a3, code):
     return h00.real, h11.real, h10.real, h10.imag
 
 
+@jit_inline
+def pauli_contract(h00, h11, hr, hi, t0, t1, gx, gy):
+    """Im <lam|H|psi> from H's weights (pauli_weights) and the four Pauli sums."""
+    return h00 * t0 + h11 * t1 + hr * gx + hi * gy
+
+
 @jit_borrowing
-def u1_pauli_chain(p, fcache, fs, k_hi, xb, w, a0, a1, a2, a3, t0, t1, gx, gy, dw, dxb, need_x):
-    """The angle gradients of factors k_hi .. 0 of the U1 op whose factors start at fs, for one
-    sample with Pauli sums (t0, t1, gx, gy), (a0 .. a3) the product of the factors after k_hi:
-    dL/dtheta_k = H00 t0 + H11 t1 + Re H10 gx + Im H10 gy (pauli_weights) times fcoef."""
-    for k in range(k_hi, -1, -1):
+def u1_pauli_chain(p, fcache, fs, k_hi, k_lo, xb, w, a0, a1, a2, a3, t0, t1, gx, gy, dw, dxb, need_x):
+    """The angle gradients of factors k_hi down to k_lo of the U1 op whose factors start at fs,
+    for one sample (or for lane-summed sums, when no factor in the range reads the inputs) with
+    Pauli sums (t0, t1, gx, gy), (a0 .. a3) the product of the factors after k_hi:
+    dL/dtheta_k = Im <lam|H_k|psi> (pauli_weights, pauli_contract) times fcoef. Returns the
+    product of the factors after k_lo - 1, i.e. (a0 .. a3) times factors k_hi .. k_lo."""
+    for k in range(k_hi, k_lo - 1, -1):
         f = fs + k
         src = p.factors[f, 1]
         if src == WEIGHT or (src == INPUT and need_x):
             h00, h11, hr, hi = pauli_weights(a0, a1, a2, a3, p.factors[f, 0])
-            grad = (h00 * t0 + h11 * t1 + hr * gx + hi * gy) * p.fcoef[f, 0]
+            grad = pauli_contract(h00, h11, hr, hi, t0, t1, gx, gy) * p.fcoef[f, 0]
             if src == WEIGHT:
                 dw[p.factors[f, 2]] += grad
             else:
                 dxb[p.factors[f, 2]] += grad
-        if k > 0:
-            e0, e1, e2, e3 = cached_factor_1q(p, fcache, f, xb, w)
-            a0, a1, a2, a3 = a0 * e0 + a1 * e2, a0 * e1 + a1 * e3, a2 * e0 + a3 * e2, a2 * e1 + a3 * e3
+        e0, e1, e2, e3 = cached_factor_1q(p, fcache, f, xb, w)
+        a0, a1, a2, a3 = a0 * e0 + a1 * e2, a0 * e1 + a1 * e3, a2 * e0 + a3 * e2, a2 * e1 + a3 * e3
+    return a0, a1, a2, a3
 
 
 @jit_inline

@@ -11,13 +11,13 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from ..program import INPUT, OP_CXU1, OP_CZ, OP_U1, OP_U2, OP_UK, WEIGHT
+from ..program import INPUT, OP_CXU1, OP_CZ, OP_U1, OP_U2, OP_UK
 from . import numba_block_kernels as bk
 from . import numba_lane_kernels as lk
 from .numba_jit import jit_borrowing, jit_inline
 from .numba_lane_kernels import HAVE_FUSED_UNDO, LANES
 from .numba_matrices import angle, chain_grads, op_matrix
-from .numba_matrices_1q import (cached_factor_1q, pauli_weights, ry_chain, u1_all_ry, u1_chain,
+from .numba_matrices_1q import (cached_factor_1q, pauli_contract, pauli_weights, ry_chain, u1_all_ry, u1_chain,
                                  u1_depends_on_inputs, u1_matrix, u1_pauli_chain)
 
 
@@ -198,44 +198,40 @@ def _u1_grads(p, batch, s, i, b0, valid, macc, mo, dw, dx, need_x):
 def u1_pauli_grads(p, batch, i, b0, valid, gacc, go, dw, dx, need_x):
     """Angle gradients of U1/CXU1 op i from its Pauli sums per lane at offset go of gacc
     (numba_lane_kernels.undo_1q). Factor k's weights H_k (numba_matrices_1q.pauli_weights)
-    depend only on the factors after k: walking down from the last factor, while none of those
-    reads the inputs H_k is the same for every lane, so a weight's gradient is one contraction
-    of the lane-summed sums and an input's one per lane (W1's ops read their input in their
-    first factor: the whole op). Below an input-dependent factor each lane walks alone."""
+    depend only on the factors after k. Above the last factor that reads the inputs, kin, they
+    are the same for every lane: one walk on the lane-summed sums. Factor kin's own H is too:
+    its input gradients are one contraction per lane. Below kin each lane walks alone (W1's ops
+    read their input in their first factor: no lane walks)."""
     L = LANES
     fs, fc = p.ops[i, 3], p.ops[i, 4]
+    kin = fc - 1
+    while kin >= 0 and p.factors[fs + kin, 1] != INPUT:
+        kin -= 1
     s0, s1, sx, sy = 0.0, 0.0, 0.0, 0.0
     for l in range(valid):
         s0 += gacc[go + l]
         s1 += gacc[go + L + l]
         sx += gacc[go + 2 * L + l]
         sy += gacc[go + 3 * L + l]
-    a0, a1, a2, a3 = 1 + 0j, 0j, 0j, 1 + 0j
-    for k in range(fc - 1, -1, -1):
-        f = fs + k
-        src = p.factors[f, 1]
-        if src == WEIGHT or (src == INPUT and need_x):
-            h00, h11, hr, hi = pauli_weights(a0, a1, a2, a3, p.factors[f, 0])
-            c = p.fcoef[f, 0]
-            if src == WEIGHT:
-                dw[p.factors[f, 2]] += (h00 * s0 + h11 * s1 + hr * sx + hi * sy) * c
-            else:
-                for l in range(valid):
-                    dx[b0 + l, p.factors[f, 2]] += c * (h00 * gacc[go + l] + h11 * gacc[go + L + l]
-                                                        + hr * gacc[go + 2 * L + l]
-                                                        + hi * gacc[go + 3 * L + l])
-        if k == 0:
-            return
-        if src == INPUT:  # the factors below see a per-lane suffix
-            for l in range(valid):
-                xb = batch.x[b0 + l]
-                e0, e1, e2, e3 = cached_factor_1q(p, batch.fcache, f, xb, batch.w)
-                u1_pauli_chain(p, batch.fcache, fs, k - 1, xb, batch.w, a0 * e0 + a1 * e2, a0 * e1 + a1 * e3,
-                               a2 * e0 + a3 * e2, a2 * e1 + a3 * e3, gacc[go + l], gacc[go + L + l],
-                               gacc[go + 2 * L + l], gacc[go + 3 * L + l], dw, dx[b0 + l], need_x)
-            return
-        e0, e1, e2, e3 = cached_factor_1q(p, batch.fcache, f, batch.x[b0], batch.w)  # lane-independent
-        a0, a1, a2, a3 = a0 * e0 + a1 * e2, a0 * e1 + a1 * e3, a2 * e0 + a3 * e2, a2 * e1 + a3 * e3
+    a0, a1, a2, a3 = u1_pauli_chain(p, batch.fcache, fs, fc - 1, kin + 1, batch.x[b0], batch.w, 1 + 0j, 0j, 0j,
+                                    1 + 0j, s0, s1, sx, sy, dw, dx[b0], need_x)
+    if kin < 0:
+        return
+    f = fs + kin
+    if need_x:
+        h00, h11, hr, hi = pauli_weights(a0, a1, a2, a3, p.factors[f, 0])
+        c = p.fcoef[f, 0]
+        for l in range(valid):
+            dx[b0 + l, p.factors[f, 2]] += c * pauli_contract(h00, h11, hr, hi, gacc[go + l], gacc[go + L + l],
+                                                              gacc[go + 2 * L + l], gacc[go + 3 * L + l])
+    if kin == 0:
+        return
+    for l in range(valid):
+        xb = batch.x[b0 + l]
+        e0, e1, e2, e3 = cached_factor_1q(p, batch.fcache, f, xb, batch.w)
+        u1_pauli_chain(p, batch.fcache, fs, kin - 1, 0, xb, batch.w, a0 * e0 + a1 * e2, a0 * e1 + a1 * e3,
+                       a2 * e0 + a3 * e2, a2 * e1 + a3 * e3, gacc[go + l], gacc[go + L + l],
+                       gacc[go + 2 * L + l], gacc[go + 3 * L + l], dw, dx[b0 + l], need_x)
 
 
 @jit_borrowing
