@@ -32,7 +32,12 @@ the figure is the sum over threads of each thread's fastest of many millisecond-
 i.e. the hardware while a thread holds its core, since the machine is shared):
 - stream: an in-place read-modify-write loop (a = a*s + t, float32) over a buffer of a given
   size, 2 x size bytes per sweep (the same access pattern as a pass), at each working-set size
-  and in memory (64 MiB per thread);
+  and in memory (64 MiB per thread). Each thread's buffer starts on a cache line, as hqsim's
+  state arrays do (Numba allocates arrays 32-byte aligned; NumPy only promises 16). Until
+  2026-12-05 the buffer was a plain NumPy array: at 16 bytes past a 32-byte boundary every
+  other 32-byte access straddles two cache lines, and the loop measured about half the
+  machine's bandwidth (one thread, this VM: 92-94 against 184 GB/s in L2, 87 against 133-143
+  GB/s at 6 MiB), so which figure a run got depended on where the allocator put the buffer;
 - FMA: twelve independent chains of float32 multiply-adds held in vector registers (enough
   in flight to cover the FMA latency on both units), 2 flops each.
 A point is bound by whichever ceiling gives the longer time for its bytes and flops; its
@@ -173,9 +178,19 @@ def _best_rate(kernel, buf, count, work_per_row, tries=25):
         return sum(pool.map(one, range(buf.shape[0])))
 
 
+def aligned_rows(rows, floats, align=64):
+    """A (rows, floats) float32 array of ones whose every row starts on an ``align``-byte
+    boundary (see the stream ceiling in the module docstring)."""
+    step = -(-floats * 4 // align) * align // 4  # floats per row, rounded up to whole lines
+    raw = np.ones(rows * step + align // 4, np.float32)
+    first = (-raw.ctypes.data % align) // 4
+    return raw[first:first + rows * step].reshape(rows, step)[:, :floats]
+
+
 def stream_gbs(size_bytes, threads):
-    """In-place read+write bandwidth, GB/s summed over ``threads``, each over its own buffer."""
-    buf = np.ones((threads, max(1024, size_bytes // 4)), np.float32)
+    """In-place read+write bandwidth, GB/s summed over ``threads``, each over its own
+    cache-line-aligned buffer."""
+    buf = aligned_rows(threads, max(1024, size_bytes // 4))
     sweeps = max(1, int(64e6 // (2 * buf[0].nbytes)))  # >= 64 MB of traffic per thread and timing
     return _best_rate(_stream_row, buf, sweeps, 2.0 * buf[0].nbytes * sweeps) / 1e9
 
