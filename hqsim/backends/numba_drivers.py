@@ -218,9 +218,7 @@ def _forward_part(p, batch, fo, b0, re, im, sre, sim, og, p_lo, p_hi, parts, syn
         obs.diagonal_expectations(re, im, p.diag_k, p.diag_signs, p.diag_terms, p.diag_hmasks, p.diag_coeff, og[part],
                                   lo, hi)
         if fo.want_states:
-            for l in range(min(LANES, batch.x.shape[0] - b0)):
-                for j in range(lo, hi):
-                    fo.states[b0 + l, j] = re[j * LANES + l] + 1j * im[j * LANES + l]
+            _store_state(fo.states, b0, min(LANES, batch.x.shape[0] - b0), re, im, lo, hi)
 
 
 @jit
@@ -320,12 +318,38 @@ def _final_state(p, batch, ao, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync)
     n = 1 << p.num_qubits
     for part in range(p_lo, p_hi):
         lo, hi = _rows(n, part, parts)
-        for l in range(LANES):
-            src = ao.states[min(b0 + l, batch.x.shape[0] - 1)]
-            for j in range(lo, hi):
-                re[j * LANES + l] = src[j].real
-                im[j * LANES + l] = src[j].imag
+        _load_state(ao.states, b0, batch.x.shape[0], re, im, lo, hi)
     return re, im, sre, sim, TOP, 0
+
+
+# A group's states go to and from the per-sample kept states (B, 2^Q) in tiles of TILE_ROWS
+# rows: lane by lane over all rows instead, each pass read or wrote one float per cache line of
+# re and im, so every line crossed the cache LANES times.
+TILE_ROWS = 16
+
+
+@jit
+def _store_state(states, b0, lanes, re, im, lo, hi):
+    """states[b0 + l, j] = the group's amplitude j of lane l, for lanes l < ``lanes`` and rows
+    j in [lo, hi)."""
+    for jb in range(lo, hi, TILE_ROWS):
+        je = min(jb + TILE_ROWS, hi)
+        for l in range(lanes):
+            row = states[b0 + l]
+            for j in range(jb, je):
+                row[j] = re[j * LANES + l] + 1j * im[j * LANES + l]
+
+
+@jit
+def _load_state(states, b0, batch_size, re, im, lo, hi):
+    """The group's rows [lo, hi) from states (a padding lane repeats the batch's last sample)."""
+    for jb in range(lo, hi, TILE_ROWS):
+        je = min(jb + TILE_ROWS, hi)
+        for l in range(LANES):
+            row = states[min(b0 + l, batch_size - 1)]
+            for j in range(jb, je):
+                re[j * LANES + l] = row[j].real
+                im[j * LANES + l] = row[j].imag
 
 
 @jit
