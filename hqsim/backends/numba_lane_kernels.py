@@ -196,8 +196,9 @@ PAULI_SUMS = 4
 
 
 @jit_inline
-def _add_pauli(g, go, l, lxr, lxi, lyr, lyi, xr, xi, yr, yi):
-    """g[go + s*L + l] += the Pauli sums of one row pair of one lane (lam, psi the op's output)."""
+def add_pauli(g, go, l, lxr, lxi, lyr, lyi, xr, xi, yr, yi):
+    """g[go + s*L + l] += the Pauli sums of one row pair of one lane (lam, psi the op's output;
+    l a uint64). The product prefix's adjoint (numba_product) sums its ops' with this too."""
     L = uint64(LANES)
     g[go + l] += lxr * xi - lxi * xr
     g[go + L + l] += lyr * yi - lyi * yr
@@ -219,7 +220,7 @@ def accumulate_pauli_1q(re, im, lre, lim, n, bit, gacc, part, parts):
             k = j + uint64(bit) * L
             for l0 in range(LANES):
                 l = uint64(l0)
-                _add_pauli(a, Z, l, lre[j + l], lim[j + l], lre[k + l], lim[k + l],
+                add_pauli(a, Z, l, lre[j + l], lim[j + l], lre[k + l], lim[k + l],
                            re[j + l], im[j + l], re[k + l], im[k + l])
     for i in range(PAULI_SUMS * LANES):
         gacc[i] += a[i]
@@ -243,7 +244,7 @@ def undo_pair_pauli(re, im, lre, lim, c, co, g, go, j, k, jw, kw):
         l = uint64(l0)
         xr, xi, yr, yi = re[j + l], im[j + l], re[k + l], im[k + l]
         lxr, lxi, lyr, lyi = lre[j + l], lim[j + l], lre[k + l], lim[k + l]
-        _add_pauli(g, go, l, lxr, lxi, lyr, lyi, xr, xi, yr, yi)
+        add_pauli(g, go, l, lxr, lxi, lyr, lyi, xr, xi, yr, yi)
         re[jw + l], im[jw + l], re[kw + l], im[kw + l] = _times_vector(c, co, l, xr, xi, yr, yi)
         lre[jw + l], lim[jw + l], lre[kw + l], lim[kw + l] = _times_vector(c, co, l, lxr, lxi, lyr, lyi)
 

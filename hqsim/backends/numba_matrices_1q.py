@@ -2,8 +2,9 @@
 matrix of a product of factors, and the chain rules to the factors' angles, from the matrix
 gradient M (u1_chain: the members of fused blocks; numba_matrices' docstring) or from the
 four Pauli sums of an op's output states (pauli_weights, u1_pauli_chain: every other U1 / CXU1
-op, the product prefix's too; numba_lane_kernels.undo_1q). Pure complex128 scalars, no arrays: these run once per
-sample (or once per group) per op. ``p`` is the program as the drivers see it (numba_cpu.NumbaProgram)."""
+op, the product prefix's too; numba_lane_kernels.undo_1q). Pure complex128 scalars, no arrays:
+these run once per sample (or once per group) per op. ``p`` is the program as the drivers see
+it (numba_cpu.NumbaProgram)."""
 from __future__ import annotations
 
 import numpy as np

@@ -15,12 +15,12 @@ prefix's ops first, so lambda_i is lambda_P undone through the prefix's ops afte
 of the prefix on qubit q sees sum over the other qubits' bits of conj(lambda_i[a, rest])
 psi_i[b, rest] = conj(l_q[a]) w[b], w = qubit q's column after op i and l_q(c) = sum over rows
 with q's bit c of lambda(j) conj(prod over the other qubits of their columns) -- the reduced
-lambda of q, which ops on the
-other qubits leave unchanged (they act on lambda and on those columns alike). So one read of
-lambda gives S(h) = sum_r lambda(h, r) conj(T(r)) and R(r) = sum_h lambda(h, r) conj(H(h)); l_q
-follows by contracting S (q high) or R (q low) with the other columns (2^(Q/2) rows: small);
-then the prefix's ops, last first, each give the same four Pauli sums as any U1 op's undo pass
-(numba_lane_kernels.undo_1q) from (w, l_q) and take the 2x2 adjoint step on them. The P fused undo passes over psi and lambda (each reading and
+lambda of q, which ops on the other qubits leave unchanged (they act on lambda and on those
+columns alike). So one read of lambda gives S(h) = sum_r lambda(h, r) conj(T(r)) and
+R(r) = sum_h lambda(h, r) conj(H(h)); l_q follows by contracting S (q high) or R (q low) with
+the other columns (2^(Q/2) rows: small); then the prefix's ops, last first, each give the same
+four Pauli sums as any U1 op's undo pass (numba_lane_kernels.add_pauli) from (w, l_q) and take
+the 2x2 adjoint step on them. The P fused undo passes over psi and lambda (each reading and
 writing both) become one read of lambda.
 
 Layout and lanes as in numba_lane_kernels. ``product_prefix`` (plain Python, once per program)
@@ -33,7 +33,7 @@ from numba import uint64
 
 from ..program import OP_PERM, OP_U1, OP_UK
 from .numba_jit import jit_borrowing, jit_inline, jit_noalias
-from .numba_lane_kernels import LANES, small_index
+from .numba_lane_kernels import LANES, PAULI_SUMS, Z, add_pauli, small_index
 from .numba_matrices_1q import u1_depends_on_inputs, u1_matrix
 from .numba_op_steps import u1_pauli_grads
 
@@ -258,15 +258,12 @@ def product_adjoint(p, batch, s, b0, valid, lre, lim, dw, dx, need_x):
         i = p.units[p.prefix_units[m], 0]
         q = p.ops[i, 1]
         _lane_matrices(p, batch, b0, i, s.pm)
+        s.macc[:PAULI_SUMS * LANES] = 0
         for l in range(LANES):
             a, b, c, d = s.pm[l, 0], s.pm[l, 1], s.pm[l, 2], s.pm[l, 3]  # U^dagger = [[a*, c*], [b*, d*]]
             x, y = v[q, 0, l], v[q, 1, l]
             g0, g1 = red[q, 0, l], red[q, 1, l]
-            u, w = g0.conjugate() * y, g1.conjugate() * x
-            s.macc[l] = (g0.conjugate() * x).imag
-            s.macc[LANES + l] = (g1.conjugate() * y).imag
-            s.macc[2 * LANES + l] = u.imag + w.imag
-            s.macc[3 * LANES + l] = w.real - u.real
+            add_pauli(s.macc, Z, uint64(l), g0.real, g0.imag, g1.real, g1.imag, x.real, x.imag, y.real, y.imag)
             v[q, 0, l] = a.conjugate() * x + c.conjugate() * y
             v[q, 1, l] = b.conjugate() * x + d.conjugate() * y
             red[q, 0, l] = a.conjugate() * g0 + c.conjugate() * g1
