@@ -59,6 +59,9 @@ def choose_fusion_qubits(costs: FusionCosts) -> int | None:
 # keeping a tile in L1 saves little, and walking a tile's 2^k scattered rows costs more. Whole
 # W1 and W2 passes agree (fused 1.6-3.7x slower). Hence no fusion by default; the blocks stay
 # available through ``compile_circuit(fuse=k)``.
+# Re-measured on a Zen 4 VM (AVX-512; git 33f6104, 2026-12-06, bench/RESULTS.md, issue 18 session 9): blocks
+# 21-31 ns per row against 2.9-6.1 for a single-qubit pass, whole W1 / W2 steps 2.6-5.4x slower fused: the same
+# choice.
 MEASURED_COSTS = FusionCosts(pass_ns=5.66, block_ns={2: 44.75, 3: 40.79, 4: 43.76, 5: 46.65})
 # compile_circuit's default block size; None = no fusion.
 FUSION_QUBITS: int | None = choose_fusion_qubits(MEASURED_COSTS)

@@ -94,3 +94,24 @@ def test_every_ring_permutation_but_the_last_is_folded_and_the_forward_is_unchan
         numba_cpu._PROGRAMS[program] = p
     np.testing.assert_allclose(folded[0], unfolded[0], rtol=0, atol=1e-13)
     np.testing.assert_allclose(folded[1], unfolded[1], rtol=0, atol=1e-13)
+
+
+def test_parity_counts_the_set_bits_of_signed_and_unsigned_words():
+    """numba_lane_kernels.parity (one POPCNT) on int64 and uint64 words, the top bit included."""
+    from numba import njit, uint64
+
+    @njit
+    def parities(words):
+        out = np.empty((words.shape[0], 2), np.int64)
+        for i in range(words.shape[0]):
+            out[i, 0] = lk.parity(words[i])
+            out[i, 1] = lk.parity(uint64(words[i]))
+        return out
+
+    rng = np.random.default_rng(7)
+    words = np.concatenate([[0, 1, 3, -1, np.iinfo(np.int64).min, np.iinfo(np.int64).max],
+                            rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, 200)]).astype(np.int64)
+    want = np.array([bin(int(w) & (2 ** 64 - 1)).count("1") & 1 for w in words])
+    got = parities(words)
+    np.testing.assert_array_equal(got[:, 0], want)
+    np.testing.assert_array_equal(got[:, 1], want)
