@@ -97,6 +97,8 @@ class ExactExecutor(_CompiledCounts):
                        and self._state_bytes(batch, real_dtype) <= KEEP_STATES_BYTES)
         if isinstance(x, np.ndarray):  # host memory: a state per sample and thread, plus kept ones
             check_state_fits(self.compiled.num_qubits, min(batch, 8), np.dtype(real_dtype).itemsize * 2, 6)
+        if keep_states and hasattr(self.backend, "forward_kept"):  # kept in the backend's own layout
+            return self.backend.forward_kept(self.compiled, x, w, real_dtype)
         return self.backend.forward(self.compiled, x, w, real_dtype, keep_states)
 
     def states(self, x, w, real_dtype):

@@ -21,7 +21,11 @@ Class attributes:
   torch's current stream, allocates its results with torch on the same device (no host sync
   anywhere) and returns torch tensors. A "torch" backend also accepts NumPy (then returns NumPy).
 - ``keeps_states``: True when ``vjp`` accepts ``final_states`` (the forward's (B, 2^Q) output,
-  asked for with ``want_states``) and then skips recomputing the forward pass.
+  asked for with ``want_states``) and then skips recomputing the forward pass. Such a backend
+  may also have ``forward_kept(compiled, x, w, real_dtype) -> (expectations, kept)``, whose
+  ``kept`` (any object with ``nbytes``) only its ``vjp`` reads, as ``final_states``, for the
+  same x, w and real_dtype: the executor's training path uses it when present (Numba: the
+  states in the kernels' own layout, numba_cpu.KeptStates).
 
 Value checks (NaN / inf in x and w, all-zero amplitude blocks) are the executor's job: it does
 them once per call, on the host for "numpy" backends and without a host sync for "torch"
@@ -76,6 +80,10 @@ class NumbaBackend:
     def forward(self, compiled, x, w, real_dtype=np.float32, want_states=False):
         from . import numba_cpu
         return numba_cpu.forward(compiled.program, x, w, real_dtype, want_states)
+
+    def forward_kept(self, compiled, x, w, real_dtype=np.float32):
+        from . import numba_cpu
+        return numba_cpu.forward_kept(compiled.program, x, w, real_dtype)
 
     def vjp(self, compiled, x, w, cotangent, real_dtype=np.float32, need_inputs=True,
             final_states=None):

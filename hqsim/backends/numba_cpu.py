@@ -20,9 +20,11 @@ drivers take and allocates the outputs. Modules of the backend, by role:
 from __future__ import annotations
 
 import os
+import threading
 import time
 import weakref
 from collections import namedtuple
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -136,11 +138,61 @@ NumbaProgram = namedtuple("NumbaProgram", "ops factors fcoef const_mats perms in
 # single-qubit factors that do not read the inputs (n_f, 4) complex128, and a zero-length
 # array whose dtype is the state precision (float32 for complex64, float64 for complex128).
 Batch = namedtuple("Batch", "x w fcache proto")
-# Forward outputs: expectations (B, n_obs) float64; final states (B, 2^Q) when want_states.
-ForwardOut = namedtuple("ForwardOut", "out states want_states")
+# Forward outputs: expectations (B, n_obs) float64; final states (B, 2^Q) when want_states; the
+# groups' final states in the kernels' own layout (KeptStates.lanes) when want_lanes.
+ForwardOut = namedtuple("ForwardOut", "out states want_states lanes want_lanes")
 # Adjoint: cotangent (B, n_obs); weight gradients per group (groups, n_w); input gradients
-# (B, n_in) when need_x; the forward's kept final states when have_states.
-AdjointOut = namedtuple("AdjointOut", "cotangent dw_groups dx need_x states have_states")
+# (B, n_in) when need_x; the forward's final states when have_states (B, 2^Q) or have_lanes
+# (KeptStates.lanes).
+AdjointOut = namedtuple("AdjointOut", "cotangent dw_groups dx need_x states have_states lanes have_lanes")
+
+
+@dataclass(frozen=True, eq=False)
+class KeptStates:
+    """A forward pass's final states kept for its vjp (forward_kept), in the kernels' layout:
+    ``lanes[g, 0]`` and ``lanes[g, 1]`` the real and imaginary parts of group g's state,
+    lane-interleaved (numba_lane_kernels), so the forward keeps them and the vjp restores them
+    with one copy per group. As (B, 2^Q) per-sample rows each was a transpose that ran at one
+    float per cache line: 0.44 ms per group of 16 at Q=14 each way, the time of 11 gate passes
+    (bench/RESULTS.md, issue 18, session 10)."""
+
+    lanes: np.ndarray  # (groups, 2, 2^Q * LANES), float32 (complex64) or float64 (complex128)
+    batch: int         # the forward's batch size
+    num_qubits: int
+
+    @property
+    def nbytes(self) -> int:
+        return self.lanes.nbytes
+
+
+_NO_LANES = {np.float32: np.zeros((1, 2, 1), np.float32), np.float64: np.zeros((1, 2, 1), np.float64)}
+
+
+class _KeptBuffers:
+    """KeptStates' arrays for reuse: a fresh one costs a page fault per 4 KiB on first touch
+    (8 MiB, W1 Q=14 B=64: 1.9 ms, a tenth of the forward), while a training step drops its
+    KeptStates in the backward, before the next forward asks for the same shape. An array comes
+    back here only when its KeptStates is garbage (weakref.finalize): none is shared."""
+
+    def __init__(self, keep: int = 2):
+        self.free: list[np.ndarray] = []
+        self.keep = keep
+        self.lock = threading.Lock()
+
+    def take(self, shape, dtype) -> np.ndarray:
+        with self.lock:
+            for i, a in enumerate(self.free):
+                if a.shape == shape and a.dtype == dtype:
+                    return self.free.pop(i)
+        return np.empty(shape, dtype)
+
+    def give_back(self, a: np.ndarray) -> None:
+        with self.lock:
+            self.free.append(a)
+            del self.free[:-self.keep]  # the most recent few only
+
+
+_KEPT_BUFFERS = _KeptBuffers()
 
 _PROGRAMS: "weakref.WeakKeyDictionary[OpProgram, NumbaProgram]" = weakref.WeakKeyDictionary()
 
@@ -232,27 +284,50 @@ def forward(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.floa
 
     x (B, n_in), w (n_w,): any float arrays (read, not mutated). real_dtype np.float32 runs
     complex64 states, np.float64 complex128."""
+    out, states, _ = _forward(program, x, w, real_dtype, want_states, False)
+    return out, states
+
+
+def forward_kept(program: OpProgram, x: np.ndarray, w: np.ndarray, real_dtype=np.float32):
+    """(expectations (B, n_obs), KeptStates): forward with the final states kept for ``vjp``
+    (``final_states=``) in the kernels' layout; a training step's forward."""
+    out, _, lanes = _forward(program, x, w, real_dtype, False, True)
+    kept = KeptStates(lanes, x.shape[0], program.num_qubits)
+    weakref.finalize(kept, _KEPT_BUFFERS.give_back, lanes)
+    return out, kept
+
+
+def _forward(program, x, w, real_dtype, want_states, want_lanes):
     batch = x.shape[0]
     p = numba_program(program)
     out = np.zeros((batch, program.num_observables), dtype=np.float64)
     states = np.zeros((batch, 2 ** program.num_qubits) if want_states else (1, 1), dtype=_complex(real_dtype))
-    args = (p, _batch(p, program, x, w, real_dtype), ForwardOut(out, states, want_states))
+    if want_lanes:  # a group per LANES samples (the split path's one group included)
+        lanes = _KEPT_BUFFERS.take(((batch + LANES - 1) // LANES, 2, (2 ** program.num_qubits) * LANES),
+                                   np.dtype(real_dtype))
+    else:
+        lanes = _NO_LANES[np.dtype(real_dtype).type]
+    args = (p, _batch(p, program, x, w, real_dtype), ForwardOut(out, states, want_states, lanes, want_lanes))
     if _use_split(program, batch):
         _run_split(program, 0, forward_split, args)
     else:
         forward_groups(*args, numba.get_num_threads())
-    return out, (states if want_states else None)
+    return out, (states if want_states else None), (lanes if want_lanes else None)
 
 
 def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
-        real_dtype=np.float32, need_inputs: bool = True, final_states: np.ndarray | None = None):
+        real_dtype=np.float32, need_inputs: bool = True, final_states=None):
     """(dweights (n_w,), dinputs (B, n_in) or None) of sum(cotangent * expectations).
 
-    cotangent (B, n_obs). ``final_states`` (B, 2^Q), if the forward pass kept them, spares
-    recomputing the forward."""
+    cotangent (B, n_obs). ``final_states``, if the forward pass kept them (B, 2^Q) or
+    forward_kept did (KeptStates), spares recomputing the forward."""
     batch = x.shape[0]
     cdtype = _complex(real_dtype)
-    if final_states is not None:
+    lanes, have_lanes = _NO_LANES[np.dtype(real_dtype).type], isinstance(final_states, KeptStates)
+    if have_lanes:
+        lanes = _kept_lanes(final_states, program, batch, real_dtype)
+        final_states = None
+    elif final_states is not None:
         final_states = np.ascontiguousarray(final_states, cdtype)
     p = numba_program(program)
     split = _use_split(program, batch)
@@ -262,10 +337,23 @@ def vjp(program: OpProgram, x: np.ndarray, w: np.ndarray, cotangent: np.ndarray,
     kept = final_states if final_states is not None else np.zeros((1, 1), cdtype)
     args = (p, _batch(p, program, x, w, real_dtype),
             AdjointOut(np.ascontiguousarray(cotangent, np.float64), dw, dx, need_inputs, kept,
-                       final_states is not None))
+                       final_states is not None, lanes, have_lanes))
     if split:
         _run_split(program, 1, adjoint_split, args)
     else:
         adjoint_groups(*args, numba.get_num_threads())
     dweights = dw.sum(axis=0)[:program.num_weights]
     return dweights, (dx[:, :x.shape[1]] if need_inputs else None)
+
+
+def _kept_lanes(kept: KeptStates, program: OpProgram, batch: int, real_dtype) -> np.ndarray:
+    """kept.lanes, checked to be a forward_kept of this program, batch size and precision
+    (the layout has no other marks: a mismatch would read another pass's states)."""
+    if kept.num_qubits != program.num_qubits or kept.batch != batch:
+        raise ValueError(f"final_states: kept states of {kept.batch} samples on {kept.num_qubits} qubits, but "
+                         f"this vjp has {batch} samples on {program.num_qubits} qubits; pass the KeptStates "
+                         "that forward_kept returned for these inputs")
+    if kept.lanes.dtype != np.dtype(real_dtype):
+        raise ValueError(f"final_states: kept states are {kept.lanes.dtype}, this vjp runs {np.dtype(real_dtype)}; "
+                         "use the same real_dtype for forward_kept and vjp")
+    return kept.lanes

@@ -24,12 +24,12 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import prange
+from numba import prange, uint64
 
 from ..program import OP_CXU1, OP_PERM, OP_U1, OP_U2
 from . import numba_lane_kernels as lk
 from . import numba_observables as obs
-from .numba_jit import jit, jit_borrowing, jit_inline
+from .numba_jit import jit, jit_borrowing, jit_inline, jit_noalias
 from .numba_lane_kernels import LANES
 from .numba_op_steps import apply_block, apply_op, apply_op_gathered, undo_1q_op, undo_block, undo_u2_op
 from .numba_product import low_bits, product_adjoint, product_forward
@@ -219,6 +219,8 @@ def _forward_part(p, batch, fo, b0, re, im, sre, sim, og, p_lo, p_hi, parts, syn
                                   lo, hi)
         if fo.want_states:
             _store_state(fo.states, b0, min(LANES, batch.x.shape[0] - b0), re, im, lo, hi)
+        if fo.want_lanes:
+            _copy_rows(re, im, fo.lanes[b0 // LANES, 0], fo.lanes[b0 // LANES, 1], lo, hi)
 
 
 @jit
@@ -313,16 +315,30 @@ def _amplitude_gradient(p, batch, b0, valid, lre, dx):
 def _final_state(p, batch, ao, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync):
     """The group's final forward state (the parts' rows of it): the forward's kept states, or
     recomputed. Returns the arrays holding it, the rows touched last and the barriers passed."""
-    if not ao.have_states:
+    if not (ao.have_states or ao.have_lanes):
         return _run_forward(p, batch, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync)
     n = 1 << p.num_qubits
     for part in range(p_lo, p_hi):
         lo, hi = _rows(n, part, parts)
-        _load_state(ao.states, b0, batch.x.shape[0], re, im, lo, hi)
+        if ao.have_lanes:
+            _copy_rows(ao.lanes[b0 // LANES, 0], ao.lanes[b0 // LANES, 1], re, im, lo, hi)
+        else:
+            _load_state(ao.states, b0, batch.x.shape[0], re, im, lo, hi)
     return re, im, sre, sim, TOP, 0
 
 
-# A group's states go to and from the per-sample kept states (B, 2^Q) in tiles of TILE_ROWS
+@jit_noalias
+def _copy_rows(re, im, ore, oim, lo, hi):
+    """Rows [lo, hi) of (re, im) into (ore, oim), all lanes: the kept states (numba_cpu.KeptStates)
+    in and out, in the state's own layout."""
+    for i0 in range(lo * LANES, hi * LANES):
+        i = uint64(i0)  # unsigned: no negative-index wraparound, which keeps the loop scalar (10x)
+        ore[i] = re[i]
+        oim[i] = im[i]
+
+
+# A group's states go to and from per-sample states (B, 2^Q) (the forward's want_states and a
+# vjp given them; forward_kept's KeptStates are copied whole instead) in tiles of TILE_ROWS
 # rows: lane by lane over all rows instead, each pass read or wrote one float per cache line of
 # re and im, so every line crossed the cache LANES times.
 TILE_ROWS = 16

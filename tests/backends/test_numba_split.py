@@ -63,7 +63,12 @@ def _run(program, x, w, cot, threads, dtype):
     out, states = numba_cpu.forward(program, x, w, dtype, True)
     dw, dx = numba_cpu.vjp(program, x, w, cot, dtype, True, states)   # from the kept states
     dw2, dx2 = numba_cpu.vjp(program, x, w, cot, dtype, True, None)   # forward recomputed
-    return (out, states, dw, dx, dw2, dx2), numba_cpu.split_counts["joined"] - before
+    out3, kept = numba_cpu.forward_kept(program, x, w, dtype)         # kept in the kernels' layout
+    dw3, dx3 = numba_cpu.vjp(program, x, w, cot, dtype, True, kept)
+    return (out, states, dw, dx, dw2, dx2, out3, dw3, dx3), numba_cpu.split_counts["joined"] - before
+
+
+SPLIT_CALLS = 5  # per _run: two forwards and three adjoints
 
 
 CASES = {
@@ -86,7 +91,7 @@ def test_two_threads_give_what_one_thread_gives_and_the_oracle(case, batch):
     cot = rng.normal(size=(batch, len(compiled.observables)))
     one, joined1 = _run(program, x, w, cot, 1, np.float64)
     two, joined2 = _run(program, x, w, cot, 2, np.float64)
-    assert joined1 == 0 and joined2 == 3  # forward and both adjoints ran on two threads
+    assert joined1 == 0 and joined2 == SPLIT_CALLS  # every forward and adjoint ran on two threads
     for a, b in zip(one, two):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
     ref = get_backend("reference")
@@ -106,7 +111,7 @@ def test_two_threads_in_float32_match_one_thread():
     cot = rng.normal(size=(16, 1))
     one, _ = _run(program, x, w, cot, 1, np.float32)
     two, joined = _run(program, x, w, cot, 2, np.float32)
-    assert joined == 3
+    assert joined == SPLIT_CALLS
     for a, b in zip(one, two):  # the same sums in another order: float32 rounding only
         np.testing.assert_allclose(b, a, rtol=2e-4, atol=2e-5)
 
@@ -120,11 +125,11 @@ def test_two_threads_one_thread_and_no_region_give_the_same_bits(case, monkeypat
     w = rng.uniform(-3, 3, size=circ.num_weights)
     cot = rng.normal(size=(16, len(compiled.observables)))
     joined, n_joined = _run(compiled.program, x, w, cot, 2, np.float32)
-    assert n_joined == 3
+    assert n_joined == SPLIT_CALLS
     monkeypatch.setattr(numba_cpu, "split_region", False)
     before = numba_cpu.split_counts["direct"]
     direct, n_joined = _run(compiled.program, x, w, cot, 2, np.float32)
-    assert n_joined == 0 and numba_cpu.split_counts["direct"] == before + 3
+    assert n_joined == 0 and numba_cpu.split_counts["direct"] == before + SPLIT_CALLS
     for a, b in zip(joined, direct):
         np.testing.assert_array_equal(a, b)
 
@@ -147,14 +152,15 @@ def test_a_second_thread_that_never_comes_leaves_the_first_to_run_alone():
     batch = numba_cpu._batch(p, program, x, w, np.float64)
     out = np.zeros((4, len(compiled.observables)))
     states = np.zeros((4, 2 ** Q), np.complex128)
+    no_lanes = np.zeros((1, 2, 1))  # no KeptStates
     sync = new_sync(1000)
-    numba_drivers.forward_split(p, batch, numba_cpu.ForwardOut(out, states, True), sync, True)
+    numba_drivers.forward_split(p, batch, numba_cpu.ForwardOut(out, states, True, no_lanes, False), sync, True)
     assert sync[STATE] == SOLO
     np.testing.assert_array_equal(out, want[0])
     np.testing.assert_array_equal(states, want[1])
     dw, dx = np.zeros((2, program.num_weights)), np.zeros((4, circ.num_inputs))
     sync = new_sync(1000)
-    numba_drivers.adjoint_split(p, batch, numba_cpu.AdjointOut(cot, dw, dx, True, states, True), sync, True)
+    numba_drivers.adjoint_split(p, batch, numba_cpu.AdjointOut(cot, dw, dx, True, states, True, no_lanes, False), sync, True)
     assert sync[STATE] == SOLO
     np.testing.assert_array_equal(dw.sum(axis=0), want[2])
     np.testing.assert_array_equal(dx, want[3])
