@@ -43,7 +43,9 @@ def _w1_steps(q, batch):
     x = rng.uniform(-1, 1, size=(batch, program.num_inputs))
     w = rng.uniform(-3, 3, size=program.num_weights)
 
-    def fwd():
+    def fwd():  # the training path: forward_kept where the revision has it (older: (B, 2^Q) states)
+        if hasattr(numba_cpu, "forward_kept"):
+            return numba_cpu.forward_kept(program, x, w, np.float32)
         return numba_cpu.forward(program, x, w, np.float32, True)
 
     def both():
