@@ -126,14 +126,16 @@ def _run_split(program: OpProgram, which: int, driver, args) -> None:
 # whether an observable term flips bits (pairs rows: numba_drivers' split path then waits), and the
 # permutations the forward folds into the pass after them (fold_permutations), and the units
 # numba_product runs as one product state before the walk (prefix_units, in_prefix; the first
-# unit walked, first_walked, past them: psi is not needed below it in the adjoint).
+# unit walked, first_walked, past them: psi is not needed below it in the adjoint), and the
+# program's trailing permutation when the walk leaves it out (trailing_permutation: out_perm and
+# its inverse out_inv, applied only where states leave or enter as (B, 2^Q); has_out_perm).
 # terms / term_coeff: the observables' terms that flip bits (numba_lane_kernels' loops, one pass
 # each); diag_*: the diagonal ones (numba_observables, one pass for all).
 NumbaProgram = namedtuple("NumbaProgram", "ops factors fcoef const_mats perms inv_perms wires terms "
                           "term_coeff diag_k diag_signs diag_terms diag_hmasks diag_coeff num_qubits amp_start amp_size "
                           "units blocks block_offs block_bits block_final block_ident member_kind member_real "
                           "member_pstart member_pairs max_factors max_k max_members any_flip fold fold_rows "
-                          "prefix_units in_prefix first_walked")
+                          "prefix_units in_prefix first_walked out_perm out_inv has_out_perm")
 # One call's inputs: x (B, n_in) float64, w (n_w,) float64, the batch-shared 2x2 matrices of
 # single-qubit factors that do not read the inputs (n_f, 4) complex128, and a zero-length
 # array whose dtype is the state precision (float32 for complex64, float64 for complex128).
@@ -205,24 +207,80 @@ def numba_program(program: OpProgram) -> NumbaProgram:
         ops = program.ops
         uk = ops[ops[:, 0] == OP_UK]
         plan = plan_blocks(program)
-        diag = plan_diagonal_terms(program.terms, program.term_coeff, program.num_qubits)
-        prefix = product_prefix(ops, program.wires, program.perms, plan.units, program.num_qubits, program.amp_size)
-        in_prefix = prefix_mask(prefix, len(plan.units))
+        units = plan.units
+        prefix = product_prefix(ops, program.wires, program.perms, units, program.num_qubits, program.amp_size)
+        in_prefix = prefix_mask(prefix, len(units))
+        terms, coeff = program.terms, program.term_coeff
+        row = trailing_permutation(program, units, in_prefix)
+        if row >= 0:
+            units, in_prefix = units[:-1], in_prefix[:-1]
+            out_perm, out_inv = program.perms[row], program.inv_perms[row]
+            terms, coeff = terms_before_permutation(terms, coeff, out_inv)
+        else:
+            out_perm = out_inv = np.zeros(1, program.perms.dtype)
+        diag = plan_diagonal_terms(terms, coeff, program.num_qubits)
         packed = NumbaProgram(
             ops, program.factors, program.fcoef, program.const_mats, program.perms, program.inv_perms,
             program.wires, diag.others, diag.others_coeff, diag.k, diag.signs, diag.terms, diag.hmasks, diag.coeff,
             program.num_qubits, program.amp_start,
-            program.amp_size, plan.units,
+            program.amp_size, units,
             # no blocks: a 1-d array, for which the drivers compile without the block kernels
             plan.blocks if len(plan.blocks) else np.zeros(0, np.int64), plan.offs, plan.bits, plan.final, plan.ident,
             plan.member_kind, plan.member_real, plan.member_pstart, plan.member_pairs,
             max(1, int(ops[:, 4].max()) if program.num_ops else 1),
             max(int(uk[:, 4].max()) if len(uk) else 1, plan.max_k), plan.max_members,
             bool(np.any(program.terms[:, 1] != 0)) if len(program.terms) else False,
-            *fold_permutations(program, plan.units, in_prefix), prefix, in_prefix,
-            int(np.argmin(in_prefix)) if not in_prefix.all() else len(in_prefix))
+            *fold_permutations(program, units, in_prefix), prefix, in_prefix,
+            int(np.argmin(in_prefix)) if not in_prefix.all() else len(in_prefix), out_perm, out_inv, row >= 0)
         _PROGRAMS[program] = packed
     return packed
+
+
+def trailing_permutation(program: OpProgram, units: np.ndarray, in_prefix: np.ndarray) -> int:
+    """The perms row of a permutation op that the walk can leave out, or -1: the walk's last
+    unit, when every observable term is diagonal (Z strings) and the permutation is affine over
+    GF(2) (runs of CNOT, SWAP and X are). Its observables then become diagonal terms on the state
+    before it (terms_before_permutation): W1's last CNOT ring is a gather pass fewer forward
+    and two fewer backward. The (B, 2^Q) states the backend hands out or takes in still hold the
+    state after it (numba_drivers._store_state, _load_state)."""
+    if not len(units):
+        return -1
+    i, b = units[-1]
+    if b >= 0 or program.ops[i, 0] != OP_PERM or in_prefix[-1]:
+        return -1
+    if len(program.terms) and np.any(program.terms[:, 1] != 0):
+        return -1
+    row = int(program.ops[i, 3])
+    return row if _is_affine(program.inv_perms[row]) else -1
+
+
+def _is_affine(table: np.ndarray) -> bool:
+    """table[i] = table[0] ^ (the XOR of table[2^k] ^ table[0] over the set bits 2^k of i)."""
+    idx = np.arange(len(table))
+    image = np.full(len(table), int(table[0]), np.int64)
+    for k in range(len(table).bit_length() - 1):
+        image ^= np.where(idx & (1 << k), int(table[1 << k]) ^ int(table[0]), 0)
+    return bool(np.array_equal(image, table))
+
+
+def _parity(v: int) -> int:
+    return bin(v).count("1") & 1
+
+
+def terms_before_permutation(terms: np.ndarray, coeff: np.ndarray, inv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Diagonal terms (Z strings, program.terms' layout) measured after the permutation
+    psi'[i] = psi[perm[i]], as terms on psi: <psi'| Z_S |psi'> = sum_j |psi_j|^2
+    (-1)^popcount(inv(j) & S), and with the affine inverse inv(j) = inv(0) ^ B j that is
+    (-1)^popcount(inv(0) & S) <psi| Z_S' |psi>, where bit k of S' is the parity of S & B 2^k."""
+    terms, coeff = terms.copy(), coeff.copy()
+    zero = int(inv[0])
+    for t in range(len(terms)):
+        mask = int(terms[t, 2])
+        terms[t, 2] = sum(1 << k for k in range(len(inv).bit_length() - 1)
+                          if _parity(mask & (int(inv[1 << k]) ^ zero)))
+        if _parity(mask & zero):
+            coeff[t] = -coeff[t]
+    return terms, coeff
 
 
 def fold_permutations(program: OpProgram, units: np.ndarray, in_prefix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

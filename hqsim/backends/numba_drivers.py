@@ -218,7 +218,8 @@ def _forward_part(p, batch, fo, b0, re, im, sre, sim, og, p_lo, p_hi, parts, syn
         obs.diagonal_expectations(re, im, p.diag_k, p.diag_signs, p.diag_terms, p.diag_hmasks, p.diag_coeff, og[part],
                                   lo, hi)
         if fo.want_states:
-            _store_state(fo.states, b0, min(LANES, batch.x.shape[0] - b0), re, im, lo, hi)
+            _store_state(fo.states, b0, min(LANES, batch.x.shape[0] - b0), re, im, lo, hi, p.out_perm,
+                         p.has_out_perm)
         if fo.want_lanes:
             _copy_rows(re, im, fo.lanes[b0 // LANES, 0], fo.lanes[b0 // LANES, 1], lo, hi)
 
@@ -323,7 +324,7 @@ def _final_state(p, batch, ao, s, b0, re, im, sre, sim, p_lo, p_hi, parts, sync)
         if ao.have_lanes:
             _copy_rows(ao.lanes[b0 // LANES, 0], ao.lanes[b0 // LANES, 1], re, im, lo, hi)
         else:
-            _load_state(ao.states, b0, batch.x.shape[0], re, im, lo, hi)
+            _load_state(ao.states, b0, batch.x.shape[0], re, im, lo, hi, p.out_inv, p.has_out_perm)
     return re, im, sre, sim, TOP, 0
 
 
@@ -345,27 +346,31 @@ TILE_ROWS = 16
 
 
 @jit
-def _store_state(states, b0, lanes, re, im, lo, hi):
+def _store_state(states, b0, lanes, re, im, lo, hi, perm, permuted):
     """states[b0 + l, j] = the group's amplitude j of lane l, for lanes l < ``lanes`` and rows
-    j in [lo, hi)."""
+    j in [lo, hi); with ``permuted``, amplitude perm[j] (the program's trailing permutation, which
+    the walk left out: numba_cpu.trailing_permutation; the whole state is final here)."""
     for jb in range(lo, hi, TILE_ROWS):
         je = min(jb + TILE_ROWS, hi)
         for l in range(lanes):
             row = states[b0 + l]
             for j in range(jb, je):
-                row[j] = re[j * LANES + l] + 1j * im[j * LANES + l]
+                src = perm[j] if permuted else j
+                row[j] = re[src * LANES + l] + 1j * im[src * LANES + l]
 
 
 @jit
-def _load_state(states, b0, batch_size, re, im, lo, hi):
-    """The group's rows [lo, hi) from states (a padding lane repeats the batch's last sample)."""
+def _load_state(states, b0, batch_size, re, im, lo, hi, inv, permuted):
+    """The group's rows [lo, hi) from states (a padding lane repeats the batch's last sample);
+    with ``permuted``, row j from states' row inv[j] (back through the trailing permutation)."""
     for jb in range(lo, hi, TILE_ROWS):
         je = min(jb + TILE_ROWS, hi)
         for l in range(LANES):
             row = states[min(b0 + l, batch_size - 1)]
             for j in range(jb, je):
-                re[j * LANES + l] = row[j].real
-                im[j * LANES + l] = row[j].imag
+                src = inv[j] if permuted else j
+                re[j * LANES + l] = row[src].real
+                im[j * LANES + l] = row[src].imag
 
 
 @jit
