@@ -91,7 +91,14 @@ class CountingBackend:
         self.inner, self.forward_rows, self.vjp_rows = inner, [], []
 
     def __getattr__(self, name):  # arrays, keeps_states, ...: the wrapped backend's
-        return getattr(self.inner, name)
+        found = getattr(self.inner, name)
+        if name != "forward_kept":
+            return found
+
+        def forward_kept(compiled, x, *args, **kw):  # the training path's forward (where the backend has one)
+            self.forward_rows.append(x.shape[0])
+            return found(compiled, x, *args, **kw)
+        return forward_kept
 
     def forward(self, compiled, x, *args, **kw):
         self.forward_rows.append(x.shape[0])
