@@ -1,0 +1,25 @@
+"""bench/walk_profile_cpu.py: its copies of the backend's one-thread walks must still compute what
+the backend computes (the script checks this and stops otherwise), and it reports every step
+kind. No timing is asserted (speed is measured in bench/, never in tests)."""
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # bench/ is a directory of scripts at the repository root
+    sys.path.insert(0, str(ROOT))
+
+from bench import walk_profile_cpu  # noqa: E402
+
+
+def test_the_profiled_walks_are_the_backends_and_every_step_is_reported(capsys):
+    walk_profile_cpu.main(["--qubits", "5", "--batch", "16", "--rounds", "1"])
+    out = capsys.readouterr().out
+    for line in ("forward:", "adjoint:", "U1", "PERM", "product prefix", "observables", "lambda from the observables"):
+        assert line in out, line
+
+
+def test_a_batch_the_lanes_do_not_divide_is_refused(capsys):
+    import pytest
+    with pytest.raises(SystemExit):
+        walk_profile_cpu.main(["--batch", "20"])
+    assert "--batch must be a positive multiple of 16" in capsys.readouterr().err
