@@ -229,9 +229,8 @@ def _forward_groups(g_lo, g_hi, p, batch, fo):
     """Groups g_lo .. g_hi - 1 one after another, in one set of state arrays: fresh ones per
     group cost a page fault per 4 KiB touched (~0.1 ms per group of 16 at Q=14, 4 MiB)."""
     n = 1 << p.num_qubits
-    dt = batch.proto.dtype
-    re, im, sre, sim = (np.empty(n * LANES, dt), np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                        np.empty(n * LANES, dt))
+    pr = batch.proto
+    re, im, sre, sim = lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr)
     for gi in range(g_lo, g_hi):
         b0 = gi * LANES
         og = np.zeros((1, LANES, fo.out.shape[1]), np.float64)
@@ -283,10 +282,9 @@ def forward_split(p, batch, fo, sync, region):
     one compiled with parallel=True every array allocation and expression would be a parallel
     loop, each waking the threads.)"""
     n = 1 << p.num_qubits
-    dt = batch.proto.dtype
     og = np.zeros((2, LANES, fo.out.shape[1]), np.float64)
-    re, im = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
-    sre, sim = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
+    pr = batch.proto
+    re, im, sre, sim = lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr)
     if region:
         _forward_region(p, batch, fo, re, im, sre, sim, og, sync)
     else:
@@ -444,9 +442,9 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, 
 def _adjoint_groups(g_lo, g_hi, p, batch, ao):
     """Groups g_lo .. g_hi - 1 one after another, in one set of state arrays (_forward_groups)."""
     n = 1 << p.num_qubits
-    dt = batch.proto.dtype
-    re, im, sre, sim, lre, lim = (np.empty(n * LANES, dt), np.empty(n * LANES, dt), np.empty(n * LANES, dt),
-                                  np.empty(n * LANES, dt), np.empty(n * LANES, dt), np.empty(n * LANES, dt))
+    pr = batch.proto
+    re, im, sre, sim = lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr)
+    lre, lim = lk.state_array(n, pr), lk.state_array(n, pr)
     for gi in range(g_lo, g_hi):
         dw = ao.dw_groups[gi]
         _adjoint_part(p, batch, ao, gi * LANES, re, im, sre, sim, lre, lim, (dw, dw), (ao.dx, ao.dx), 0, 1, 1,
@@ -486,11 +484,10 @@ def adjoint_split(p, batch, ao, sync, region):
     """adjoint_groups for a batch of one group, in two parts (as forward_split). Weight
     gradients go to ao.dw_groups[0] and [1] (two rows needed), input gradients to ao.dx."""
     n = 1 << p.num_qubits
-    dt = batch.proto.dtype
     dx1 = np.zeros_like(ao.dx)
-    re, im = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
-    sre, sim = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
-    lre, lim = np.empty(n * LANES, dt), np.empty(n * LANES, dt)
+    pr = batch.proto
+    re, im, sre, sim = lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr)
+    lre, lim = lk.state_array(n, pr), lk.state_array(n, pr)
     if region:
         _adjoint_region(p, batch, ao, re, im, sre, sim, lre, lim, dx1, sync)
     else:

@@ -22,6 +22,22 @@ from .numba_jit import HAVE_FLAG_HOOK, jit, jit_inline, jit_noalias
 # of LANES.
 LANES = 16
 Z = uint64(0)  # the offset of a coefficient or sum array used whole
+# A row of 16 float32 lanes is one 64-byte cache line and one zmm register, when the state
+# array starts on a line: Numba aligns arrays to 32 bytes only, and once malloc serves the
+# state from its heap instead of fresh pages a state at 32 past a line puts every row across
+# two lines. W1 Q=14 B=64, one process: forward 20.0 / 18.3 / 16.7 ms as its arrays sat at
+# 32 / 32 / 0 past a line (bench/RESULTS.md, issue 18, session 10).
+STATE_ALIGN = 64
+
+
+@jit_inline
+def state_array(rows, proto):
+    """An uninitialised state array of ``rows`` rows of LANES lanes in proto's dtype, starting on
+    a cache line (STATE_ALIGN)."""
+    item = proto.itemsize
+    buf = np.empty(rows * LANES + STATE_ALIGN // item, proto.dtype)
+    off = (-(buf.ctypes.data // item)) % (STATE_ALIGN // item)
+    return buf[off:off + rows * LANES]
 
 
 # Pair passes split over two threads (numba_drivers' split path): ``parts`` 1 is the whole

@@ -126,3 +126,23 @@ def test_a_kept_array_is_reused_only_after_its_kept_states_are_dropped():
     for a, b in zip(numba_cpu.vjp(program, x + 0.5, w, cot, np.float32, True, second),
                     numba_cpu.vjp(program, x + 0.5, w, cot, np.float32, True)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_state_arrays_start_on_a_cache_line_whatever_malloc_returns():
+    """numba_lane_kernels.state_array: Numba aligns arrays to 32 bytes only, and a row of 16
+    float32 lanes must be one 64-byte line (one zmm load)."""
+    from hqsim.backends import numba_lane_kernels as lk
+
+    @numba.njit
+    def make(rows, proto, churn):
+        keep = [np.empty(1, proto.dtype)]
+        for k in range(churn):  # move malloc's heap around
+            keep.append(np.empty(8 + 24 * k, proto.dtype))
+        a = lk.state_array(rows, proto)
+        a[:] = 1
+        return a
+    for proto in (np.zeros(0, np.float32), np.zeros(0, np.float64)):
+        for rows, churn in ((1, 0), (64, 3), (1 << 12, 7), (1 << 14, 2)):
+            a = make(rows, proto, churn)
+            assert a.ctypes.data % lk.STATE_ALIGN == 0 and a.shape == (rows * 16,) and a.dtype == proto.dtype
+            assert a.flags.c_contiguous and np.all(a == 1)
