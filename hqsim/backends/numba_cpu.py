@@ -154,9 +154,9 @@ class KeptStates:
     """A forward pass's final states kept for its vjp (forward_kept), in the kernels' layout:
     ``lanes[g, 0]`` and ``lanes[g, 1]`` the real and imaginary parts of group g's state,
     lane-interleaved (numba_lane_kernels), so the forward keeps them and the vjp restores them
-    with one copy per group. As (B, 2^Q) per-sample rows each was a transpose that ran at one
-    float per cache line: 0.44 ms per group of 16 at Q=14 each way, the time of 11 gate passes
-    (bench/RESULTS.md, issue 18, session 10)."""
+    with one copy per group. As (B, 2^Q) per-sample rows each way was a transpose at one float
+    per cache line, and the forward's a fresh array whose pages faulted in: ~0.4 ms per group of
+    16 at Q=14, the time of 10 gate passes (bench/RESULTS.md, issue 18, session 10)."""
 
     lanes: np.ndarray  # (groups, 2, 2^Q * LANES), float32 (complex64) or float64 (complex128)
     batch: int         # the forward's batch size
