@@ -1,4 +1,5 @@
-"""PERM ops as bit maps: affine maps of the basis-index bits over GF(2), for the CUDA kernels.
+"""PERM ops as bit maps: affine maps of the basis-index bits over GF(2), for the CUDA kernels
+(and for the Numba backend's observables read through a trailing permutation: numba_cpu).
 
 A PERM op's table (hqsim/program.py) gathers psi'[i] = psi[perm[i]]. Every permutation the
 lowering builds is a product of CNOTs and SWAPs, so perm[i] = A i (A a Q x Q matrix over GF(2)),
@@ -83,6 +84,11 @@ class BitMap:
         b2 = BitMap(rows2, c2)
         assert b1.moved() <= set(first) and b2.moved() <= b
         return b1, b2
+
+    def pull_back(self, mask: int) -> tuple[int, int]:
+        """(mask', flip) with parity(src(i) & mask) = parity(i & mask') ^ flip for every i: a Z
+        string's signs on the gathered state read on the state before the gather (A^T mask)."""
+        return _row_times(mask, self.rows), bin(mask & self.const).count("1") & 1
 
     def device_rows(self) -> np.ndarray:
         """(2, Q + 1) uint32: rows and constant of the map, then of its inverse."""

@@ -34,6 +34,7 @@ from .numba_cache import invalidate_stale_cache
 invalidate_stale_cache()  # before the Numba modules below load their cached machine code
 
 from ..program import OP_CXU1, OP_PERM, OP_U1, OP_UK, OpProgram  # noqa: E402
+from .cuda_bitmaps import BitMap, from_table  # noqa: E402
 from .numba_block_plan import plan_blocks  # noqa: E402
 from .numba_drivers import FOLDED, adjoint_groups, adjoint_split, forward_groups, forward_split  # noqa: E402
 from .numba_lane_kernels import LANES  # noqa: E402
@@ -211,11 +212,11 @@ def numba_program(program: OpProgram) -> NumbaProgram:
         prefix = product_prefix(ops, program.wires, program.perms, units, program.num_qubits, program.amp_size)
         in_prefix = prefix_mask(prefix, len(units))
         terms, coeff = program.terms, program.term_coeff
-        row = trailing_permutation(program, units, in_prefix)
+        row, inverse = trailing_permutation(program, units, in_prefix)
         if row >= 0:
             units, in_prefix = units[:-1], in_prefix[:-1]
             out_perm, out_inv = program.perms[row], program.inv_perms[row]
-            terms, coeff = terms_before_permutation(terms, coeff, out_inv)
+            terms, coeff = terms_before_permutation(terms, coeff, inverse)
         else:
             out_perm = out_inv = np.zeros(1, program.perms.dtype)
         diag = plan_diagonal_terms(terms, coeff, program.num_qubits)
@@ -236,49 +237,34 @@ def numba_program(program: OpProgram) -> NumbaProgram:
     return packed
 
 
-def trailing_permutation(program: OpProgram, units: np.ndarray, in_prefix: np.ndarray) -> int:
-    """The perms row of a permutation op that the walk can leave out, or -1: the walk's last
-    unit, when every observable term is diagonal (Z strings) and the permutation is affine over
-    GF(2) (runs of CNOT, SWAP and X are). Its observables then become diagonal terms on the state
-    before it (terms_before_permutation): W1's last CNOT ring is a gather pass fewer forward
-    and two fewer backward. The (B, 2^Q) states the backend hands out or takes in still hold the
-    state after it (numba_drivers._store_state, _load_state)."""
+def trailing_permutation(program: OpProgram, units: np.ndarray, in_prefix: np.ndarray) -> tuple[int, BitMap | None]:
+    """(perms row, bit map of its inverse) of a permutation op that the walk can leave out, or
+    (-1, None): the walk's last unit, when every observable term is diagonal (Z strings) and the
+    permutation is affine over GF(2) (runs of CNOT, SWAP and X are). Its observables then become
+    diagonal terms on the state before it (terms_before_permutation): W1's last CNOT ring is a
+    gather pass fewer forward and two fewer backward. The (B, 2^Q) states the backend hands out
+    or takes in still hold the state after it (numba_drivers._store_state, _load_state)."""
     if not len(units):
-        return -1
+        return -1, None
     i, b = units[-1]
     if b >= 0 or program.ops[i, 0] != OP_PERM or in_prefix[-1]:
-        return -1
+        return -1, None
     if len(program.terms) and np.any(program.terms[:, 1] != 0):
-        return -1
+        return -1, None
     row = int(program.ops[i, 3])
-    return row if _is_affine(program.inv_perms[row]) else -1
+    inverse = from_table(program.inv_perms[row], program.num_qubits)
+    return (row, inverse) if inverse is not None else (-1, None)
 
 
-def _is_affine(table: np.ndarray) -> bool:
-    """table[i] = table[0] ^ (the XOR of table[2^k] ^ table[0] over the set bits 2^k of i)."""
-    idx = np.arange(len(table))
-    image = np.full(len(table), int(table[0]), np.int64)
-    for k in range(len(table).bit_length() - 1):
-        image ^= np.where(idx & (1 << k), int(table[1 << k]) ^ int(table[0]), 0)
-    return bool(np.array_equal(image, table))
-
-
-def _parity(v: int) -> int:
-    return bin(v).count("1") & 1
-
-
-def terms_before_permutation(terms: np.ndarray, coeff: np.ndarray, inv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def terms_before_permutation(terms: np.ndarray, coeff: np.ndarray, inverse: BitMap) -> tuple[np.ndarray, np.ndarray]:
     """Diagonal terms (Z strings, program.terms' layout) measured after the permutation
     psi'[i] = psi[perm[i]], as terms on psi: <psi'| Z_S |psi'> = sum_j |psi_j|^2
-    (-1)^popcount(inv(j) & S), and with the affine inverse inv(j) = inv(0) ^ B j that is
-    (-1)^popcount(inv(0) & S) <psi| Z_S' |psi>, where bit k of S' is the parity of S & B 2^k."""
+    (-1)^popcount(inv(j) & S), with ``inverse`` the bit map of inv: each mask pulled back
+    through it, and the sign its constant gives."""
     terms, coeff = terms.copy(), coeff.copy()
-    zero = int(inv[0])
     for t in range(len(terms)):
-        mask = int(terms[t, 2])
-        terms[t, 2] = sum(1 << k for k in range(len(inv).bit_length() - 1)
-                          if _parity(mask & (int(inv[1 << k]) ^ zero)))
-        if _parity(mask & zero):
+        terms[t, 2], flip = inverse.pull_back(int(terms[t, 2]))
+        if flip:
             coeff[t] = -coeff[t]
     return terms, coeff
 

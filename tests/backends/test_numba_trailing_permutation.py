@@ -11,6 +11,7 @@ import pytest
 from hqsim import ansatz
 from hqsim.api import compile_circuit
 from hqsim.backends import get_backend, numba_cpu
+from hqsim.backends.cuda_bitmaps import from_table
 from hqsim.ir import Circuit, X, Z, input, weight
 from hqsim.program import OP_PERM
 
@@ -87,8 +88,8 @@ def test_terms_before_an_affine_permutation():
     bits = (np.arange(n)[:, None] >> np.arange(4)) & 1
     perm = ((bits @ a.T) % 2) @ (1 << np.arange(4)) ^ 0b0110
     assert sorted(perm) == list(range(n))  # A is invertible
-    inv = np.argsort(perm)
-    assert numba_cpu._is_affine(inv) and not numba_cpu._is_affine(rng.permutation(n))
+    inv = from_table(np.argsort(perm), 4)
+    assert inv is not None and from_table(rng.permutation(n), 4) is None
     psi = rng.normal(size=n) + 1j * rng.normal(size=n)
     after = psi[perm]
     terms = np.array([[0, 0, m, 0] for m in (0b0001, 0b1010, 0b1111, 0b0100)])

@@ -31,6 +31,18 @@ def _random_table(rng, q, gates=12):
     return table
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_z_string_pulled_back_through_a_map_has_the_same_signs(seed):
+    rng = np.random.default_rng(100 + seed)
+    q = 2 + seed
+    m = bm.from_table(_random_table(rng, q), q)
+    idx = np.arange(2 ** q, dtype=np.int64)
+    src = m.apply(idx)
+    for mask in rng.integers(0, 2 ** q, size=8):
+        pulled, flip = m.pull_back(int(mask))
+        np.testing.assert_array_equal(bm._parity(src & int(mask)), bm._parity(idx & pulled) ^ flip)
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_tables_round_trip_through_maps(seed):
     rng = np.random.default_rng(seed)
