@@ -16,14 +16,16 @@ reads and writes the whole state once, 2S; counts come from ``compile_circuit(..
   undoes every op outside the prefix on psi and lambda in one pass (4S per U1, CXU1, CZ or PERM
   op: the backward folds no permutation; a PERM right after the prefix undoes lambda alone, 2S),
   and reads lambda once for the prefix's gradients (S).
-- flops (a multiply-add counts 2, as in the FMA ceiling), per amplitude, what the kernels
-  execute (hqsim/backends/numba_lane_kernels.py, numba_observables.py): a complex 2x2 op 14
-  forward and 40 backward (undo psi 14, undo lambda 14, the four Pauli sums 12); an all-RY
-  op (real matrix, one gradient number) 6 forward and 16 backward; PERM and CZ 0; the diagonal
-  terms together 4 + H/2 forward (|psi|^2, its add to the total and to half of the H distinct
-  high-bit masks' sums on average) and 4 + H/2 for lambda; any other term 10 (both parts of
-  <psi|P|psi>) and 11 for lambda; the product prefix 6 forward (one complex product per
-  amplitude) and 16 backward (two complex multiply-adds per amplitude of lambda).
+- flops (a multiply-add counts 2, as in the FMA ceiling; an add 1), per amplitude, what the
+  kernels execute (hqsim/backends/numba_lane_kernels.py, numba_observables.py): a complex 2x2
+  op 12 forward (the three-multiply form, numba_lane_kernels._matvec: per amplitude pair two
+  adds, two products summed, four multiply-adds: 24) and 37 backward (undo psi 12, undo lambda
+  12, the three Pauli sums 13); an all-RY op (real matrix, one gradient number) 6 forward and 16
+  backward; PERM and CZ 0; the diagonal terms together 4 + H/2 forward (|psi|^2, its add to
+  the total and to half of the H distinct high-bit masks' sums on average) and 4 + H/2 for
+  lambda; any other term 10 (both parts of <psi|P|psi>) and 11 for lambda; the product prefix 6
+  forward (one complex product per amplitude) and 16 backward (two complex multiply-adds per
+  amplitude of lambda). Until 2026-12-06 the complex op took 14 forward and 40 backward.
 - the data a pass touches live in the group's working set: 16 samples (one SIMD group) per
   thread, 2 states (state + the gather's spare) forward, 3 (psi, lambda, spare) backward.
 
@@ -56,8 +58,8 @@ from hqsim.program import F_RY, OP_CXU1, OP_CZ, OP_PERM, OP_U1
 
 LANES = 16          # samples per SIMD group (hqsim.backends.numba_lane_kernels.LANES)
 AMP_BYTES = 8       # complex64: two float32 per amplitude
-FLOPS_FWD = {"complex": 14, "real": 6, "move": 0}
-FLOPS_BWD = {"complex": 40, "real": 16, "move": 0}
+FLOPS_FWD = {"complex": 12, "real": 6, "move": 0}
+FLOPS_BWD = {"complex": 37, "real": 16, "move": 0}
 FLOPS_EXPECT_TERM, FLOPS_LAMBDA_TERM = 10, 11
 FLOPS_PRODUCT_FWD, FLOPS_PRODUCT_BWD = 6, 16
 IN_MEMORY_BYTES = 64 << 20

@@ -132,6 +132,7 @@ def main(argv=None) -> None:
     ap.add_argument("--qubits", type=int, default=14, help="Q (default 14)")
     ap.add_argument("--batch", type=int, default=64, help="samples, a multiple of 16 (default 64)")
     ap.add_argument("--rounds", type=int, default=10, help="rounds; the best per unit counts (default 10)")
+    ap.add_argument("--per-op", action="store_true", help="also list every unit: its op, qubits and time")
     args = ap.parse_args(argv)
     if args.batch % 16 or args.batch < 16:
         ap.error(f"--batch must be a positive multiple of 16 (the backend's lanes), got {args.batch}")
@@ -150,9 +151,11 @@ def main(argv=None) -> None:
     calls = numba_cpu._batch(p, program, x, w, np.float32)
     forward, adjoint = _walks()
 
+    from hqsim.backends.numba_lane_kernels import state_array
+
     @njit
     def state():
-        return np.zeros((1 << q) * 16, np.float32)  # the backend's own alignment (Numba's allocator)
+        return state_array(1 << q, np.zeros(1, np.float32))  # the backend's own arrays (64-byte aligned)
     bufs = [state() for _ in range(6)]
     og = np.zeros((16, program.num_observables))
     dw, dx = np.zeros(program.num_weights), np.zeros((batch, program.num_inputs))
@@ -207,6 +210,13 @@ def main(argv=None) -> None:
                                                                              "product prefix's adjoint")
         for label, v in zip(extra, cyc[-2:]):
             print(f"  {label:52s}       {v * us:6.1f} us  {100 * v * us / total:5.1f} %")
+        if args.per_op:
+            print("  per unit (op index, kind, target, control or -, us):")
+            for u, (i, _) in enumerate(p.units):
+                if cyc[u]:
+                    kind, q0, q1 = (int(v) for v in program.ops[i, :3])
+                    control = str(q1) if q1 >= 0 else "-"
+                    print(f"    {i:4d} {OP_NAMES[kind]:5s} {q0:3d} {control:>3} {cyc[u] * us:7.1f}")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ e = 0..3 (row-major) and part 0 = real, 1 = imaginary; 2q likewise with e = 0..1
 from __future__ import annotations
 
 import numpy as np
-from numba import uint32, uint64
-from numba.core import types
+from numba import carray, uint32, uint64
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from .numba_jit import HAVE_FLAG_HOOK, jit, jit_inline, jit_noalias
@@ -38,6 +38,32 @@ def state_array(rows, proto):
     buf = np.empty(rows * LANES + STATE_ALIGN // item, proto.dtype)
     off = (-(buf.ctypes.data // item)) % (STATE_ALIGN // item)
     return buf[off:off + rows * LANES]
+
+
+@intrinsic
+def _stack_buffer(typingctx, count, dtype):
+    """A pointer to ``count`` (a compile-time constant) uninitialised elements of ``dtype`` in
+    the calling function's stack frame (an alloca in its entry block)."""
+    if not isinstance(count, types.IntegerLiteral) or not isinstance(dtype, types.DType):
+        return None
+    size = count.literal_value
+
+    def codegen(context, builder, signature, args):
+        return cgutils.alloca_once(builder, context.get_data_type(dtype.dtype), size=size)
+    return types.CPointer(dtype.dtype)(count, dtype), codegen
+
+
+@jit_inline
+def lane_sums(count, dtype):
+    """A zeroed array of ``count`` (a compile-time constant) elements on the stack, for the
+    per-lane sums a pass accumulates. LLVM keeps such sums in registers for the whole pass; in a
+    heap array (np.zeros) it cannot prove the pass's stores to the states miss them, so it
+    loads and stores every sum, and reloads the matrix, per row pair: the one-pass adjoint
+    (undo_1q) ran at 11.9 instead of 9.5 ns per row pair of 16 lanes (Q=14, Zen 4)."""
+    a = carray(_stack_buffer(count, dtype), (count,))
+    for i in range(count):
+        a[i] = 0
+    return a
 
 
 # Pair passes split over two threads (numba_drivers' split path): ``parts`` 1 is the whole
@@ -67,6 +93,27 @@ def small_index(i):
     return uint64(uint32(i))
 
 
+# A complex 2x2 matrix times a vector in 12 multiply-adds instead of 16 (Gauss's three-multiply
+# complex product): with u = ur + i ui and x = xr + i xi,
+#     Re(u x) = ur (xr + xi) - (ur + ui) xi,    Im(u x) = ur (xr + xi) + (ui - ur) xr,
+# and for a row u x + v y the two ur (xr + xi) + vr (yr + yi) are one sum. The sums xr + xi,
+# yr + yi are shared by both rows and run on the adder ports, which a pass leaves idle; the
+# matrix's ur + ui, ui - ur are loop-invariant (hoisted out of the row loops). The passes are
+# bound by the multiply-add ports (W1 Q=14: 95 % of that ceiling, bench/RESULTS.md), so they
+# run in ~3/4 of the time: W1 Q=14, 16 lanes, Zen 4, 29.0 vs 37.3 us per pass in the walk
+# (bench/walk_profile_cpu.py). Rounding: each output is a sum of four products of bounded
+# terms (|ur| <= |u|, |ur + ui| <= 1.5 |u|), as before, so float32 keeps its accuracy.
+@jit_inline
+def _matvec(ar, ai, br, bi, cr, ci, dr, di, xr, xi, yr, yi):
+    """(a b; c d) (x; y) for one lane: the real and imaginary parts of both rows."""
+    sx = xr + xi
+    sy = yr + yi
+    k0 = ar * sx + br * sy
+    k1 = cr * sx + dr * sy
+    return (k0 - (ar + ai) * xi - (br + bi) * yi, k0 + (ai - ar) * xr + (bi - br) * yr,
+            k1 - (cr + ci) * xi - (dr + di) * yi, k1 + (ci - cr) * xr + (di - dr) * yr)
+
+
 @jit_inline
 def _pair_1q(re, im, ore, oim, c, co, jr, kr, jw, kw):
     """One row pair of all lanes: (jw, kw) of (ore, oim) <- c (jr, kr) of (re, im), the matrix
@@ -78,10 +125,8 @@ def _pair_1q(re, im, ore, oim, c, co, jr, kr, jw, kw):
         xr, xi, yr, yi = re[jr + l], im[jr + l], re[kr + l], im[kr + l]
         ar, ai, br, bi = c[co + l], c[co + L + l], c[co + 2 * L + l], c[co + 3 * L + l]
         cr, ci, dr, di = c[co + 4 * L + l], c[co + 5 * L + l], c[co + 6 * L + l], c[co + 7 * L + l]
-        ore[jw + l] = ar * xr - ai * xi + br * yr - bi * yi
-        oim[jw + l] = ar * xi + ai * xr + br * yi + bi * yr
-        ore[kw + l] = cr * xr - ci * xi + dr * yr - di * yi
-        oim[kw + l] = cr * xi + ci * xr + dr * yi + di * yr
+        ore[jw + l], oim[jw + l], ore[kw + l], oim[kw + l] = _matvec(ar, ai, br, bi, cr, ci, dr, di,
+                                                                     xr, xi, yr, yi)
 
 
 @jit_inline
@@ -170,8 +215,7 @@ def _times_vector(c, co, l, xr, xi, yr, yi):
     L = uint64(LANES)
     ar, ai, br, bi = c[co + l], c[co + L + l], c[co + 2 * L + l], c[co + 3 * L + l]
     cr, ci, dr, di = c[co + 4 * L + l], c[co + 5 * L + l], c[co + 6 * L + l], c[co + 7 * L + l]
-    return (ar * xr - ai * xi + br * yr - bi * yi, ar * xi + ai * xr + br * yi + bi * yr,
-            cr * xr - ci * xi + dr * yr - di * yi, cr * xi + ci * xr + dr * yi + di * yr)
+    return _matvec(ar, ai, br, bi, cr, ci, dr, di, xr, xi, yr, yi)
 
 
 @jit_inline
@@ -204,13 +248,19 @@ def undo_pair_1q(re, im, lre, lim, c, co, a, ao, j, k, jw, kw):
 
 # The adjoint step of a U1 / CXU1 op reads its gradient off the op's OUTPUT states: a factor's
 # angle theta enters as dU/dtheta = -i/2 H U with H = A G A^dagger (G the factor's generator, A
-# the factors after it), so dL/dtheta = Im <lam|H|psi> on the output states, and for any
-# Hermitian H that is H00 t0 + H11 t1 + Re H10 gx + Im H10 gy in the four "Pauli sums"
-#     t0 = Im conj(lam_0) psi_0,  t1 = Im conj(lam_1) psi_1,  gx = Im <lam|X|psi>,  gy = Im <lam|Y|psi>
-# (numba_op_steps.u1_pauli_grads weights them). Four sums of 12 multiply-adds per pair and lane
-# instead of the matrix gradient M's eight of 16, and the weights H depend on the factors after
-# theta only, which for most ops are the same for every sample. Layout: gacc[s*L + l], s = 0..3.
-PAULI_SUMS = 4
+# the factors after it), so dL/dtheta = Im <lam|H|psi> on the output states. For Hermitian H
+# that is (H00 + H11)/2 Im <lam|psi> + (H00 - H11)/2 tz + Re H10 gx + Im H10 gy, and the first
+# term is zero: <lam|psi> is the cotangent-weighted sum of the expectations (real: Hermitian
+# observables, real cotangents), the same at every step of the walk (only the G with a trace,
+# F_PHASE, would weigh it). So three "Pauli sums", summed over every pair of the pass:
+#     tz = Im <lam|Z|psi>,  gx = Im <lam|X|psi>,  gy = Im <lam|Y|psi>
+# (numba_op_steps.u1_pauli_grads weights them), 10 multiply-adds per pair and lane: gx and gy
+# share lxr (yr + yi) - lyr (xr - xi) (the three-multiply form of _matvec). The matrix
+# gradient M would take 16, the four sums with Im <lam|psi> 12. The weights H depend on the
+# factors after theta only, which for most ops are the same for every sample.
+# Layout: gacc[s*L + l], s = 0 (tz), 1 (gx), 2 (gy).
+PAULI_SUMS = 3
+PAULI_LEN = PAULI_SUMS * LANES  # the sums of one op: a compile-time constant (lane_sums)
 
 
 @jit_inline
@@ -218,10 +268,10 @@ def add_pauli(g, go, l, lxr, lxi, lyr, lyi, xr, xi, yr, yi):
     """g[go + s*L + l] += the Pauli sums of one row pair of one lane (lam, psi the op's output;
     l a uint64). The product prefix's adjoint (numba_product) sums its ops' with this too."""
     L = uint64(LANES)
-    g[go + l] += lxr * xi - lxi * xr
-    g[go + L + l] += lyr * yi - lyi * yr
-    g[go + 2 * L + l] += lxr * yi - lxi * yr + lyr * xi - lyi * xr
-    g[go + 3 * L + l] += lyr * xr + lyi * xi - lxr * yr - lxi * yi
+    k = lxr * (yr + yi) - lyr * (xr - xi)
+    g[go + l] += lxr * xi - lxi * xr - lyr * yi + lyi * yr
+    g[go + L + l] += k - (lxi + lxr) * yr - (lyi - lyr) * xr
+    g[go + 2 * L + l] -= k - (lxr - lxi) * yi - (lyr + lyi) * xi
 
 
 @jit_noalias
@@ -230,7 +280,7 @@ def accumulate_pauli_1q(re, im, lre, lim, n, bit, gacc, part, parts):
     in a fresh local array: fused into an undo loop written the naive way the accumulator stores
     defeated vectorisation (11 vs 2 us)."""
     L = uint64(LANES)
-    a = np.zeros(PAULI_SUMS * LANES, re.dtype)
+    a = lane_sums(PAULI_LEN, re.dtype)
     b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
     for blk in range(b_lo, b_hi, 2 * bit):
         for j0 in range(j_lo, j_hi):
@@ -275,7 +325,7 @@ def undo_1q(re, im, lre, lim, n, bit, cbit, c, gacc, part, parts):
     (declared non-aliasing)."""
     L = uint64(LANES)
     cb = uint64(cbit)
-    a = np.zeros(PAULI_SUMS * LANES, re.dtype)
+    a = lane_sums(PAULI_LEN, re.dtype)
     b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
     for blk in range(b_lo, b_hi, 2 * bit):
         for j0 in range(j_lo, j_hi):
@@ -328,7 +378,7 @@ def undo_ry(re, im, lre, lim, n, bit, cbit, c, gacc, part, parts):
     back through the CNOT where the control bit is set. One pass over psi and lam."""
     L = uint64(LANES)
     cb = uint64(cbit)
-    g = np.zeros(LANES, re.dtype)
+    g = lane_sums(LANES, re.dtype)
     b_lo, b_hi, j_lo, j_hi = pair_span(n, bit, part, parts)
     for blk in range(b_lo, b_hi, 2 * bit):
         for j0 in range(j_lo, j_hi):
@@ -495,8 +545,8 @@ def pauli_expectations(re, im, n, terms, coeff, out, accr, acci, lo, hi):
     for t in range(terms.shape[0]):
         flip, sign, ny = terms[t, 1], terms[t, 2], terms[t, 3]
         for blk in range(lo, hi, 64):  # partial sums in the state precision, 64 rows at a time
-            pr = np.zeros(LANES, re.dtype)
-            pim = np.zeros(LANES, re.dtype)
+            pr = lane_sums(LANES, re.dtype)
+            pim = lane_sums(LANES, re.dtype)
             for i in range(blk, min(hi, blk + 64)):
                 r = uint64(i) * L
                 s = uint64(i ^ flip) * L

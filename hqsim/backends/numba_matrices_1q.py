@@ -1,7 +1,7 @@
 """Scalar fast paths for fused single-qubit ops (U1, CXU1: the most common ops): the 2x2
 matrix of a product of factors, and the chain rules to the factors' angles, from the matrix
 gradient M (u1_chain: the members of fused blocks; numba_matrices' docstring) or from the
-four Pauli sums of an op's output states (pauli_weights, u1_pauli_chain: every other U1 / CXU1
+three Pauli sums of an op's output states (pauli_weights, u1_pauli_chain: every other U1 / CXU1
 op, the product prefix's too; numba_lane_kernels.undo_1q). Pure complex128 scalars, no arrays:
 these run once per sample (or once per group) per op. ``p`` is the program as the drivers see
 it (numba_cpu.NumbaProgram)."""
@@ -121,37 +121,37 @@ def u1_chain(p, fcache, fs, fc, xb, w, m00, m01, m10, m11, fm, pre, dw, dxb, nee
 
 @jit_inline
 def pauli_weights(a0, a1, a2, a3, code):
-    """(H00, H11, Re H10, Im H10) of H = A G A^dagger, G the generator of a factor of type
+    """((H00 - H11)/2, Re H10, Im H10) of H = A G A^dagger, G the generator of a factor of type
     ``code`` and A = (a0, a1; a2, a3) the product of the factors after it: the weights of an
-    op's four Pauli sums (numba_lane_kernels' undo_1q) in that factor's dL/dtheta."""
+    op's three Pauli sums (numba_lane_kernels.PAULI_SUMS) in that factor's dL/dtheta."""
     g0, g1, g2, g3 = generator_1q(code)
     b0, b1 = a0 * g0 + a1 * g2, a0 * g1 + a1 * g3
     b2, b3 = a2 * g0 + a3 * g2, a2 * g1 + a3 * g3
     h00 = b0 * a0.conjugate() + b1 * a1.conjugate()
     h11 = b2 * a2.conjugate() + b3 * a3.conjugate()
     h10 = b2 * a0.conjugate() + b3 * a1.conjugate()
-    return h00.real, h11.real, h10.real, h10.imag
+    return 0.5 * (h00.real - h11.real), h10.real, h10.imag
 
 
 @jit_inline
-def pauli_contract(h00, h11, hr, hi, t0, t1, gx, gy):
-    """Im <lam|H|psi> from H's weights (pauli_weights) and the four Pauli sums."""
-    return h00 * t0 + h11 * t1 + hr * gx + hi * gy
+def pauli_contract(hz, hr, hi, tz, gx, gy):
+    """Im <lam|H|psi> from H's weights (pauli_weights) and the three Pauli sums."""
+    return hz * tz + hr * gx + hi * gy
 
 
 @jit_borrowing
-def u1_pauli_chain(p, fcache, fs, k_hi, k_lo, xb, w, a0, a1, a2, a3, t0, t1, gx, gy, dw, dxb, need_x):
+def u1_pauli_chain(p, fcache, fs, k_hi, k_lo, xb, w, a0, a1, a2, a3, tz, gx, gy, dw, dxb, need_x):
     """The angle gradients of factors k_hi down to k_lo of the U1 op whose factors start at fs,
     for one sample (or for lane-summed sums, when no factor in the range reads the inputs) with
-    Pauli sums (t0, t1, gx, gy), (a0 .. a3) the product of the factors after k_hi:
+    Pauli sums (tz, gx, gy), (a0 .. a3) the product of the factors after k_hi:
     dL/dtheta_k = Im <lam|H_k|psi> (pauli_weights, pauli_contract) times fcoef. Returns the
     product of the factors after k_lo - 1, i.e. (a0 .. a3) times factors k_hi .. k_lo."""
     for k in range(k_hi, k_lo - 1, -1):
         f = fs + k
         src = p.factors[f, 1]
         if src == WEIGHT or (src == INPUT and need_x):
-            h00, h11, hr, hi = pauli_weights(a0, a1, a2, a3, p.factors[f, 0])
-            grad = pauli_contract(h00, h11, hr, hi, t0, t1, gx, gy) * p.fcoef[f, 0]
+            hz, hr, hi = pauli_weights(a0, a1, a2, a3, p.factors[f, 0])
+            grad = pauli_contract(hz, hr, hi, tz, gx, gy) * p.fcoef[f, 0]
             if src == WEIGHT:
                 dw[p.factors[f, 2]] += grad
             else:

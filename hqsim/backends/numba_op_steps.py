@@ -207,23 +207,22 @@ def u1_pauli_grads(p, batch, i, b0, valid, gacc, go, dw, dx, need_x):
     kin = fc - 1
     while kin >= 0 and p.factors[fs + kin, 1] != INPUT:
         kin -= 1
-    s0, s1, sx, sy = 0.0, 0.0, 0.0, 0.0
+    sz, sx, sy = 0.0, 0.0, 0.0
     for l in range(valid):
-        s0 += gacc[go + l]
-        s1 += gacc[go + L + l]
-        sx += gacc[go + 2 * L + l]
-        sy += gacc[go + 3 * L + l]
+        sz += gacc[go + l]
+        sx += gacc[go + L + l]
+        sy += gacc[go + 2 * L + l]
     a0, a1, a2, a3 = u1_pauli_chain(p, batch.fcache, fs, fc - 1, kin + 1, batch.x[b0], batch.w, 1 + 0j, 0j, 0j,
-                                    1 + 0j, s0, s1, sx, sy, dw, dx[b0], need_x)
+                                    1 + 0j, sz, sx, sy, dw, dx[b0], need_x)
     if kin < 0:
         return
     f = fs + kin
     if need_x:
-        h00, h11, hr, hi = pauli_weights(a0, a1, a2, a3, p.factors[f, 0])
+        hz, hr, hi = pauli_weights(a0, a1, a2, a3, p.factors[f, 0])
         c = p.fcoef[f, 0]
         for l in range(valid):
-            dx[b0 + l, p.factors[f, 2]] += c * pauli_contract(h00, h11, hr, hi, gacc[go + l], gacc[go + L + l],
-                                                              gacc[go + 2 * L + l], gacc[go + 3 * L + l])
+            dx[b0 + l, p.factors[f, 2]] += c * pauli_contract(hz, hr, hi, gacc[go + l], gacc[go + L + l],
+                                                              gacc[go + 2 * L + l])
     if kin == 0:
         return
     for l in range(valid):
@@ -231,13 +230,13 @@ def u1_pauli_grads(p, batch, i, b0, valid, gacc, go, dw, dx, need_x):
         e0, e1, e2, e3 = cached_factor_1q(p, batch.fcache, f, xb, batch.w)
         u1_pauli_chain(p, batch.fcache, fs, kin - 1, 0, xb, batch.w, a0 * e0 + a1 * e2, a0 * e1 + a1 * e3,
                        a2 * e0 + a3 * e2, a2 * e1 + a3 * e3, gacc[go + l], gacc[go + L + l],
-                       gacc[go + 2 * L + l], gacc[go + 3 * L + l], dw, dx[b0 + l], need_x)
+                       gacc[go + 2 * L + l], dw, dx[b0 + l], need_x)
 
 
 @jit_borrowing
 def undo_1q_op(p, batch, s, i, b0, valid, re, im, lre, lim, dws, dxs, need_x, p_lo, p_hi, parts):
     """Adjoint step of a U1/CXU1 op: undo psi and lambda in one pass with the lane sums of its
-    gradient (one number per lane for an all-RY op, numba_lane_kernels.undo_ry; else the four
+    gradient (one number per lane for an all-RY op, numba_lane_kernels.undo_ry; else the three
     Pauli sums, numba_lane_kernels.undo_1q), for
     parts p_lo .. p_hi - 1 of ``parts``: each part's pass, then the angle gradients of its
     partial sums into dws[part], dxs[part] (the chain rule is linear in the sums: the parts'

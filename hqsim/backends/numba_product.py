@@ -19,7 +19,7 @@ lambda of q, which ops on the other qubits leave unchanged (they act on lambda a
 columns alike). So one read of lambda gives S(h) = sum_r lambda(h, r) conj(T(r)) and
 R(r) = sum_h lambda(h, r) conj(H(h)); l_q follows by contracting S (q high) or R (q low) with
 the other columns (2^(Q/2) rows: small); then the prefix's ops, last first, each give the same
-four Pauli sums as any U1 op's undo pass (numba_lane_kernels.add_pauli) from (w, l_q) and take
+three Pauli sums as any U1 op's undo pass (numba_lane_kernels.add_pauli) from (w, l_q) and take
 the 2x2 adjoint step on them. The P fused undo passes over psi and lambda (each reading and
 writing both) become one read of lambda.
 
@@ -231,7 +231,7 @@ def _reduce(a, work, v, nq, first_bit, bits, red):
 @jit_borrowing
 def product_adjoint(p, batch, s, b0, valid, lre, lim, dw, dx, need_x):
     """The prefix's angle gradients from lambda after it (lambda_P), through the chain rule
-    of any U1 op: its four Pauli sums (numba_lane_kernels' layout) on its output, the column
+    of any U1 op: its three Pauli sums (numba_lane_kernels' layout) on its output, the column
     (x, y) and the reduced lambda (g0, g1) before its 2x2 adjoint step, then
     numba_op_steps.u1_pauli_grads."""
     nq = p.num_qubits

@@ -1,4 +1,4 @@
-"""The Numba backend's adjoint step of single-qubit ops reads the gradient off four Pauli sums of
+"""The Numba backend's adjoint step of single-qubit ops reads the gradient off three Pauli sums of
 the op's output states (numba_lane_kernels.undo_1q) weighted per factor by H = A G A^dagger
 (numba_op_steps.u1_pauli_grads): checked against the float64 oracle and finite differences on
 ops whose input-dependent factors sit first, in the middle and last (the per-lane walk), with
@@ -87,3 +87,44 @@ def test_input_factor_last_needs_the_per_lane_walk_and_agrees_with_finite_differ
             e[b, i] = h
             fd_x[b, i] = (loss(x + e, w) - loss(x - e, w)) / (2 * h)
     np.testing.assert_allclose(dx, fd_x, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_pass_adjoint_kernel_against_complex_arithmetic(dtype):
+    """undo_1q's arithmetic (the three-multiply matrix product, the three Pauli sums, the sums on
+    the stack) against NumPy complex arithmetic: psi <- V psi, lam <- V lam row pair by row pair,
+    and tz, gx, gy = Im <lam|Z|psi>, Im <lam|X|psi>, Im <lam|Y|psi> over the output states."""
+    from hqsim.backends import numba_lane_kernels as lk
+    L, n, bit = lk.LANES, 16, 4
+    rng = np.random.default_rng(5)
+    psi = rng.normal(size=(n, L)) + 1j * rng.normal(size=(n, L))
+    lam = rng.normal(size=(n, L)) + 1j * rng.normal(size=(n, L))
+    v = rng.normal(size=(L, 2, 2)) + 1j * rng.normal(size=(L, 2, 2))  # any matrix: the kernel is plain algebra
+    c = np.zeros(8 * L)
+    for e in range(4):
+        c[2 * e * L:(2 * e + 1) * L] = v.reshape(L, 4)[:, e].real
+        c[(2 * e + 1) * L:(2 * e + 2) * L] = v.reshape(L, 4)[:, e].imag
+    arrays = [np.ascontiguousarray(a, dtype) for a in (psi.real, psi.imag, lam.real, lam.imag)]
+    flat = [a.reshape(-1) for a in arrays]
+    sums = np.full(lk.PAULI_SUMS * L, 0.5, dtype)  # the kernel adds to what is there
+    lk.undo_1q(*flat, n, bit, 0, c.astype(dtype), sums, 0, 1)
+
+    rows0 = np.array([r for r in range(n) if not r & bit])
+    x, y, lx, ly = psi[rows0], psi[rows0 + bit], lam[rows0], lam[rows0 + bit]
+    want_tz = np.sum(np.imag(np.conj(lx) * x - np.conj(ly) * y), axis=0)
+    want_gx = np.sum(np.imag(np.conj(lx) * y + np.conj(ly) * x), axis=0)
+    want_gy = np.sum(np.imag(-1j * np.conj(lx) * y + 1j * np.conj(ly) * x), axis=0)
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    scale = np.abs(psi).max() * np.abs(lam).max() * n
+    for s, want in enumerate((want_tz, want_gx, want_gy)):
+        np.testing.assert_allclose(sums[s * L:(s + 1) * L] - 0.5, want, atol=tol * scale)
+    out_psi, out_lam = psi.copy(), lam.copy()
+    for a, (x0, x1) in ((out_psi, (x, y)), (out_lam, (lx, ly))):
+        a[rows0] = v[:, 0, 0] * x0 + v[:, 0, 1] * x1
+        a[rows0 + bit] = v[:, 1, 0] * x0 + v[:, 1, 1] * x1
+    got_psi = arrays[0] + 1j * arrays[1]
+    got_lam = arrays[2] + 1j * arrays[3]
+    scale = np.abs(v).max() * max(np.abs(psi).max(), np.abs(lam).max())
+    np.testing.assert_allclose(got_psi, out_psi, atol=tol * scale)
+    np.testing.assert_allclose(got_lam, out_lam, atol=tol * scale)
+
