@@ -151,12 +151,13 @@ def main(argv=None) -> None:
     calls = numba_cpu._batch(p, program, x, w, np.float32)
     forward, adjoint = _walks()
 
-    from hqsim.backends.numba_lane_kernels import state_array
+    from hqsim.backends.numba_lane_kernels import state_block, state_in_block
 
     @njit
-    def state():
-        return state_array(1 << q, np.zeros(1, np.float32))  # the backend's own arrays (64-byte aligned)
-    bufs = [state() for _ in range(6)]
+    def states():  # the backend's own placement (numba_lane_kernels.state_block)
+        blk = state_block(6, 1 << q, np.zeros(1, np.float32))
+        return [state_in_block(blk, i, 1 << q) for i in range(6)]
+    bufs = states()
     og = np.zeros((16, program.num_observables))
     dw, dx = np.zeros(program.num_weights), np.zeros((batch, program.num_inputs))
     groups = batch // 16

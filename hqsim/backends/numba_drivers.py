@@ -230,7 +230,9 @@ def _forward_groups(g_lo, g_hi, p, batch, fo):
     group cost a page fault per 4 KiB touched (~0.1 ms per group of 16 at Q=14, 4 MiB)."""
     n = 1 << p.num_qubits
     pr = batch.proto
-    re, im, sre, sim = lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr)
+    blk = lk.state_block(4, n, pr)
+    re, im, sre, sim = (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
+                        lk.state_in_block(blk, 3, n))
     for gi in range(g_lo, g_hi):
         b0 = gi * LANES
         og = np.zeros((1, LANES, fo.out.shape[1]), np.float64)
@@ -284,7 +286,9 @@ def forward_split(p, batch, fo, sync, region):
     n = 1 << p.num_qubits
     og = np.zeros((2, LANES, fo.out.shape[1]), np.float64)
     pr = batch.proto
-    re, im, sre, sim = lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr)
+    blk = lk.state_block(4, n, pr)
+    re, im, sre, sim = (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
+                        lk.state_in_block(blk, 3, n))
     if region:
         _forward_region(p, batch, fo, re, im, sre, sim, og, sync)
     else:
@@ -443,8 +447,10 @@ def _adjoint_groups(g_lo, g_hi, p, batch, ao):
     """Groups g_lo .. g_hi - 1 one after another, in one set of state arrays (_forward_groups)."""
     n = 1 << p.num_qubits
     pr = batch.proto
-    re, im, sre, sim = lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr)
-    lre, lim = lk.state_array(n, pr), lk.state_array(n, pr)
+    blk = lk.state_block(6, n, pr)
+    re, im, sre, sim = (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
+                        lk.state_in_block(blk, 3, n))
+    lre, lim = lk.state_in_block(blk, 4, n), lk.state_in_block(blk, 5, n)
     for gi in range(g_lo, g_hi):
         dw = ao.dw_groups[gi]
         _adjoint_part(p, batch, ao, gi * LANES, re, im, sre, sim, lre, lim, (dw, dw), (ao.dx, ao.dx), 0, 1, 1,
@@ -486,8 +492,10 @@ def adjoint_split(p, batch, ao, sync, region):
     n = 1 << p.num_qubits
     dx1 = np.zeros_like(ao.dx)
     pr = batch.proto
-    re, im, sre, sim = lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr), lk.state_array(n, pr)
-    lre, lim = lk.state_array(n, pr), lk.state_array(n, pr)
+    blk = lk.state_block(6, n, pr)
+    re, im, sre, sim = (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
+                        lk.state_in_block(blk, 3, n))
+    lre, lim = lk.state_in_block(blk, 4, n), lk.state_in_block(blk, 5, n)
     if region:
         _adjoint_region(p, batch, ao, re, im, sre, sim, lre, lim, dx1, sync)
     else:

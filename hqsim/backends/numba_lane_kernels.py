@@ -22,22 +22,48 @@ from .numba_jit import HAVE_FLAG_HOOK, jit, jit_inline, jit_noalias
 # of LANES.
 LANES = 16
 Z = uint64(0)  # the offset of a coefficient or sum array used whole
-# A row of 16 float32 lanes is one 64-byte cache line and one zmm register, when the state
-# array starts on a line: Numba aligns arrays to 32 bytes only, and once malloc serves the
-# state from its heap instead of fresh pages a state at 32 past a line puts every row across
-# two lines. W1 Q=14 B=64, one process: forward 20.0 / 18.3 / 16.7 ms as its arrays sat at
-# 32 / 32 / 0 past a line (bench/RESULTS.md, issue 18, session 10).
-STATE_ALIGN = 64
+
+
+# Where the state arrays sit. A row of 16 float32 lanes is one 64-byte cache line and one zmm
+# register when the array starts on a line: Numba aligns arrays to 32 bytes only, and once
+# malloc serves a state from its heap instead of fresh pages, a state at 32 past a line puts
+# every row across two lines (W1 Q=14 B=64, one process: forward 20.0 / 18.3 / 16.7 ms as its
+# arrays sat at 32 / 32 / 0 past a line; bench/RESULTS.md, issue 18, session 10). And a pass
+# reads and writes the same rows of several state arrays (re, im; lambda's too in the adjoint),
+# so where the arrays sit relative to each other matters as much:
+# with two arrays 64 bytes apart modulo 4 KiB, the next row's load in one matches the address
+# bits of the last row's store in the other ("4K aliasing": the load waits for the store), and
+# arrays at the same offset modulo the L2's way size share its sets. W1 Q=14, per qubit, the
+# same walk: 28-30 us per pass with the arrays page-aligned 1 MiB + 4 KiB apart, 33-70 us (a
+# whole forward 3,101 vs 4,077 us per group) at 0 or 64 bytes past that (bench/RESULTS.md,
+# issue 18, session 11). Separate allocations land wherever malloc puts them, which differed
+# from process to process; state_block places them.
+PAGE = 4096
 
 
 @jit_inline
-def state_array(rows, proto):
-    """An uninitialised state array of ``rows`` rows of LANES lanes in proto's dtype, starting on
-    a cache line (STATE_ALIGN)."""
+def _state_stride(rows, item):
+    """Elements from one array's start to the next in a state_block: its size rounded up to a
+    page, plus a page."""
+    size = rows * LANES * item
+    return ((size + PAGE - 1) // PAGE + 1) * PAGE // item
+
+
+@jit_inline
+def state_block(count, rows, proto):
+    """One allocation holding ``count`` state arrays of ``rows`` rows (state_in_block cuts them):
+    each starts on a page, one page more apart than its size."""
     item = proto.itemsize
-    buf = np.empty(rows * LANES + STATE_ALIGN // item, proto.dtype)
-    off = (-(buf.ctypes.data // item)) % (STATE_ALIGN // item)
-    return buf[off:off + rows * LANES]
+    buf = np.empty(count * _state_stride(rows, item) + PAGE // item, proto.dtype)
+    off = (-(buf.ctypes.data // item)) % (PAGE // item)
+    return buf[off:]
+
+
+@jit_inline
+def state_in_block(block, i, rows):
+    """State array i of a state_block of arrays of ``rows`` rows."""
+    start = i * _state_stride(rows, block.itemsize)
+    return block[start:start + rows * LANES]
 
 
 @intrinsic

@@ -128,21 +128,29 @@ def test_a_kept_array_is_reused_only_after_its_kept_states_are_dropped():
         np.testing.assert_array_equal(a, b)
 
 
-def test_state_arrays_start_on_a_cache_line_whatever_malloc_returns():
-    """numba_lane_kernels.state_array: Numba aligns arrays to 32 bytes only, and a row of 16
-    float32 lanes must be one 64-byte line (one zmm load)."""
+def test_state_arrays_are_placed_whatever_malloc_returns():
+    """numba_lane_kernels.state_block: each state array starts on a page (a row of 16 float32
+    lanes is one 64-byte line; Numba aligns to 32 bytes only), all at the same offset modulo
+    4 KiB, at least a page apart (no 4K aliasing, spread over the L2's sets), none overlapping."""
     from hqsim.backends import numba_lane_kernels as lk
 
     @numba.njit
-    def make(rows, proto, churn):
+    def make(count, rows, proto, churn):
         keep = [np.empty(1, proto.dtype)]
         for k in range(churn):  # move malloc's heap around
             keep.append(np.empty(8 + 24 * k, proto.dtype))
-        a = lk.state_array(rows, proto)
-        a[:] = 1
-        return a
+        blk = lk.state_block(count, rows, proto)
+        arrays = [lk.state_in_block(blk, i, rows) for i in range(count)]
+        for i in range(count):
+            arrays[i][:] = i
+        return arrays
     for proto in (np.zeros(0, np.float32), np.zeros(0, np.float64)):
-        for rows, churn in ((1, 0), (64, 3), (1 << 12, 7), (1 << 14, 2)):
-            a = make(rows, proto, churn)
-            assert a.ctypes.data % lk.STATE_ALIGN == 0 and a.shape == (rows * 16,) and a.dtype == proto.dtype
-            assert a.flags.c_contiguous and np.all(a == 1)
+        for count, rows, churn in ((4, 1, 0), (6, 64, 3), (4, 1 << 12, 7), (6, 1 << 14, 2)):
+            arrays = make(count, rows, proto, churn)
+            starts = [a.ctypes.data for a in arrays]
+            size = rows * 16 * proto.itemsize
+            for i, a in enumerate(arrays):
+                assert a.shape == (rows * 16,) and a.dtype == proto.dtype and a.flags.c_contiguous
+                assert starts[i] % lk.PAGE == 0 and np.all(a == i)  # nothing overwrote it
+                if i:
+                    assert starts[i] - starts[i - 1] >= size + lk.PAGE
