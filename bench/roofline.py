@@ -8,8 +8,10 @@ reads and writes the whole state once, 2S; counts come from ``compile_circuit(..
   |0...0> (numba_product: the product prefix, no pass of their own); one pass per other U1,
   CXU1 (the CNOT is an index map inside the pass), CZ and PERM op (a gather into the spare
   state: read S, write S), except a PERM that the next U1 / CXU1 reads through
-  (numba_cpu.fold_permutations: no pass of its own); the diagonal observables (Z strings) read
-  the state once for all of them (S), every other Pauli term once each (S each).
+  (numba_cpu.fold_permutations: no pass of its own) and a last PERM the walk leaves out when
+  every observable is diagonal (numba_cpu.trailing_permutation: no pass either way); the
+  diagonal observables (Z strings) read the state once for all of them (S), every other Pauli
+  term once each (S each).
 - forward+backward: the forward above, plus storing the final state for the backward (S); the
   backward reloads it (2S), builds lambda = sum_t g_t P_t psi (zero lambda S; the diagonal
   terms together read psi and read+write lambda, 3S; every other term the same, 3S each), then
@@ -53,7 +55,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from hqsim.backends.numba_observables import plan_diagonal_terms
+from hqsim.backends.numba_cpu import numba_program
 from hqsim.program import F_RY, OP_CXU1, OP_CZ, OP_PERM, OP_U1
 
 LANES = 16          # samples per SIMD group (hqsim.backends.numba_lane_kernels.LANES)
@@ -91,12 +93,13 @@ def per_sample_cost(program):
     prefix, lambda_only = prefix_as_run(program)
     cp = classify_ops(program, program.ops[prefix])
     walked = {k: c[k] - cp[k] for k in c}  # the ops outside the product prefix
-    fwd_passes = passes - len(prefix) - folded_permutations(program)
-    bwd_passes = passes - len(prefix)
+    walk = numba_program(program)
+    trailing = int(walk.has_out_perm)  # a last permutation the walk leaves out (its observables pulled back)
+    fwd_passes = passes - len(prefix) - folded_permutations(program) - trailing
+    bwd_passes = passes - len(prefix) - trailing
     product = int(len(prefix) > 0)
-    diag = plan_diagonal_terms(program.terms, program.term_coeff, program.num_qubits)
-    others, diag_reads = int(diag.others.shape[0]), int(diag.terms.shape[0] > 0)
-    diag_flops = diag_reads * (4 + diag.hmasks.shape[0] / 2)
+    others, diag_reads = int(walk.terms.shape[0]), int(walk.diag_terms.shape[0] > 0)
+    diag_flops = diag_reads * (4 + walk.diag_hmasks.shape[0] / 2)
     fwd_bytes = s + 2 * s * fwd_passes + s * (others + diag_reads)
     fwd_flops = n * (sum(FLOPS_FWD[k] * v for k, v in walked.items()) + FLOPS_PRODUCT_FWD * product
                      + FLOPS_EXPECT_TERM * others + diag_flops)
@@ -106,21 +109,21 @@ def per_sample_cost(program):
                      + FLOPS_LAMBDA_TERM * others + diag_flops)
     return {"passes": passes, "fwd_passes": fwd_passes, "bwd_passes": bwd_passes, "prefix_ops": len(prefix),
             **{f"ops_{k}": v for k, v in c.items()},
-            "terms": int(program.terms.shape[0]), "diagonal_terms": int(diag.terms.shape[0]),
+            "terms": int(program.terms.shape[0]), "diagonal_terms": int(walk.diag_terms.shape[0]),
+            "trailing_permutation": trailing,
             "fwd_bytes": fwd_bytes, "fwd_flops": fwd_flops,
             "fwdbwd_bytes": fwd_bytes + bwd_bytes, "fwdbwd_flops": fwd_flops + bwd_flops}
 
 
 def folded_permutations(program):
     """PERM ops the forward runs inside the pass after them (hqsim.backends.numba_cpu)."""
-    from hqsim.backends.numba_cpu import FOLDED, numba_program
+    from hqsim.backends.numba_cpu import FOLDED
     return int(np.sum(numba_program(program).fold == FOLDED))
 
 
 def prefix_as_run(program):
     """(op indices of the product prefix, whether the op right after it is a PERM that the
     backward runs on lambda alone) as the Numba backend runs them (numba_product)."""
-    from hqsim.backends.numba_cpu import numba_program
     p = numba_program(program)
     ops = p.units[p.prefix_units, 0]
     after = p.units[p.first_walked, 0] if len(ops) and p.first_walked < len(p.units) else -1

@@ -9,6 +9,7 @@ import pytest
 
 import hqsim
 from hqsim import Circuit, input, weight
+from hqsim.program import OP_PERM
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # bench/ is a directory of scripts at the repository root
@@ -104,9 +105,20 @@ def test_roofline_counts_the_passes_of_a_tiny_circuit():
     # pass, with blocks of 4 rows: qubit 0's bit is the one high mask (4 + 1/2 flops per amplitude)
     assert cost["prefix_ops"] == 3 and cost["fwd_passes"] == passes - 3 - 1 and cost["bwd_passes"] == passes - 3
     assert cost["fwd_bytes"] == s + 2 * s * (passes - 4) + s
-    assert cost["fwd_flops"] == n * (14 * 1 + 6 * 1 + 6 + 4.5)
+    assert cost["fwd_flops"] == n * (12 * 1 + 6 * 1 + 6 + 4.5) and cost["trailing_permutation"] == 0
     assert cost["fwdbwd_bytes"] == cost["fwd_bytes"] + 4 * s + 3 * s + 4 * s * (passes - 3) + s
-    assert cost["fwdbwd_flops"] == cost["fwd_flops"] + n * (40 * 1 + 16 * 1 + 16 + 4.5)
+    assert cost["fwdbwd_flops"] == cost["fwd_flops"] + n * (37 * 1 + 16 * 1 + 16 + 4.5)
+
+
+def test_roofline_leaves_out_the_last_permutation_the_walk_leaves_out():
+    """W1 ends with a CNOT ring and measures Z: the walk pulls the observables back through it
+    (numba_cpu.trailing_permutation), so neither the forward nor the backward passes over it."""
+    p = hqsim.compile_circuit(hqsim.ansatz.rpqc(4, 2, 1, 1)).program
+    assert p.ops[-1, 0] == OP_PERM
+    cost = roofline.per_sample_cost(p)
+    walked = cost["passes"] - cost["prefix_ops"]
+    assert cost["trailing_permutation"] == 1 and cost["bwd_passes"] == walked - 1
+    assert cost["fwd_passes"] == walked - roofline.folded_permutations(p) - 1
 
 
 def test_roofline_counts_a_lambda_only_permutation_after_the_prefix():
