@@ -123,12 +123,13 @@ def small_index(i):
 # complex product): with u = ur + i ui and x = xr + i xi,
 #     Re(u x) = ur (xr + xi) - (ur + ui) xi,    Im(u x) = ur (xr + xi) + (ui - ur) xr,
 # and for a row u x + v y the two ur (xr + xi) + vr (yr + yi) are one sum. The sums xr + xi,
-# yr + yi are shared by both rows and run on the adder ports, which a pass leaves idle; the
-# matrix's ur + ui, ui - ur are loop-invariant (hoisted out of the row loops). The passes are
-# bound by the multiply-add ports (W1 Q=14: 95 % of that ceiling, bench/RESULTS.md), so they
-# run in ~3/4 of the time: W1 Q=14, 16 lanes, Zen 4, 29.0 vs 37.3 us per pass in the walk
-# (bench/walk_profile_cpu.py). Rounding: each output is a sum of four products of bounded
-# terms (|ur| <= |u|, |ur + ui| <= 1.5 |u|), as before, so float32 keeps its accuracy.
+# yr + yi are shared by both rows; they and the matrix's ur + ui, ui - ur (loop-invariant, but
+# LLVM recomputes them per row where it does not hoist the matrix) run on the adder ports,
+# which a pass leaves idle. The passes are bound by the multiply-add ports (W1 Q=14: 95 % of
+# that ceiling, bench/RESULTS.md), so they run in ~3/4 of the time: W1 Q=14, 16 lanes, Zen 4,
+# 29.0 vs 37.3 us per pass in the walk (bench/walk_profile_cpu.py). Rounding: each output is a
+# sum of four products of bounded terms (|ur| <= |u|, |ur + ui| <= sqrt(2) |u|), as before, so
+# float32 keeps its accuracy.
 @jit_inline
 def _matvec(ar, ai, br, bi, cr, ci, dr, di, xr, xi, yr, yi):
     """(a b; c d) (x; y) for one lane: the real and imaginary parts of both rows."""
