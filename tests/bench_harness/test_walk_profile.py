@@ -16,6 +16,16 @@ def test_the_profiled_walks_are_the_backends_and_every_step_is_reported(capsys):
     out = capsys.readouterr().out
     for line in ("forward:", "adjoint:", "U1", "PERM", "product prefix", "observables", "lambda from the observables"):
         assert line in out, line
+    assert "per unit" not in out
+
+
+def test_per_op_lists_every_walked_unit_with_its_qubits(capsys):
+    walk_profile_cpu.main(["--qubits", "5", "--batch", "16", "--rounds", "1", "--per-op"])
+    out = capsys.readouterr().out
+    assert out.count("per unit (op index, kind, target, control or -, us):") == 2  # forward and adjoint
+    rows = [line.split() for line in out.splitlines() if line.startswith("    ")]
+    assert rows and all(len(r) == 5 and r[1] in ("U1", "CXU1", "PERM") and float(r[4]) >= 0 for r in rows)
+    assert any(r[1] == "CXU1" and r[3] != "-" for r in rows) and any(r[1] == "U1" and r[3] == "-" for r in rows)
 
 
 def test_a_batch_the_lanes_do_not_divide_is_refused(capsys):
