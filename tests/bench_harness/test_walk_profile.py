@@ -16,7 +16,7 @@ def test_the_profiled_walks_are_the_backends_and_every_step_is_reported(capsys):
     out = capsys.readouterr().out
     for line in ("forward:", "adjoint:", "U1", "PERM", "product prefix", "observables", "lambda from the observables"):
         assert line in out, line
-    assert "per unit" not in out
+    assert "per unit (op index" not in out
 
 
 def test_per_op_lists_every_walked_unit_with_its_qubits(capsys):
