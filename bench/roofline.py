@@ -55,7 +55,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
-from hqsim.backends.numba_cpu import numba_program
+from hqsim.backends.numba_cpu import FOLDED, numba_program
 from hqsim.program import F_RY, OP_CXU1, OP_CZ, OP_PERM, OP_U1
 
 LANES = 16          # samples per SIMD group (hqsim.backends.numba_lane_kernels.LANES)
@@ -117,7 +117,6 @@ def per_sample_cost(program):
 
 def folded_permutations(program):
     """PERM ops the forward runs inside the pass after them (hqsim.backends.numba_cpu)."""
-    from hqsim.backends.numba_cpu import FOLDED
     return int(np.sum(numba_program(program).fold == FOLDED))
 
 

@@ -224,15 +224,29 @@ def _forward_part(p, batch, fo, b0, re, im, sre, sim, og, p_lo, p_hi, parts, syn
             _copy_rows(re, im, fo.lanes[b0 // LANES, 0], fo.lanes[b0 // LANES, 1], lo, hi)
 
 
+@jit_inline
+def _forward_states(n, proto):
+    """A forward's state arrays (re, im and the gather's spare pair), placed by
+    numba_lane_kernels.state_block."""
+    blk = lk.state_block(4, n, proto)
+    return (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
+            lk.state_in_block(blk, 3, n))
+
+
+@jit_inline
+def _adjoint_states(n, proto):
+    """An adjoint's state arrays: _forward_states' four and lambda's pair, in one state_block."""
+    blk = lk.state_block(6, n, proto)
+    return (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
+            lk.state_in_block(blk, 3, n), lk.state_in_block(blk, 4, n), lk.state_in_block(blk, 5, n))
+
+
 @jit
 def _forward_groups(g_lo, g_hi, p, batch, fo):
     """Groups g_lo .. g_hi - 1 one after another, in one set of state arrays: fresh ones per
     group cost a page fault per 4 KiB touched (~0.1 ms per group of 16 at Q=14, 4 MiB)."""
     n = 1 << p.num_qubits
-    pr = batch.proto
-    blk = lk.state_block(4, n, pr)
-    re, im, sre, sim = (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
-                        lk.state_in_block(blk, 3, n))
+    re, im, sre, sim = _forward_states(n, batch.proto)
     for gi in range(g_lo, g_hi):
         b0 = gi * LANES
         og = np.zeros((1, LANES, fo.out.shape[1]), np.float64)
@@ -285,10 +299,7 @@ def forward_split(p, batch, fo, sync, region):
     loop, each waking the threads.)"""
     n = 1 << p.num_qubits
     og = np.zeros((2, LANES, fo.out.shape[1]), np.float64)
-    pr = batch.proto
-    blk = lk.state_block(4, n, pr)
-    re, im, sre, sim = (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
-                        lk.state_in_block(blk, 3, n))
+    re, im, sre, sim = _forward_states(n, batch.proto)
     if region:
         _forward_region(p, batch, fo, re, im, sre, sim, og, sync)
     else:
@@ -446,11 +457,7 @@ def _adjoint_part(p, batch, ao, b0, re, im, sre, sim, lre, lim, dws, dxs, p_lo, 
 def _adjoint_groups(g_lo, g_hi, p, batch, ao):
     """Groups g_lo .. g_hi - 1 one after another, in one set of state arrays (_forward_groups)."""
     n = 1 << p.num_qubits
-    pr = batch.proto
-    blk = lk.state_block(6, n, pr)
-    re, im, sre, sim = (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
-                        lk.state_in_block(blk, 3, n))
-    lre, lim = lk.state_in_block(blk, 4, n), lk.state_in_block(blk, 5, n)
+    re, im, sre, sim, lre, lim = _adjoint_states(n, batch.proto)
     for gi in range(g_lo, g_hi):
         dw = ao.dw_groups[gi]
         _adjoint_part(p, batch, ao, gi * LANES, re, im, sre, sim, lre, lim, (dw, dw), (ao.dx, ao.dx), 0, 1, 1,
@@ -491,11 +498,7 @@ def adjoint_split(p, batch, ao, sync, region):
     gradients go to ao.dw_groups[0] and [1] (two rows needed), input gradients to ao.dx."""
     n = 1 << p.num_qubits
     dx1 = np.zeros_like(ao.dx)
-    pr = batch.proto
-    blk = lk.state_block(6, n, pr)
-    re, im, sre, sim = (lk.state_in_block(blk, 0, n), lk.state_in_block(blk, 1, n), lk.state_in_block(blk, 2, n),
-                        lk.state_in_block(blk, 3, n))
-    lre, lim = lk.state_in_block(blk, 4, n), lk.state_in_block(blk, 5, n)
+    re, im, sre, sim, lre, lim = _adjoint_states(n, batch.proto)
     if region:
         _adjoint_region(p, batch, ao, re, im, sre, sim, lre, lim, dx1, sync)
     else:
